@@ -1,0 +1,44 @@
+/** Looking up handles, and the "live handle" preconditions every handle call starts with. */
+import { frameToIndex } from '../../src/arch/constants.js'
+import type { FrameEntry, SegmentEntry, Snapshot, UniqueEntry } from '../../src/model/snapshot.js'
+import { tableGet, type Table } from '../../src/model/table.js'
+import type { ModelEvent, Requirement } from '../types.js'
+
+export function frameEntry(s: Snapshot, id: number): FrameEntry | null {
+  return tableGet(s.frames, id)
+}
+
+export function segmentEntry(s: Snapshot, id: number): SegmentEntry | null {
+  return tableGet(s.segments, id)
+}
+
+export function uniqueEntry(s: Snapshot, id: number): UniqueEntry | null {
+  return tableGet(s.uniqueFrames, id)
+}
+
+/** Slot index of a live frame handle (call after its existence requirement). */
+export function frameIdx(s: Snapshot, id: number): number {
+  return frameToIndex(frameEntry(s, id)!.paddr)
+}
+
+export function uniqueIdx(s: Snapshot, id: number): number {
+  return frameToIndex(uniqueEntry(s, id)!.paddr)
+}
+
+type Registry = 'frames' | 'segments' | 'uniqueFrames'
+const KIND: Record<Registry, string> = { frames: 'Frame', segments: 'Segment', uniqueFrames: 'UniqueFrame' }
+
+/**
+ * `id ∈ registry`: the handle is live (not dropped, not moved into another call). `rule` is the
+ * digest's id-existence rule where it has one (e.g. REQ-EMB-FRAMEDROP-1), else REQ-HANDLE-1.
+ */
+export function liveHandle<E extends ModelEvent>(rule: string, registry: Registry, field: keyof E & string): Requirement<E> {
+  return {
+    rule,
+    kind: 'requires',
+    check: (s, e) => {
+      const id = e[field] as number
+      return tableGet(s[registry] as Table<unknown>, id) === null ? `${KIND[registry]} ${id} is not a live handle (dropped, moved, or never created)` : null
+    },
+  }
+}

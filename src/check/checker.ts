@@ -1,0 +1,270 @@
+/**
+ * The checker: evaluates the rules on a step (an event with its pre- and post-snapshot and its
+ * internal steps) and reports the violations that are new at this step.
+ *
+ * Semantics (identical in both modes): let `P` be the invariant violations that hold in the
+ * step's pre-state. After each internal step, the group-A invariant violations of its post-state
+ * that are not in `P` are reported; at the boundary, the group-A and group-B violations of the
+ * post-state not in `P`; plus every REQ/ENS failure of the step and its internal steps. Each
+ * (rule, path) is reported once per step.
+ *
+ * `full` evaluates every invariant on every unit of the snapshot. `incremental` carries the
+ * violation set from the previous step and re-evaluates only the units the step changed, which
+ * gives the same set because an invariant's verdict on a unit depends only on that unit's data.
+ */
+import type { InternalStep } from '../../reducers/types.js'
+import type { Finding } from '../model/spec/finding.js'
+import type { Snapshot } from '../model/snapshot.js'
+import { tableGet, tableKeys, type Table } from '../model/table.js'
+import { AccountingIndex } from './accounting.js'
+import { computeChanges, type ChangeSet } from './changes.js'
+import type { RuleRegistry } from './registry.js'
+import type { CheckMode, InvContext, InvRule, InvScope, Violation } from './rule.js'
+
+interface HeldViolation {
+  readonly finding: Finding
+  readonly scope: InvScope
+  readonly unit: number
+  readonly group: 'A' | 'B'
+}
+
+type ViolationSet = Map<string, HeldViolation>
+
+const keyOf = (f: Finding): string => `${f.rule}|${f.path}`
+
+/** All units of a scope present in a snapshot (what `full` visits). */
+export function unitsOf(s: Snapshot, scope: InvScope, accounting: () => AccountingIndex): Iterable<number> {
+  switch (scope) {
+    case 'slot': {
+      const units = new Set<number>()
+      for (const t of [s.metaSlots, s.regions.slotOwners, s.regions.unparked, s.regions.frameObligations, s.uniqueOwners]) {
+        for (const k of tableKeys(t as never)) units.add(k)
+      }
+      for (const k of accounting().slots()) units.add(k)
+      return [...units].sort((a, b) => a - b)
+    }
+    case 'global':
+      return [0]
+    default:
+      return tableKeys(s[scope] as never)
+  }
+}
+
+function changedUnits(changes: ChangeSet, scope: InvScope): Iterable<number> {
+  switch (scope) {
+    case 'slot':
+      return changes.slots
+    case 'global':
+      return [0]
+    default:
+      return changes[scope]
+  }
+}
+
+export class Checker {
+  /** Invariant violations holding in `heldFor` (incremental mode's carried state). */
+  private held: ViolationSet = new Map()
+  private heldFor: Snapshot | null = null
+  private index: AccountingIndex | null = null
+  private indexFor: Snapshot | null = null
+
+  constructor(
+    readonly registry: RuleRegistry,
+    readonly mode: CheckMode,
+  ) {}
+
+  /** Forgets carried state (after undo / seek the next check re-derives it). */
+  reset(): void {
+    this.held = new Map()
+    this.heldFor = null
+    this.index = null
+    this.indexFor = null
+  }
+
+  /** Checks one dispatched step (index `stepIndex` in the history). */
+  check(step: InternalStep, stepIndex: number): Violation[] {
+    if (this.mode === 'off') return []
+    const before = this.invariantSetOf(step.before)
+    const reported = new Map<string, Violation>()
+    const report = (f: Finding, kind: Violation['kind'], event: string, internal: readonly number[] | undefined, s: Snapshot, scope?: InvScope, unit?: number): void => {
+      const key = keyOf(f)
+      if (reported.has(key)) return
+      reported.set(key, this.toViolation(f, kind, stepIndex, event, internal, s, scope, unit))
+    }
+
+    // Internal steps, depth first, each against the pre-state of the whole step.
+    let cumulative: ChangeSetLike | null = null
+    const visit = (steps: readonly InternalStep[], path: number[]): void => {
+      steps.forEach((st, j) => {
+        const at = [...path, j]
+        this.stepRules(st, (f, kind) => report(f, kind, st.event.type, at, st.after))
+        visit(st.steps, at)
+        const changes = this.mode === 'incremental' ? computeChanges(st.before, st.after) : null
+        if (changes !== null) cumulative = accumulate(cumulative, changes)
+        const groupA = this.invariantsAt(st.after, before, 'A', cumulative, step.before)
+        for (const [key, held] of groupA) if (!before.has(key)) report(held.finding, 'INV', st.event.type, at, st.after, held.scope, held.unit)
+      })
+    }
+    visit(step.steps, [])
+
+    // The boundary.
+    this.stepRules(step, (f, kind) => report(f, kind, step.event.type, undefined, step.after))
+    const boundaryChanges = this.mode === 'incremental' ? accumulate(null, computeChanges(step.before, step.after)) : null
+    const after = this.invariantsAt(step.after, before, 'AB', boundaryChanges, step.before)
+    for (const [key, held] of after) if (!before.has(key)) report(held.finding, 'INV', step.event.type, undefined, step.after, held.scope, held.unit)
+
+    this.held = after
+    this.heldFor = step.after
+    return [...reported.values()].sort(compareViolations)
+  }
+
+  /** The invariant violations of `s` (all groups), for a state the checker has not seen. */
+  violationsIn(s: Snapshot): Violation[] {
+    const set = this.fullInvariants(s, 'AB')
+    return [...set.values()].map((h) => this.toViolation(h.finding, 'INV', -1, '(state)', undefined, s, h.scope, h.unit)).sort(compareViolations)
+  }
+
+  private stepRules(st: InternalStep, emit: (f: Finding, kind: 'REQ' | 'ENS') => void): void {
+    for (const rule of this.registry.reqFor(st.event.type)) for (const f of rule.check(st.before, st.event)) emit(f, 'REQ')
+    const ens = this.registry.ensFor(st.event.type)
+    if (ens.length === 0) return
+    const ctx = { pre: st.before, post: st.after, event: st.event, result: st.result, changes: computeChanges(st.before, st.after) }
+    for (const rule of ens) for (const f of rule.check(ctx)) emit(f, 'ENS')
+  }
+
+  private invariantSetOf(s: Snapshot): ViolationSet {
+    if (this.mode === 'incremental' && this.heldFor === s) return this.held
+    return this.fullInvariants(s, 'AB')
+  }
+
+  private accountingFor(s: Snapshot, from: Snapshot | null): AccountingIndex {
+    if (this.indexFor === s && this.index !== null) return this.index
+    if (this.mode === 'incremental' && from !== null && this.indexFor === from && this.index !== null) {
+      this.index.apply(from, s)
+    } else {
+      this.index = AccountingIndex.build(s)
+    }
+    this.indexFor = s
+    return this.index
+  }
+
+  private contextFor(s: Snapshot, from: Snapshot | null): InvContext {
+    let cached: AccountingIndex | null = null
+    const get = (): AccountingIndex => (cached ??= this.accountingFor(s, from))
+    return {
+      get accounting() {
+        return get()
+      },
+    }
+  }
+
+  private fullInvariants(s: Snapshot, groups: 'A' | 'AB'): ViolationSet {
+    const out: ViolationSet = new Map()
+    const ctx = this.contextFor(s, null)
+    for (const rule of this.registry.invariants()) {
+      if (groups === 'A' && rule.group !== 'A') continue
+      for (const unit of unitsOf(s, rule.scope, () => ctx.accounting)) this.evalUnit(rule, s, unit, ctx, out)
+    }
+    return out
+  }
+
+  /** Invariant violations of `s` in `groups`, incrementally from `prev` when `changed` is given. */
+  private invariantsAt(s: Snapshot, prev: ViolationSet, groups: 'A' | 'AB', changes: ChangeSetLike | null, from: Snapshot): ViolationSet {
+    if (changes === null) return this.fullInvariants(s, groups)
+    const out: ViolationSet = new Map()
+    for (const [key, held] of prev) {
+      if (groups === 'A' && held.group !== 'A') continue
+      if (!unitsOfSet(changes, held.scope).has(held.unit)) out.set(key, held)
+    }
+    const ctx = this.contextFor(s, groups === 'AB' ? from : null)
+    for (const rule of this.registry.invariants()) {
+      if (groups === 'A' && rule.group !== 'A') continue
+      for (const unit of unitsOfSet(changes, rule.scope)) {
+        // A registry entry the step removed has nothing left to check.
+        if (isRegistry(rule.scope) && tableGet(s[rule.scope] as Table<unknown>, unit) === null) continue
+        this.evalUnit(rule, s, unit, ctx, out)
+      }
+    }
+    return out
+  }
+
+  private evalUnit(rule: InvRule, s: Snapshot, unit: number, ctx: InvContext, out: ViolationSet): void {
+    let findings: Finding[]
+    try {
+      findings = rule.checkUnit(s, unit, ctx)
+    } catch (e) {
+      // A corrupted snapshot can make a rule's own reads fail; that is a violation of the rule.
+      findings = [{ rule: rule.id, path: `${rule.scope}[${unit}]`, message: `the state is malformed here: ${(e as Error).message}` }]
+    }
+    for (const f of findings) out.set(keyOf(f), { finding: f, scope: rule.scope, unit, group: rule.group })
+  }
+
+  private toViolation(
+    f: Finding,
+    kind: Violation['kind'],
+    step: number,
+    event: string,
+    internal: readonly number[] | undefined,
+    s: Snapshot,
+    scope?: InvScope,
+    unit?: number,
+  ): Violation {
+    const also = this.registry
+      .umbrellasOf(f.rule)
+      .filter((u) => u.when === undefined || (unit !== undefined && (u.scope === undefined || u.scope === scope) && u.when(s, unit)))
+      .map((u) => u.id)
+    return {
+      rule: f.rule,
+      ...(also.length > 0 ? { also } : {}),
+      kind,
+      step,
+      ...(internal !== undefined ? { internal } : {}),
+      event,
+      message: f.message,
+      path: f.path,
+      ...('expected' in f ? { expected: f.expected } : {}),
+      ...('actual' in f ? { actual: f.actual } : {}),
+    }
+  }
+}
+
+/** The scopes of a change set as sets (internal steps accumulate them). */
+type ChangeSetLike = Record<'slot' | 'frames' | 'segments' | 'uniqueFrames' | 'lists' | 'vmIos', Set<number>>
+
+const SCOPES = ['slot', 'frames', 'segments', 'uniqueFrames', 'lists', 'vmIos'] as const
+
+function accumulate(acc: ChangeSetLike | null, changes: ChangeSet): ChangeSetLike {
+  const sets: ChangeSetLike = acc ?? {
+    slot: new Set(),
+    frames: new Set(),
+    segments: new Set(),
+    uniqueFrames: new Set(),
+    lists: new Set(),
+    vmIos: new Set(),
+  }
+  for (const scope of SCOPES) for (const u of changedUnits(changes, scope)) sets[scope].add(u)
+  return sets
+}
+
+function unitsOfSet(changes: ChangeSetLike, scope: InvScope): ReadonlySet<number> {
+  return scope === 'global' ? GLOBAL_UNIT : changes[scope]
+}
+
+const GLOBAL_UNIT: ReadonlySet<number> = new Set([0])
+
+function isRegistry(scope: InvScope): scope is 'frames' | 'segments' | 'uniqueFrames' | 'lists' | 'vmIos' {
+  return scope !== 'slot' && scope !== 'global'
+}
+
+/** Internal steps first, in order; then the boundary; within a position by rule and path. */
+export function compareViolations(a: Violation, b: Violation): number {
+  const ia = a.internal ?? [Infinity]
+  const ib = b.internal ?? [Infinity]
+  for (let k = 0; k < Math.max(ia.length, ib.length); k++) {
+    const x = ia[k] ?? -1
+    const y = ib[k] ?? -1
+    if (x !== y) return x - y
+  }
+  if (a.rule !== b.rule) return a.rule < b.rule ? -1 : 1
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0
+}

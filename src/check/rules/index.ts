@@ -1,0 +1,19 @@
+/** Every ENS / INV rule of the model, and the registry assembled from them and the event specs. */
+import { EVENT_SPECS } from '../../../reducers/index.js'
+import { RuleRegistry, requirementRules } from '../registry.js'
+import { frameEnsRules } from './frame/frame.js'
+import { metaEnsRules } from './frame/meta.js'
+import { slotInvariants, slotUmbrellas } from './frame/slots.js'
+import { storeInvariants, storeUmbrellas } from './frame/store.js'
+import { DIGEST_SUMMARIES } from './helpers.js'
+
+export function defaultRegistry(): RuleRegistry {
+  return new RuleRegistry()
+    .addAll(requirementRules(EVENT_SPECS, DIGEST_SUMMARIES))
+    .addAll(slotInvariants)
+    .addAll(slotUmbrellas)
+    .addAll(storeInvariants)
+    .addAll(storeUmbrellas)
+    .addAll(metaEnsRules)
+    .addAll(frameEnsRules)
+}

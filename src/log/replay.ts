@@ -1,0 +1,121 @@
+/**
+ * The replay engine (also the CLI's): validates a trace, replays it from genesis with checking,
+ * and reports what it checked. Snapshot freezing is off while it runs (speed); it stops at the
+ * first rejected event (a failed precondition or an OSTD panic), and optionally at the first
+ * violation.
+ */
+import { isOstdPanic } from '../arch/errors.js'
+import type { ModelEvent } from '../../reducers/index.js'
+import type { CheckMode, Violation } from '../check/rule.js'
+import { setSnapshotFreezing, snapshotFreezing } from '../model/immer.js'
+import type { Snapshot } from '../model/snapshot.js'
+import { History, type HistoryOptions } from './history.js'
+import { parseTrace, TraceError, type TraceHeader } from './trace.js'
+
+export interface ReplayOptions extends Omit<HistoryOptions, 'check'> {
+  check?: CheckMode
+  /** Stop after this many events. */
+  until?: number
+  stopAtFirstViolation?: boolean
+  /** Called after each applied event (for progress bars). */
+  onStep?: (applied: number, total: number) => void
+}
+
+/** Why a replay stopped early because of its input. */
+export interface ReplayError {
+  /** `invalid`: a line of the trace failed validation; `rejected`: an event failed a precondition or panicked. */
+  readonly kind: 'invalid' | 'rejected'
+  /** 1-based trace line, when replaying a trace. */
+  readonly line?: number
+  /** 0-based event index, for rejected events. */
+  readonly index?: number
+  readonly field?: string
+  readonly rule?: string
+  readonly message: string
+}
+
+export interface ReplayReport {
+  readonly check: CheckMode
+  readonly total: number
+  readonly applied: number
+  readonly violations: readonly Violation[]
+  readonly firstViolation: Violation | null
+  readonly error: ReplayError | null
+  /** Per event type: how many were applied. */
+  readonly eventCounts: Readonly<Record<string, number>>
+  readonly history: History
+  readonly finalState: Snapshot
+  readonly elapsedMs: number
+}
+
+export function replay(input: string | readonly ModelEvent[], options: ReplayOptions = {}): ReplayReport {
+  const started = performance.now()
+  let events: readonly ModelEvent[]
+  let lines: readonly number[] | null = null
+  let header: TraceHeader['config'] = {}
+  if (typeof input === 'string') {
+    try {
+      const trace = parseTrace(input)
+      events = trace.events
+      lines = trace.lines
+      header = trace.header.config
+    } catch (e) {
+      if (!(e instanceof TraceError)) throw e
+      const history = new History({ ...options, check: options.check ?? 'incremental' })
+      return report(history, 0, [], { kind: 'invalid', line: e.line, field: e.field, message: e.reason }, options, started, {})
+    }
+  } else {
+    events = input
+  }
+  const history = new History({ ...options, ...header, check: options.check ?? 'incremental' })
+  const total = Math.min(events.length, options.until ?? Infinity)
+  const counts: Record<string, number> = {}
+  const violations: Violation[] = []
+  const freezing = snapshotFreezing()
+  setSnapshotFreezing(false)
+  let error: ReplayError | null = null
+  try {
+    for (let i = 0; i < total; i++) {
+      const event = events[i]!
+      try {
+        const step = history.dispatch(event)
+        violations.push(...step.violations)
+      } catch (e) {
+        const where = lines === null ? {} : { line: lines[i]! }
+        if (isOstdPanic(e)) error = { kind: 'rejected', ...where, index: i, rule: e.rule, message: e.detail }
+        else if (e instanceof Error && e.name === 'InvalidEventError') error = { kind: 'invalid', ...where, index: i, field: (e as { field?: string }).field, message: e.message }
+        else throw e
+        break
+      }
+      counts[event.type] = (counts[event.type] ?? 0) + 1
+      options.onStep?.(i + 1, total)
+      if (options.stopAtFirstViolation && violations.length > 0) break
+    }
+  } finally {
+    setSnapshotFreezing(freezing)
+  }
+  return report(history, events.length, violations, error, options, started, counts)
+}
+
+function report(
+  history: History,
+  total: number,
+  violations: Violation[],
+  error: ReplayError | null,
+  options: ReplayOptions,
+  started: number,
+  eventCounts: Record<string, number>,
+): ReplayReport {
+  return {
+    check: options.check ?? 'incremental',
+    total,
+    applied: history.length,
+    violations,
+    firstViolation: violations[0] ?? null,
+    error,
+    eventCounts,
+    history,
+    finalState: history.state,
+    elapsedMs: performance.now() - started,
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The snapshot: one immutable value holding the executable state of the model (meta slots, frame
+ * memory, allocator, linked lists, reader/writer cursors) and its ghost state (slot owners,
+ * parking, frame obligations, unique-frame owners, handle registries). spec/state.md §0.
+ *
+ * Plain data: no classes, no closures. Tables (`Table<T>`) are chunked tries so that a step copies
+ * only what it touches. Frame contents are `Uint8Array`s stored per page and never mutated in
+ * place (copy on write); a page with no entry is all zero.
+ *
+ * Ghost state is state: reducers update it explicitly; nothing here is derived from the exec part.
+ */
+import type { MetaAddr, PageUsage, RefCount } from '../arch/constants.js'
+import type { Table } from './table.js'
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+
+// ---- frame metadata ------------------------------------------------------------------------
+
+/**
+ * The metadata a frame carries (`M: AnyFrameMeta`). `type` names the Rust type; `untyped` says
+ * whether it was declared with `impl_untyped_frame_meta_for!` (`()` is untyped); `value` is its
+ * contents.
+ */
+export interface FrameMeta {
+  readonly type: string
+  readonly untyped: boolean
+  readonly value: JsonValue
+}
+
+/** Metadata of `alloc_frame()`: the unit type, untyped. */
+export const UNIT_META: FrameMeta = Object.freeze({ type: '()', untyped: true, value: null })
+
+/** Metadata of a page-table node (`PageTablePageMeta`), stored in its slot (state.md §2). */
+export interface PageTablePageMeta {
+  readonly nrChildren: number
+  readonly stray: boolean
+  readonly level: number
+  /** Spin-lock byte: 0 unlocked, 1 locked. */
+  readonly lock: number
+}
+
+/** `MetaSlotStorage` (state.md §3.1): what the slot's metadata cell holds. */
+export type MetaSlotStorage =
+  | { readonly kind: 'Frame'; readonly meta: FrameMeta }
+  /** `Link<M>` of a frame inside a `LinkedList`; neighbours by physical address. */
+  | {
+      readonly kind: 'FrameLink'
+      readonly meta: FrameMeta
+      readonly nextPaddr: number | null
+      readonly prevPaddr: number | null
+    }
+  | ({ readonly kind: 'PTNode' } & PageTablePageMeta)
+
+// ---- meta slots ----------------------------------------------------------------------------
+
+/**
+ * The four cells of a `MetaSlot` (state.md §3.1) — the exec slot, and also the values the ghost
+ * permissions (`inner_perms`) hold. `null` storage / vtable = uninitialised.
+ */
+export interface MetaSlotCells {
+  readonly refCount: RefCount
+  readonly storage: MetaSlotStorage | null
+  /** The vtable cell (OSTD writes 0); `null` = uninitialised. */
+  readonly vtablePtr: number | null
+  /** 0 = in no list, else the id of the `LinkedList` holding the frame. */
+  readonly inList: number
+}
+
+/** Exec `MetaSlot`. */
+export type MetaSlot = MetaSlotCells
+
+/** Ghost `MetaSlotOwner` (MD-1: the union of the seed-era fields). */
+export interface MetaSlotOwner {
+  readonly innerPerms: MetaSlotCells
+  /** `self_addr` (HEAD `slot_vaddr`): offset of the slot in the metadata region. */
+  readonly selfAddr: MetaAddr
+  readonly usage: PageUsage
+  /** Outstanding forgotten raw handles ([FEB/APR] rules, MD-1). */
+  readonly rawCount: number
+  /** Tree paths whose PTE references this slot, as sorted path keys (`pathKey`). */
+  readonly pathsInPt: readonly string[]
+}
+
+/** `UniqueFrameOwner` ([FEB], seed unique.rs): holds the slot permission while it is un-parked. */
+export interface UniqueFrameOwner {
+  readonly slotIndex: number
+  /** `meta_perm.addr()`. */
+  readonly metaPermAddr: MetaAddr
+  /** `meta_perm.inner_perms`: the cell values this owner's permission holds. */
+  readonly innerPerms: MetaSlotCells
+}
+
+/** `MetaRegionOwners` (state.md §4). */
+export interface MetaRegionOwners {
+  /** `slot_owners`; `null` entries are the canonical fresh owner (state.md §3.4). */
+  readonly slotOwners: Table<MetaSlotOwner>
+  /** Complement of `dom(slots)`: the slots whose permission is *not* parked (MD-2). */
+  readonly unparked: Table<true>
+  /** `frame_obligations` as a count per slot index. */
+  readonly frameObligations: Table<number>
+}
+
+// ---- allocator -----------------------------------------------------------------------------
+
+/** Deterministic frame allocator: LIFO reuse of freed frames, then never-used frames in order. */
+export interface AllocatorState {
+  /** Freed frame indices; the top of the stack is at `freeStackLen - 1`. */
+  readonly freeStack: Table<number>
+  readonly freeStackLen: number
+  /** Frames at or above this index have never been handed out. */
+  readonly bumpIndex: number
+}
+
+// ---- handle registries (the embedding's `VmStore`, state.md §15) -------------------------
+
+/** `FrameEntry`: one outstanding `Frame` handle. */
+export interface FrameEntry {
+  readonly paddr: number
+}
+
+/** `SegmentEntry`: holds one reference to every frame of `[startPaddr, endPaddr)`. */
+export interface SegmentEntry {
+  readonly startPaddr: number
+  readonly endPaddr: number
+}
+
+/** `UniqueEntry`: a live `UniqueFrame` handle (its owner is in `uniqueOwners`). */
+export interface UniqueEntry {
+  readonly paddr: number
+}
+
+/** Exec `LinkedList<M>` of unique frames (ostd::mm::frame::linked_list). */
+export interface LinkedListState {
+  readonly frontPaddr: number | null
+  readonly backPaddr: number | null
+  readonly size: number
+  /** The list id written into the `in_list` cell of its frames (never 0). */
+  readonly listId: number
+}
+
+/** Where a reader or writer reads or writes. */
+export type VmIoSpace =
+  /** Kernel space through the linear mapping; positions are physical addresses. */
+  { readonly kind: 'linear' }
+
+/** The handle whose borrow bounds a reader's or writer's lifetime. */
+export interface VmIoBorrow {
+  readonly kind: 'frame' | 'segment'
+  readonly id: number
+}
+
+/** Exec `VmReader` / `VmWriter`: a cursor and an end inside one address space. */
+export interface VmIoEntry {
+  readonly kind: 'Reader' | 'Writer'
+  readonly fallible: boolean
+  readonly space: VmIoSpace
+  readonly cursor: number
+  readonly end: number
+  readonly borrow: VmIoBorrow | null
+}
+
+/** Fresh-id counters, one per registry (MD-11). */
+export interface Counters {
+  readonly frame: number
+  readonly segment: number
+  readonly unique: number
+  readonly list: number
+  readonly vmIo: number
+}
+
+export interface ModelConfig {
+  /** Bytes of physical memory; frames are `[0, physicalMemory)`. */
+  readonly physicalMemory: number
+  /** Physical ranges of MMIO (device) memory, `[start, end)`, page aligned. */
+  readonly mmioRanges: ReadonlyArray<readonly [number, number]>
+}
+
+export interface Snapshot {
+  readonly config: ModelConfig
+  /** `physicalMemory / PAGE_SIZE`. */
+  readonly nrFrames: number
+  readonly counters: Counters
+
+  // exec
+  readonly metaSlots: Table<MetaSlot>
+  /** Frame contents by slot index; no entry = all zero. */
+  readonly memory: Table<Uint8Array>
+  readonly allocator: AllocatorState
+  readonly lists: Table<LinkedListState>
+  readonly vmIos: Table<VmIoEntry>
+
+  // ghost
+  readonly regions: MetaRegionOwners
+  /** Unique-frame owners by slot index: live, forgotten (`into_raw`) or linked into a list. */
+  readonly uniqueOwners: Table<UniqueFrameOwner>
+
+  // handle registries
+  readonly frames: Table<FrameEntry>
+  readonly segments: Table<SegmentEntry>
+  readonly uniqueFrames: Table<UniqueEntry>
+}
