@@ -31,6 +31,11 @@ export interface HistoryOptions extends ModelConfigInput {
   registry?: RuleRegistry
   /** Validate events with their schema on dispatch (default true). */
   validate?: boolean
+  /**
+   * Start from this snapshot instead of genesis (tests and debugging: e.g. a corrupted state).
+   * Such a history's trace does not record the start state.
+   */
+  initial?: Snapshot
 }
 
 /** An event that does not match its schema (or has an unknown type); nothing was applied. */
@@ -59,7 +64,7 @@ export class History {
 
   constructor(options: HistoryOptions = {}) {
     this.config = { physicalMemory: options.physicalMemory, mmioRanges: options.mmioRanges }
-    this.genesis = genesis(this.config)
+    this.genesis = options.initial ?? genesis(this.config)
     this.checkMode = options.check ?? 'incremental'
     this.checker = new Checker(options.registry ?? defaultRegistry(), this.checkMode)
     this.variants = options.variants && options.variants.length > 0 ? new Map(options.variants.map((v) => [v.type, v])) : null
