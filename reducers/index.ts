@@ -3,7 +3,12 @@
  * single place that names them (the trace schema, the dispatcher and the checker read it).
  */
 import { allocFrame, frameClone, frameDrop, frameFromInUse, frameFromRaw, frameFromUnused, frameIntoRaw } from './frame/frame.js'
+import { linkedListEvents } from './frame/linked_list.js'
 import { dropLastInPlace, getFromInUse, getFromUnused } from './frame/meta.js'
+import { segmentEvents } from './frame/segment.js'
+import { uniqueFrameEvents } from './frame/unique.js'
+import { frameIoEvents } from './io/frame_io.js'
+import { vmIoEvents } from './io/vm_io.js'
 import type { EventSpec, ModelEvent } from './types.js'
 
 export type AnyEventSpec = EventSpec<ModelEvent, unknown>
@@ -21,6 +26,15 @@ export const EVENT_SPECS: readonly AnyEventSpec[] = [
   frameDrop,
   frameIntoRaw,
   frameFromRaw,
+  // ostd::mm::frame::unique
+  ...uniqueFrameEvents,
+  // ostd::mm::frame::segment
+  ...segmentEvents,
+  // ostd::mm::frame::linked_list
+  ...linkedListEvents,
+  // ostd::mm::io (VmIo of frames and segments; VmReader / VmWriter)
+  ...frameIoEvents,
+  ...vmIoEvents,
 ] as unknown as readonly AnyEventSpec[]
 
 const BY_TYPE = new Map(EVENT_SPECS.map((s) => [s.type, s]))

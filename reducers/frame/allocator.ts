@@ -9,7 +9,8 @@ import { indexToFrame, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import type { Draft } from '../../src/model/immer.js'
 import { isMmioPaddr, slotOf } from '../../src/model/slots.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
-import { tableGet, tableSet, type Table } from '../../src/model/table.js'
+import { tableGet, type Table } from '../../src/model/table.js'
+import type { Tables } from '../../src/model/edit.js'
 
 /** The allocator hands out physical RAM that is free: not MMIO, `rc == UNUSED`. */
 export function isAllocatable(s: Snapshot, idx: number): boolean {
@@ -75,9 +76,9 @@ export function takePick(d: Draft<Snapshot>, pick: AllocatorPick): void {
 }
 
 /** Returns a freed frame to the allocator (`dealloc`): it goes on top of the LIFO stack. */
-export function releaseFrame(d: Draft<Snapshot>, idx: number): void {
+export function releaseFrame(d: Draft<Snapshot>, t: Tables, idx: number): void {
   const len = d.allocator.freeStackLen
-  tableSet(d.allocator.freeStack, len, idx)
+  t.freeStack.set(len, idx)
   d.allocator.freeStackLen = len + 1
 }
 

@@ -17,10 +17,9 @@ import {
   refCountName,
   validFramePaddr,
 } from '../../src/arch/constants.js'
-import { produce } from '../../src/model/immer.js'
+import { editSnapshot } from '../../src/model/edit.js'
 import { isParked, isPhysicalSlot, obligationsOf, ownerOf, slotOf } from '../../src/model/slots.js'
 import { UNIT_META, type Snapshot } from '../../src/model/snapshot.js'
-import { tableSet } from '../../src/model/table.js'
 import { FrameMetaSchema, Addr, HandleId } from '../schema.js'
 import { defineEvent, err, ok, StepRecorder, type Result } from '../types.js'
 import { pickFrame, releaseFrame, takePick } from './allocator.js'
@@ -51,10 +50,10 @@ export const frameFromUnused = defineEvent<FrameFromUnusedEvent, FrameHandleResu
     const claimed = rec.run(getFromUnused, { type: 'meta_slot.get_from_unused', paddr: e.paddr, meta: e.meta, asUnique: false })
     if (!claimed.ok) return { snapshot: s, result: claimed, steps: rec.steps }
     let frame = -1
-    const snapshot = produce(rec.snapshot, (d) => {
+    const snapshot = editSnapshot(rec.snapshot, (d, t) => {
       frame = freshId(d, 'frame')
-      tableSet(d.frames, frame, { paddr: e.paddr })
-      addObligation(d, frameToIndex(e.paddr), +1)
+      t.frames.set(frame, { paddr: e.paddr })
+      addObligation(t, frameToIndex(e.paddr), +1)
     })
     return { snapshot, result: ok({ frame, paddr: e.paddr }), steps: rec.steps }
   },
@@ -89,9 +88,9 @@ export const allocFrame = defineEvent<AllocFrameEvent, AllocFrameResult>({
     const rec = new StepRecorder(s)
     const made = rec.run(frameFromUnused, { type: 'frame.from_unused', paddr, meta: e.meta })
     if (!made.ok) throw new Error(`allocator picked ${hex(paddr)}, which from_unused refused: ${made.error}`)
-    const snapshot = produce(rec.snapshot, (d) => {
+    const snapshot = editSnapshot(rec.snapshot, (d, t) => {
       takePick(d, pick)
-      if (e.zeroed) tableSet(d.memory, pick.firstIndex, null)
+      if (e.zeroed) t.memory.set(pick.firstIndex, null)
     })
     return { snapshot, result: ok(made.value), steps: rec.steps }
   },
@@ -124,10 +123,10 @@ export const frameFromInUse = defineEvent<FrameFromInUseEvent, FrameHandleResult
     const taken = rec.run(getFromInUse, { type: 'meta_slot.get_from_in_use', paddr: e.paddr })
     if (!taken.ok) return { snapshot: s, result: taken, steps: rec.steps }
     let frame = -1
-    const snapshot = produce(rec.snapshot, (d) => {
+    const snapshot = editSnapshot(rec.snapshot, (d, t) => {
       frame = freshId(d, 'frame')
-      tableSet(d.frames, frame, { paddr: e.paddr })
-      addObligation(d, frameToIndex(e.paddr), +1)
+      t.frames.set(frame, { paddr: e.paddr })
+      addObligation(t, frameToIndex(e.paddr), +1)
     })
     return { snapshot, result: ok({ frame, paddr: e.paddr }), steps: rec.steps }
   },
@@ -162,12 +161,12 @@ export const frameClone = defineEvent<FrameCloneEvent, { frame: number }>({
     const idx = frameToIndex(paddr)
     const cells = { ...slotOf(s, idx), refCount: slotOf(s, idx).refCount + 1 }
     let frame = -1
-    const snapshot = produce(s, (d) => {
-      putSlot(d, idx, cells)
-      patchOwner(d, s, idx, { innerPerms: { ...ownerOf(s, idx).innerPerms, refCount: ownerOf(s, idx).innerPerms.refCount + 1 } })
+    const snapshot = editSnapshot(s, (d, t) => {
+      putSlot(t, idx, cells)
+      patchOwner(t, s, idx, { innerPerms: { ...ownerOf(s, idx).innerPerms, refCount: ownerOf(s, idx).innerPerms.refCount + 1 } })
       frame = freshId(d, 'frame')
-      tableSet(d.frames, frame, { paddr })
-      addObligation(d, idx, +1)
+      t.frames.set(frame, { paddr })
+      addObligation(t, idx, +1)
     })
     return { snapshot, result: { frame } }
   },
@@ -211,16 +210,16 @@ export const frameDrop = defineEvent<FrameDropEvent, null>({
     const exec = slotOf(s, idx)
     const ghost = ownerOf(s, idx).innerPerms
     const last = exec.refCount === 1
-    const snapshot = produce(s, (d) => {
-      tableSet(d.frames, e.frame, null)
-      addObligation(d, idx, -1)
+    const snapshot = editSnapshot(s, (d, t) => {
+      t.frames.set(e.frame, null)
+      addObligation(t, idx, -1)
       if (last) {
-        putSlot(d, idx, tornDownCells(exec))
-        patchOwner(d, s, idx, { innerPerms: tornDownCells(ghost) })
-        releaseFrame(d, idx)
+        putSlot(t, idx, tornDownCells(exec))
+        patchOwner(t, s, idx, { innerPerms: tornDownCells(ghost) })
+        releaseFrame(d, t, idx)
       } else {
-        putSlot(d, idx, { ...exec, refCount: exec.refCount - 1 })
-        patchOwner(d, s, idx, { innerPerms: { ...ghost, refCount: ghost.refCount - 1 } })
+        putSlot(t, idx, { ...exec, refCount: exec.refCount - 1 })
+        patchOwner(t, s, idx, { innerPerms: { ...ghost, refCount: ghost.refCount - 1 } })
       }
     })
     return { snapshot, result: null }
@@ -253,10 +252,10 @@ export const frameIntoRaw = defineEvent<FrameIntoRawEvent, number>({
   reduce(s, e) {
     const { paddr } = frameEntry(s, e.frame)!
     const idx = frameToIndex(paddr)
-    const snapshot = produce(s, (d) => {
-      tableSet(d.frames, e.frame, null)
-      addObligation(d, idx, -1)
-      patchOwner(d, s, idx, { rawCount: ownerOf(s, idx).rawCount + 1 })
+    const snapshot = editSnapshot(s, (d, t) => {
+      t.frames.set(e.frame, null)
+      addObligation(t, idx, -1)
+      patchOwner(t, s, idx, { rawCount: ownerOf(s, idx).rawCount + 1 })
     })
     return { snapshot, result: paddr }
   },
@@ -294,11 +293,11 @@ export const frameFromRaw = defineEvent<FrameFromRawEvent, { frame: number }>({
   reduce(s, e) {
     const idx = frameToIndex(e.paddr)
     let frame = -1
-    const snapshot = produce(s, (d) => {
+    const snapshot = editSnapshot(s, (d, t) => {
       frame = freshId(d, 'frame')
-      tableSet(d.frames, frame, { paddr: e.paddr })
-      addObligation(d, idx, +1)
-      patchOwner(d, s, idx, { rawCount: ownerOf(s, idx).rawCount - 1 })
+      t.frames.set(frame, { paddr: e.paddr })
+      addObligation(t, idx, +1)
+      patchOwner(t, s, idx, { rawCount: ownerOf(s, idx).rawCount - 1 })
     })
     return { snapshot, result: { frame } }
   },

@@ -15,7 +15,7 @@ import {
   refCountName,
   validFramePaddr,
 } from '../../src/arch/constants.js'
-import { produce } from '../../src/model/immer.js'
+import { editSnapshot } from '../../src/model/edit.js'
 import { isPhysicalSlot, ownerOf, slotOf } from '../../src/model/slots.js'
 import type { FrameMeta, MetaSlot, Snapshot } from '../../src/model/snapshot.js'
 import { localRegionInv, slotOwnerInv } from '../../src/model/spec/slot.js'
@@ -86,9 +86,9 @@ export const getFromUnused = defineEvent<GetFromUnusedEvent, GetFromUnusedResult
     if (error !== null) return { snapshot: s, result: err(error) }
     const idx = frameToIndex(e.paddr)
     const cells = claimedCells(e.meta, e.asUnique)
-    const snapshot = produce(s, (d) => {
-      putSlot(d, idx, cells)
-      patchOwner(d, s, idx, { innerPerms: cells, usage: PageUsage.Frame })
+    const snapshot = editSnapshot(s, (_d, t) => {
+      putSlot(t, idx, cells)
+      patchOwner(t, s, idx, { innerPerms: cells, usage: PageUsage.Frame })
     })
     return { snapshot, result: ok({ metaAddr: frameToMeta(e.paddr) }) }
   },
@@ -142,9 +142,9 @@ export const getFromInUse = defineEvent<GetFromInUseEvent, GetFromInUseResult>({
     if (error !== null) return { snapshot: s, result: err(error) }
     const idx = frameToIndex(e.paddr)
     const cells = { ...slotOf(s, idx), refCount: slotOf(s, idx).refCount + 1 }
-    const snapshot = produce(s, (d) => {
-      putSlot(d, idx, cells)
-      patchOwner(d, s, idx, { innerPerms: cells })
+    const snapshot = editSnapshot(s, (_d, t) => {
+      putSlot(t, idx, cells)
+      patchOwner(t, s, idx, { innerPerms: cells })
     })
     return { snapshot, result: ok({ metaAddr: frameToMeta(e.paddr) }) }
   },
@@ -199,9 +199,9 @@ export const dropLastInPlace = defineEvent<DropLastInPlaceEvent, null>({
   reduce(s, e) {
     const idx = frameToIndex(e.paddr)
     const cells = tornDownCells(slotOf(s, idx))
-    const snapshot = produce(s, (d) => {
-      putSlot(d, idx, cells)
-      patchOwner(d, s, idx, { innerPerms: tornDownCells(ownerOf(s, idx).innerPerms) })
+    const snapshot = editSnapshot(s, (_d, t) => {
+      putSlot(t, idx, cells)
+      patchOwner(t, s, idx, { innerPerms: tornDownCells(ownerOf(s, idx).innerPerms) })
     })
     return { snapshot, result: null }
   },

@@ -1,7 +1,7 @@
 /** The genesis snapshot: all physical memory free, nothing allocated, no handles. */
 import { MAX_PADDR, PAGE_SIZE } from '../arch/constants.js'
 import type { ModelConfig, Snapshot } from './snapshot.js'
-import { emptyTable } from './table.js'
+import { deepFreeze, emptyTable } from './table.js'
 
 /** 256 MiB = 65,536 frames. */
 export const DEFAULT_PHYSICAL_MEMORY = 256 * 1024 * 1024
@@ -32,7 +32,7 @@ export function modelConfig(input: ModelConfigInput = {}): ModelConfig {
 export function genesis(input: ModelConfigInput = {}): Snapshot {
   const config = modelConfig(input)
   const nrFrames = config.physicalMemory / PAGE_SIZE
-  return {
+  return deepFreeze({
     config,
     nrFrames,
     counters: { frame: 0, segment: 0, unique: 0, list: 0, vmIo: 0 },
@@ -50,5 +50,5 @@ export function genesis(input: ModelConfigInput = {}): Snapshot {
     frames: emptyTable(),
     segments: emptyTable(),
     uniqueFrames: emptyTable(),
-  }
+  }) as Snapshot
 }

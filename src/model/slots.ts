@@ -25,24 +25,24 @@ export function isMmioPaddr(config: ModelConfig, pa: number): boolean {
   return false
 }
 
-const freshOwners = new Map<string, MetaSlotOwner>()
+/** Canonical owners are built once per (config, slot) and shared (they are frozen). */
+const freshOwners = new WeakMap<ModelConfig, Array<MetaSlotOwner | undefined>>()
+const NO_PATHS: readonly string[] = Object.freeze([])
 
 /** The canonical fresh owner of slot `idx`. */
 export function freshOwner(config: ModelConfig, idx: number): MetaSlotOwner {
-  const usage = isMmioPaddr(config, indexToFrame(idx)) ? PageUsage.MMIO : PageUsage.Unused
-  // Owners differ only in selfAddr and usage; build them on demand, frozen.
-  const key = `${idx}:${usage}`
-  let owner = freshOwners.get(key)
+  let cache = freshOwners.get(config)
+  if (cache === undefined) freshOwners.set(config, (cache = []))
+  let owner = idx < 1 << 22 ? cache[idx] : undefined
   if (owner === undefined) {
     owner = Object.freeze({
       innerPerms: FRESH_SLOT,
       selfAddr: metaAddr(idx),
-      usage,
+      usage: isMmioPaddr(config, indexToFrame(idx)) ? PageUsage.MMIO : PageUsage.Unused,
       rawCount: 0,
-      pathsInPt: Object.freeze([]) as readonly string[],
+      pathsInPt: NO_PATHS,
     })
-    if (freshOwners.size > 4096) freshOwners.clear()
-    freshOwners.set(key, owner)
+    if (idx < 1 << 22) cache[idx] = owner
   }
   return owner
 }

@@ -1,16 +1,16 @@
 /**
- * A persistent table indexed by small non-negative integers: a radix trie of plain 64-entry
- * arrays. Used for the frame-slot tables (indexed by slot) and for the handle registries
- * (indexed by id). It is plain JSON-able data; inside an immer recipe, writing one entry copies
- * only the arrays on its path (immer's copy-on-write), so a step copies the chunks it touches
- * and never the whole table. `null` means "no entry" (for slot tables: the canonical fresh slot).
- *
- * Entries are removed by writing `null` (never `delete`), so the arrays stay packed.
+ * A persistent table indexed by small non-negative integers: a radix trie of plain 32-entry
+ * arrays. Used for the frame-slot tables (indexed by slot) and the handle registries (indexed by
+ * id). It is plain JSON-able data and never mutated once published: a write copies only the
+ * arrays on its path (`TableEditor` copies each at most once per transaction), so a step copies
+ * the chunks it touches and never the whole table, and unchanged chunks stay shared between
+ * snapshots. `null` means "no entry" (for slot tables: the canonical fresh slot). Entries are
+ * removed by writing `null` (never `delete`), so the arrays stay packed.
  */
-import type { Draft } from 'immer'
 
-export const TABLE_CHUNK_BITS = 6
+export const TABLE_CHUNK_BITS = 5
 export const TABLE_CHUNK = 1 << TABLE_CHUNK_BITS
+const MASK = TABLE_CHUNK - 1
 
 /** A trie node: at depth 1 its entries are values, above that they are child nodes. */
 export type TableNode<T> = readonly (T | TableNode<T> | null)[]
@@ -23,8 +23,10 @@ export interface Table<T> {
   readonly root: TableNode<T> | null
 }
 
+const CAPACITY: readonly number[] = Array.from({ length: 12 }, (_, d) => TABLE_CHUNK ** d)
+
 function capacityOf(depth: number): number {
-  return TABLE_CHUNK ** depth
+  return CAPACITY[depth] ?? TABLE_CHUNK ** depth
 }
 
 function depthFor(capacity: number): number {
@@ -33,8 +35,9 @@ function depthFor(capacity: number): number {
   return depth
 }
 
-function checkIndex(i: number): void {
-  if (!Number.isSafeInteger(i) || i < 0) throw new RangeError(`table index ${i} is not a non-negative integer`)
+function digit(i: number, level: number): number {
+  // level 0 is the leaf level; indices may exceed 2^31, so no bit shifts
+  return level === 0 ? i & MASK : Math.floor(i / capacityOf(level)) & MASK
 }
 
 /** An empty table sized for indices below `capacity` (it grows on demand). */
@@ -42,67 +45,114 @@ export function emptyTable<T>(capacity = TABLE_CHUNK): Table<T> {
   return { depth: depthFor(Math.max(1, capacity)), count: 0, root: null }
 }
 
-function digit(i: number, level: number): number {
-  // level 0 is the leaf level
-  return Math.floor(i / capacityOf(level)) % TABLE_CHUNK
-}
-
 export function tableGet<T>(table: Table<T>, i: number): T | null {
-  if (i < 0 || i >= capacityOf(table.depth) || !Number.isInteger(i)) return null
+  if (!(i >= 0 && i < capacityOf(table.depth)) || !Number.isInteger(i)) return null
   let node: TableNode<T> | null = table.root
   for (let level = table.depth - 1; level > 0 && node !== null; level--) {
     node = node[digit(i, level)] as TableNode<T> | null
   }
-  return node === null ? null : ((node[i % TABLE_CHUNK] as T | null) ?? null)
+  return node === null ? null : ((node[i & MASK] as T | null) ?? null)
 }
 
 export function tableHas<T>(table: Table<T>, i: number): boolean {
   return tableGet(table, i) !== null
 }
 
-function emptyNode(): (null)[] {
+function emptyNode(): unknown[] {
   return new Array<null>(TABLE_CHUNK).fill(null)
 }
 
 /**
- * Writes entry `i` of a table draft (inside an immer recipe). `null` removes the entry.
- * The table grows by whole levels when `i` is beyond its capacity.
+ * Writes into a table within one transaction: the first write below a node copies it, later
+ * writes reuse the copy. `done()` gives the new table; the base table is never modified.
  */
-export function tableSet<T>(table: Draft<Table<T>>, i: number, value: Draft<T> | T | null): void {
-  checkIndex(i)
-  const t = table as { depth: number; count: number; root: unknown[] | null }
-  if (i >= capacityOf(t.depth)) {
-    if (value === null) return
-    while (i >= capacityOf(t.depth)) {
-      if (t.root !== null) {
-        const grown: unknown[] = emptyNode()
-        grown[0] = t.root
-        t.root = grown
-      }
-      t.depth++
-    }
+export class TableEditor<T> {
+  private depth: number
+  private count: number
+  private root: unknown[] | null
+  /** Nodes this editor created (and may therefore mutate). */
+  private readonly owned = new Set<unknown[]>()
+  private changed = false
+
+  /**
+   * @param freezeValue when given (tests), every value written is passed to it and the new trie
+   * nodes are frozen too. The `Table` object itself is always frozen by `done()`, which makes a
+   * published table opaque to immer (it never walks into a frozen object); freezing the nodes
+   * costs microseconds per array in V8, so the replay engine leaves them unfrozen by convention.
+   */
+  constructor(
+    private readonly base: Table<T>,
+    private readonly freezeValue: ((v: T) => void) | null = null,
+  ) {
+    this.depth = base.depth
+    this.count = base.count
+    this.root = base.root as unknown[] | null
   }
-  if (t.root === null) {
-    if (value === null) return
-    t.root = emptyNode()
+
+  get(i: number): T | null {
+    return tableGet(this.snapshotView(), i)
   }
-  let node = t.root
-  for (let level = t.depth - 1; level > 0; level--) {
-    const d = digit(i, level)
-    let child = node[d] as unknown[] | null
-    if (child === null) {
+
+  private snapshotView(): Table<T> {
+    return { depth: this.depth, count: this.count, root: this.root as TableNode<T> | null }
+  }
+
+  private own(node: unknown[] | null): unknown[] {
+    if (node !== null && this.owned.has(node)) return node
+    const copy = node === null ? emptyNode() : node.slice()
+    this.owned.add(copy)
+    return copy
+  }
+
+  /** Writes entry `i`; `null` removes it. The table grows by whole levels when `i` is beyond it. */
+  set(i: number, value: T | null): void {
+    if (!Number.isSafeInteger(i) || i < 0) throw new RangeError(`table index ${i} is not a non-negative integer`)
+    if (i >= capacityOf(this.depth)) {
       if (value === null) return
-      child = emptyNode()
-      node[d] = child
-      child = node[d] as unknown[]
+      while (i >= capacityOf(this.depth)) {
+        if (this.root !== null) {
+          const grown = this.own(null)
+          grown[0] = this.root
+          this.root = grown
+        }
+        this.depth++
+      }
     }
-    node = child
+    if (this.root === null && value === null) return
+    this.root = this.own(this.root)
+    let node = this.root
+    for (let level = this.depth - 1; level > 0; level--) {
+      const d = digit(i, level)
+      const child = node[d] as unknown[] | null
+      if (child === null && value === null) return
+      const mine = this.own(child)
+      node[d] = mine
+      node = mine
+    }
+    const k = i & MASK
+    const old = node[k] ?? null
+    if (old === value) return
+    if (old === null) this.count++
+    else if (value === null) this.count--
+    if (value !== null && this.freezeValue !== null) this.freezeValue(value)
+    node[k] = value
+    this.changed = true
   }
-  const k = i % TABLE_CHUNK
-  const old = node[k] ?? null
-  if (old === null && value !== null) t.count++
-  else if (old !== null && value === null) t.count--
-  node[k] = value
+
+  /** The edited table (the base itself when nothing changed); its new nodes are frozen. */
+  done(): Table<T> {
+    if (!this.changed) return this.base
+    if (this.freezeValue !== null) for (const node of this.owned) Object.freeze(node)
+    this.owned.clear()
+    return Object.freeze({ depth: this.depth, count: this.count, root: this.root as TableNode<T> | null })
+  }
+}
+
+/** A copy of `table` with entry `i` set (one write; use a `TableEditor` for several). */
+export function tableWith<T>(table: Table<T>, i: number, value: T | null): Table<T> {
+  const ed = new TableEditor(table)
+  ed.set(i, value)
+  return ed.done()
 }
 
 /** Calls `fn` for every non-null entry, in index order. */
@@ -131,13 +181,13 @@ export function tableKeys<T>(table: Table<T>): number[] {
   return out
 }
 
-/** Lifts a root to a greater depth (the shape `tableSet` gives when it grows a table). */
+/** Lifts a root to a greater depth (the shape a growing write gives). */
 function liftRoot<T>(root: TableNode<T> | null, from: number, to: number): TableNode<T> | null {
   let node = root
   for (let d = from; d < to && node !== null; d++) {
-    const grown: Array<TableNode<T> | null> = emptyNode()
+    const grown = emptyNode()
     grown[0] = node
-    node = grown
+    node = grown as TableNode<T>
   }
   return node
 }
@@ -169,9 +219,16 @@ export function tableDiff<T>(
   walk(a, b, depth - 1, 0)
 }
 
-/** Builds a table from entries outside any recipe (for genesis states and tests). */
+/** Builds a table from entries (for genesis states and tests). */
 export function tableFrom<T>(entries: Iterable<[number, T]>, capacity = TABLE_CHUNK): Table<T> {
-  const t = { depth: depthFor(Math.max(1, capacity)), count: 0, root: null } as Table<T>
-  for (const [i, v] of entries) tableSet(t as Draft<Table<T>>, i, v as Draft<T>)
-  return t
+  const ed = new TableEditor<T>(emptyTable(capacity))
+  for (const [i, v] of entries) ed.set(i, v)
+  return ed.done()
+}
+
+/** Deep-freezes plain data (objects and arrays); typed arrays are left as they are. */
+export function deepFreeze<V>(value: V): V {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value
+  for (const v of Object.values(value)) deepFreeze(v)
+  return Object.freeze(value)
 }

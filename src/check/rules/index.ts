@@ -2,6 +2,10 @@
 import { EVENT_SPECS } from '../../../reducers/index.js'
 import { RuleRegistry, requirementRules } from '../registry.js'
 import { frameEnsRules } from './frame/frame.js'
+import { linkedListRules } from './frame/linked_list.js'
+import { segmentRules } from './frame/segment.js'
+import { uniqueRules } from './frame/unique.js'
+import { ioRules } from './io/io.js'
 import { metaEnsRules } from './frame/meta.js'
 import { slotInvariants, slotUmbrellas } from './frame/slots.js'
 import { storeInvariants, storeUmbrellas } from './frame/store.js'
@@ -16,4 +20,8 @@ export function defaultRegistry(): RuleRegistry {
     .addAll(storeUmbrellas)
     .addAll(metaEnsRules)
     .addAll(frameEnsRules)
+    .addAll(uniqueRules)
+    .addAll(segmentRules)
+    .addAll(linkedListRules)
+    .addAll(ioRules)
 }

@@ -6,12 +6,11 @@ import { metaAddr, PageUsage, REF_COUNT_MAX, REF_COUNT_UNIQUE } from '../../../s
 import { newUser, PageFlags } from '../../../src/arch/page_prop.js'
 import { newPage, newPt, setProp } from '../../../src/arch/pte.js'
 import { UNIT_META } from '../../../src/model/snapshot.js'
-import { tableSet } from '../../../src/model/table.js'
 import { frameClone, frameDrop, frameFromInUse, frameFromRaw, frameFromUnused, frameIntoRaw } from '../../../reducers/frame/frame.js'
 import { dropLastInPlace, getFromInUse, getFromUnused } from '../../../reducers/frame/meta.js'
 import { freshId } from '../../../reducers/frame/edit.js'
 import { corrupted, edit, panics, rejected, variant, withVariantBothModes, type FiringCase } from '../harness.js'
-import { alloc, makeUnique, ownerIn, setCells, setExec, setOwner, stateWith } from './util.js'
+import { alloc, makeUnique, ownerIn, setCells, setExec, setOwner, stateWith, tableSet } from './util.js'
 import { unwrap as unwrapResult } from '../../../src/api/result.js'
 import { Frame } from '../../../src/api/frame.js'
 

@@ -1,5 +1,9 @@
 /** Every firing case, by module. */
 import type { FiringCase } from '../harness.js'
 import { frameCases } from './frame.js'
+import { ioCases } from './io.js'
+import { linkedListCases } from './linked_list.js'
+import { segmentCases } from './segment.js'
+import { uniqueCases } from './unique.js'
 
-export const ALL_CASES: readonly FiringCase[] = [...frameCases]
+export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases]

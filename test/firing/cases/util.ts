@@ -1,12 +1,18 @@
 /** Helpers shared by the firing cases: corrupting slots in a draft, building small states. */
-import type { Draft } from 'immer'
+import { current, isDraft, type Draft } from 'immer'
 import { metaAddr, PageUsage, REF_COUNT_UNIQUE } from '../../../src/arch/constants.js'
 import type { Model } from '../../../src/api/model.js'
 import { unwrap } from '../../../src/api/result.js'
 import type { Frame } from '../../../src/api/frame.js'
 import { freshOwner } from '../../../src/model/slots.js'
 import { UNIT_META, type MetaSlotCells, type MetaSlotOwner, type Snapshot } from '../../../src/model/snapshot.js'
-import { tableGet, tableSet, type Table } from '../../../src/model/table.js'
+import { tableGet, tableWith, type Table } from '../../../src/model/table.js'
+
+/** Writes entry `i` of a table inside an immer recipe (tests corrupt states with it). */
+export function tableSet<T>(t: Draft<Table<T>> | Table<T>, i: number, v: T | null): void {
+  const cur = (isDraft(t) ? current(t as object) : t) as Table<T>
+  Object.assign(t as object, tableWith(cur, i, v))
+}
 
 export function cellsOf(d: Draft<Snapshot>, idx: number): MetaSlotCells {
   return (tableGet(d.metaSlots as Table<MetaSlotCells>, idx) ?? { refCount: -1, storage: null, vtablePtr: null, inList: 0 }) as MetaSlotCells
