@@ -46,6 +46,8 @@ export interface Outcome<R = unknown> {
 /** A precondition: returns `null` when it holds, otherwise a message stating the bad value. */
 export interface Requirement<E extends ModelEvent = ModelEvent> {
   readonly rule: string
+  /** For a rule the model adds (not in the spec digest): what it requires, starting "[model]". */
+  readonly summary?: string
   /** `panic`: OSTD panics here; `requires`: a Verus `requires` (undefined behaviour in Rust). */
   readonly kind: PanicKind
   readonly check: (s: Snapshot, e: E) => string | null

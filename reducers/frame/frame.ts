@@ -150,6 +150,7 @@ export const frameClone = defineEvent<FrameCloneEvent, { frame: number }>({
     {
       rule: 'REQ-FRAME-CLONE-1',
       kind: 'panic',
+      summary: '[model] `Frame::clone` panics when the ref count would pass REF_COUNT_MAX (the `inc_ref_count` overflow check).',
       check: (s, e) => {
         const rc = slotOf(s, frameIdx(s, e.frame)).refCount
         return rc >= REF_COUNT_MAX || rc <= 0 ? `cannot increment ref count ${refCountName(rc)}` : null

@@ -25,6 +25,9 @@ export function uniqueIdx(s: Snapshot, id: number): number {
   return frameToIndex(uniqueEntry(s, id)!.paddr)
 }
 
+/** Summary of the model's generic live-handle rule. */
+export const HANDLE_SUMMARY = '[model] The handle an operation takes is live: created, and not dropped or moved into another call (Rust ownership).'
+
 type Registry = 'frames' | 'segments' | 'uniqueFrames'
 const KIND: Record<Registry, string> = { frames: 'Frame', segments: 'Segment', uniqueFrames: 'UniqueFrame' }
 
@@ -36,6 +39,7 @@ export function liveHandle<E extends ModelEvent>(rule: string, registry: Registr
   return {
     rule,
     kind: 'requires',
+    ...(rule === 'REQ-HANDLE-1' ? { summary: HANDLE_SUMMARY } : {}),
     check: (s, e) => {
       const id = e[field] as number
       return tableGet(s[registry] as Table<unknown>, id) === null ? `${KIND[registry]} ${id} is not a live handle (dropped, moved, or never created)` : null

@@ -92,8 +92,10 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
 export function requirementRules(specs: ReadonlyArray<EventSpec<ModelEvent, unknown>>, summaries: ReadonlyMap<string, string>): ReqRule[] {
   const byId = new Map<string, Map<string, EventSpec<ModelEvent, unknown>['requires'][number]>>()
   const kinds = new Map<string, 'digest' | 'model'>()
+  const own = new Map<string, string>()
   for (const spec of specs) {
     for (const req of spec.requires) {
+      if (req.summary !== undefined) own.set(req.rule, req.summary)
       let perEvent = byId.get(req.rule)
       if (perEvent === undefined) byId.set(req.rule, (perEvent = new Map()))
       perEvent.set(spec.type, req)
@@ -104,7 +106,7 @@ export function requirementRules(specs: ReadonlyArray<EventSpec<ModelEvent, unkn
     id,
     kind: 'REQ',
     origin: kinds.get(id)!,
-    summary: summaries.get(id) ?? `precondition of ${[...perEvent.keys()].join(', ')}`,
+    summary: summaries.get(id) ?? own.get(id) ?? `[model] precondition of ${[...perEvent.keys()].join(', ')}`,
     appliesTo: [...perEvent.keys()],
     check(pre, event) {
       const req = perEvent.get(event.type)

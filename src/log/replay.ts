@@ -67,7 +67,8 @@ export function replay(input: string | readonly ModelEvent[], options: ReplayOpt
   } else {
     events = input
   }
-  const history = new History({ ...options, ...header, check: options.check ?? 'incremental' })
+  // A parsed trace is validated already; events passed directly are validated on dispatch.
+  const history = new History({ ...options, ...header, check: options.check ?? 'incremental', validate: lines === null })
   const total = Math.min(events.length, options.until ?? Infinity)
   const counts: Record<string, number> = {}
   const violations: Violation[] = []

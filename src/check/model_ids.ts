@@ -1,0 +1,10 @@
+/**
+ * Rule IDs enforced outside the checker's registry: preconditions of pure functions (the PTE
+ * codec) and panics of the facade. They are thrown as `OstdPanic`s, and each has a firing test.
+ */
+export const ENFORCED_OUTSIDE_REGISTRY: ReadonlyMap<string, string> = new Map([
+  ['REQ-PTE-1', 'Enforced by the PTE codec (`newPt`, `newPage`): the target address is page aligned below MAX_PADDR.'],
+  ['REQ-PTE-2', 'Enforced by the PTE codec (`newPage`, `setProp`): R is set and the property has no undefined bits.'],
+  ['REQ-PTE-3', 'Enforced by the PTE codec (`newPage`, `setProp`): the cache policy is WB, WT or UC (else it panics).'],
+  ['REQ-UNWRAP-1', '[model] `Result::unwrap` on an `Err` panics (the facade\'s `unwrap`).'],
+])
