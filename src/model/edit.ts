@@ -51,34 +51,76 @@ function tableAt(s: Snapshot, name: TableName): Table<unknown> {
   return node as Table<unknown>
 }
 
-/** The table editors of one transaction, created on first use. */
-class TableSet {
-  readonly editors = new Map<TableName, TableEditor<unknown>>()
+/** The table editors of one transaction, each created on first use. */
+class TableSet implements Tables {
+  #metaSlots: TableEditor<unknown> | undefined
+  #memory: TableEditor<unknown> | undefined
+  #slotOwners: TableEditor<unknown> | undefined
+  #unparked: TableEditor<unknown> | undefined
+  #frameObligations: TableEditor<unknown> | undefined
+  #uniqueOwners: TableEditor<unknown> | undefined
+  #frames: TableEditor<unknown> | undefined
+  #segments: TableEditor<unknown> | undefined
+  #uniqueFrames: TableEditor<unknown> | undefined
+  #lists: TableEditor<unknown> | undefined
+  #vmIos: TableEditor<unknown> | undefined
+  #freeStack: TableEditor<unknown> | undefined
+  readonly opened: Array<[TableName, TableEditor<unknown>]> = []
+
   constructor(
     private readonly pre: Snapshot,
     private readonly freezeValue: ((v: unknown) => void) | null,
   ) {}
 
-  editor(name: TableName): TableEditor<unknown> {
-    let ed = this.editors.get(name)
-    if (ed === undefined) this.editors.set(name, (ed = new TableEditor(tableAt(this.pre, name), this.freezeValue)))
+  private open(name: TableName): TableEditor<unknown> {
+    const ed = new TableEditor(tableAt(this.pre, name), this.freezeValue)
+    this.opened.push([name, ed])
     return ed
   }
-}
 
-for (const name of Object.keys(TABLE_PATHS) as TableName[]) {
-  Object.defineProperty(TableSet.prototype, name, {
-    get(this: TableSet) {
-      return this.editor(name)
-    },
-  })
+  get metaSlots(): TableEditor<TableValue<'metaSlots'>> {
+    return (this.#metaSlots ??= this.open('metaSlots')) as TableEditor<TableValue<'metaSlots'>>
+  }
+  get memory(): TableEditor<TableValue<'memory'>> {
+    return (this.#memory ??= this.open('memory')) as TableEditor<TableValue<'memory'>>
+  }
+  get slotOwners(): TableEditor<TableValue<'slotOwners'>> {
+    return (this.#slotOwners ??= this.open('slotOwners')) as TableEditor<TableValue<'slotOwners'>>
+  }
+  get unparked(): TableEditor<TableValue<'unparked'>> {
+    return (this.#unparked ??= this.open('unparked')) as TableEditor<TableValue<'unparked'>>
+  }
+  get frameObligations(): TableEditor<TableValue<'frameObligations'>> {
+    return (this.#frameObligations ??= this.open('frameObligations')) as TableEditor<TableValue<'frameObligations'>>
+  }
+  get uniqueOwners(): TableEditor<TableValue<'uniqueOwners'>> {
+    return (this.#uniqueOwners ??= this.open('uniqueOwners')) as TableEditor<TableValue<'uniqueOwners'>>
+  }
+  get frames(): TableEditor<TableValue<'frames'>> {
+    return (this.#frames ??= this.open('frames')) as TableEditor<TableValue<'frames'>>
+  }
+  get segments(): TableEditor<TableValue<'segments'>> {
+    return (this.#segments ??= this.open('segments')) as TableEditor<TableValue<'segments'>>
+  }
+  get uniqueFrames(): TableEditor<TableValue<'uniqueFrames'>> {
+    return (this.#uniqueFrames ??= this.open('uniqueFrames')) as TableEditor<TableValue<'uniqueFrames'>>
+  }
+  get lists(): TableEditor<TableValue<'lists'>> {
+    return (this.#lists ??= this.open('lists')) as TableEditor<TableValue<'lists'>>
+  }
+  get vmIos(): TableEditor<TableValue<'vmIos'>> {
+    return (this.#vmIos ??= this.open('vmIos')) as TableEditor<TableValue<'vmIos'>>
+  }
+  get freeStack(): TableEditor<TableValue<'freeStack'>> {
+    return (this.#freeStack ??= this.open('freeStack')) as TableEditor<TableValue<'freeStack'>>
+  }
 }
 
 export function editSnapshot(pre: Snapshot, recipe: (d: Draft<Snapshot>, t: Tables) => void): Snapshot {
   const tables = new TableSet(pre, snapshotFreezing() ? deepFreeze : null)
   return produce(pre, (d) => {
-    recipe(d, tables as unknown as Tables)
-    for (const [name, ed] of tables.editors) {
+    recipe(d, tables)
+    for (const [name, ed] of tables.opened) {
       const next = ed.done()
       if (next === tableAt(pre, name)) continue
       const path = TABLE_PATHS[name]

@@ -1,0 +1,77 @@
+/**
+ * `npm run bench`: replay throughput and memory of the model on random valid histories.
+ * Prints a Markdown table (copy it into BENCH.md with the machine line it prints).
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N]
+ */
+import { cpus, totalmem } from 'node:os'
+import type { InternalStep, ModelEvent } from '../../reducers/index.js'
+import type { CheckMode } from '../../src/check/rule.js'
+import { History } from '../../src/log/history.js'
+import { generateHistory } from '../../src/log/gen.js'
+import { setSnapshotFreezing } from '../../src/model/immer.js'
+
+const args = process.argv.slice(2)
+const arg = (name: string, dflt: number): number => {
+  const i = args.indexOf(name)
+  return i >= 0 ? Number(args[i + 1]) : dflt
+}
+const OPS = arg('--ops', 20_000)
+const SEED = arg('--seed', 1)
+
+function gc(): void {
+  ;(globalThis as { gc?: () => void }).gc?.()
+}
+
+function countPrimitive(steps: readonly InternalStep[]): number {
+  let n = 0
+  for (const s of steps) n += 1 + countPrimitive(s.steps)
+  return n
+}
+
+interface Row {
+  mode: CheckMode
+  events: number
+  primitive: number
+  ms: number
+  retainedBytesPerEvent: number | null
+}
+
+function measure(events: readonly ModelEvent[], mode: CheckMode): Row {
+  setSnapshotFreezing(false)
+  gc()
+  const heapBefore = process.memoryUsage().heapUsed
+  const h = new History({ check: mode, validate: false })
+  const t0 = performance.now()
+  let primitive = 0
+  for (const e of events) {
+    const step = h.dispatch(e)
+    primitive += 1 + countPrimitive(step.steps)
+  }
+  const ms = performance.now() - t0
+  gc()
+  const heapAfter = process.memoryUsage().heapUsed
+  const retained = (globalThis as { gc?: unknown }).gc ? (heapAfter - heapBefore) / events.length : null
+  if (h.violations().length > 0) throw new Error(`a valid history produced ${h.violations().length} violations`)
+  return { mode, events: events.length, primitive, ms, retainedBytesPerEvent: retained }
+}
+
+const events = generateHistory({ seed: SEED, ops: OPS })
+const types = new Map<string, number>()
+for (const e of events) types.set(e.type, (types.get(e.type) ?? 0) + 1)
+
+// Warm up the JIT on a shorter run of the same workload.
+for (const mode of ['off', 'incremental'] as const) measure(events.slice(0, Math.min(3000, OPS)), mode)
+
+const rows = (['off', 'incremental', 'full'] as const).map((mode) => measure(mode === 'full' ? events.slice(0, Math.min(OPS, 5000)) : events, mode))
+
+const cpu = cpus()[0]
+console.log(`machine: ${cpu?.model ?? 'unknown CPU'} (${cpus().length} cores), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
+console.log(`workload: ${OPS} random valid frame-layer events, seed ${SEED} (${[...types].map(([t, n]) => `${t} ${n}`).join(', ')})`)
+console.log('')
+console.log('| check | events | events/s | primitive events/s | µs/event | retained bytes/event |')
+console.log('|---|---:|---:|---:|---:|---:|')
+for (const r of rows) {
+  const perS = (n: number): string => Math.round((n / r.ms) * 1000).toLocaleString('en-US')
+  const retained = r.retainedBytesPerEvent === null ? 'n/a (run with --expose-gc)' : Math.round(r.retainedBytesPerEvent).toLocaleString('en-US')
+  console.log(`| ${r.mode} | ${r.events.toLocaleString('en-US')} | ${perS(r.events)} | ${perS(r.primitive)} | ${((r.ms * 1000) / r.events).toFixed(1)} | ${retained} |`)
+}
