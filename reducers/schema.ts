@@ -4,7 +4,11 @@ import type { FrameMeta, JsonValue } from '../src/model/snapshot.js'
 
 /** A physical address or byte count: a non-negative integer (alignment and range are the reducer's business). */
 export const Addr = z.number().int().nonnegative()
-/** A length/count that OSTD takes as `usize` (may exceed 2^53 in a trace; reducers check overflow). */
+/**
+ * A length or count that OSTD takes as `usize`. Traces carry it as a JSON number; it must be a
+ * safe integer (below 2^53), which every length a 2 GiB machine can act on is. (Where a huge value
+ * itself matters, as the overflow panic of `alloc_segment`, the event declares its own schema.)
+ */
 export const Usize = z.number().int().nonnegative()
 /** A handle id: the key of a registry entry. */
 export const HandleId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
@@ -25,7 +29,7 @@ export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base6
 /** A value type of `read_val` / `write_val`: `u8`…`u64` or a byte struct of `size` bytes. */
 export const ValType = z.union([
   z.enum(['u8', 'u16', 'u32', 'u64']),
-  z.object({ size: z.number().int().nonnegative().max(1 << 30) }),
+  z.object({ size: z.number().int().nonnegative().max(1 << 20) }),
 ])
 export type ValType = z.infer<typeof ValType>
 

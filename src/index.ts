@@ -1,6 +1,11 @@
 /** ostd-model: the public API (API.md). */
 export { createModel, Model, type ModelOptions } from './api/model.js'
 export { Frame, FrameRef, FrameFactory, type AllocOptions } from './api/frame.js'
+export { Segment, type SegmentAllocOptions, type SegmentMetaInput, type ByteRange } from './api/segment.js'
+export { UniqueFrame, type UniqueFrameMetaMut } from './api/unique_frame.js'
+export { LinkedList, LinkedListCursorMut } from './api/linked_list.js'
+export { VmReader, VmWriter, vmIoOf, type VmIo, type VmIoTarget, type ValueType, type ValueOf } from './api/vm_io.js'
+export { Handle } from './api/handle.js'
 export { isOk, unwrap, type Result, type OstdErrorKind } from './api/result.js'
 export { OstdPanic } from './arch/errors.js'
 export * as constants from './arch/constants.js'

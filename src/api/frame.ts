@@ -5,9 +5,10 @@ import type { GetFrameError } from '../arch/constants.js'
 import { slotOf } from '../model/slots.js'
 import { UNIT_META, type FrameMeta } from '../model/snapshot.js'
 import { tableGet } from '../model/table.js'
-import { Handle } from './handle.js'
+import { VmIoHandle } from './vm_io_target.js'
 import type { Model } from './model.js'
 import { mapOk, type OstdErrorKind, type Result } from './result.js'
+import { Segment, type SegmentAllocOptions } from './segment.js'
 
 export type { FrameMeta }
 
@@ -19,9 +20,17 @@ export function slotMeta(model: Model, paddr: number): FrameMeta {
 }
 
 /** A shared, reference-counted handle to one 4 KiB frame (`Frame<M>`). */
-export class Frame extends Handle {
+export class Frame extends VmIoHandle {
   protected get kind(): string {
     return 'Frame'
+  }
+
+  protected get ioKind(): 'frame' {
+    return 'frame'
+  }
+
+  protected assertLive(): void {
+    this.entry()
   }
 
   /** The frame's entry in the model; throws if the handle is no longer live. */
@@ -136,6 +145,15 @@ export class FrameFactory {
       meta: opts.meta ?? UNIT_META,
     })
     return mapOk(r, (v) => new Frame(this.model, v.frame))
+  }
+
+  /**
+   * `FrameAllocOptions::new().zeroed(z).alloc_segment_with(nframes, meta)`: `nframes` contiguous
+   * frames. `Err(InvalidArgs)` for 0, `Err(NoMemory)` without a free run; panics when the byte
+   * size overflows. `opts.meta` is one `FrameMeta` or a function of the page index.
+   */
+  allocSegment(nframes: number, opts: SegmentAllocOptions = {}): Result<Segment, OstdErrorKind> {
+    return Segment.alloc(this.model, nframes, opts)
   }
 
   fromUnused(paddr: number, meta: FrameMeta = UNIT_META): Result<Frame, GetFrameError> {

@@ -36,6 +36,26 @@ export abstract class Handle {
     return out
   }
 
+  /**
+   * For a facade call that takes another handle by value (`Segment::from(frame)`,
+   * `list.push_back(unique)`): checks that `other` is live, runs `fn` with its model, then marks
+   * `other` consumed. A panic in `fn` leaves `other` live, as the state is unchanged.
+   */
+  static take<T>(other: Handle, fn: (model: Model) => T): T {
+    return other.consume(() => fn(other.model))
+  }
+
+  /** The model of a live handle (for by-value calls that may give the handle back, like `try_from`). */
+  static modelOf(other: Handle): Model {
+    other.live()
+    return other.model
+  }
+
+  /** Marks a handle consumed after a by-value call that moved it. */
+  static markMoved(other: Handle): void {
+    other.consume(() => undefined)
+  }
+
   toString(): string {
     return `${this.kind}(${this.id})`
   }

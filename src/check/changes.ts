@@ -3,11 +3,15 @@
  * unchanged parts identical objects): the cost follows the change, not the size of the state.
  */
 import { frameToIndex, MAX_PADDR, PAGE_SIZE } from '../arch/constants.js'
-import type { SegmentEntry, Snapshot } from '../model/snapshot.js'
-import { tableDiff, type Table } from '../model/table.js'
+import type { MetaSlotCells, SegmentEntry, Snapshot } from '../model/snapshot.js'
+import { tableDiff, tableForEach, tableGet, type Table } from '../model/table.js'
 
 export interface ChangeSet {
-  /** Slots whose exec cells, ghost owner, parking, obligations or unique owner changed, or whose handle / cover counts changed. */
+  /**
+   * Slots whose exec cells, ghost owner, parking, obligations or unique owner changed, or whose
+   * handle / cover counts changed, and the list neighbours and ends such a change re-links
+   * (`markListUnits`): the slot units an invariant must see again.
+   */
   readonly slots: ReadonlySet<number>
   /** Slots whose exec cells or ghost owner changed (the `slot_owners` / `metaSlots` frame rule). */
   readonly slotCells: ReadonlySet<number>
@@ -18,6 +22,7 @@ export interface ChangeSet {
   readonly frames: ReadonlySet<number>
   readonly segments: ReadonlySet<number>
   readonly uniqueFrames: ReadonlySet<number>
+  /** Lists whose entry changed, and lists a changed slot is (or was) linked into. */
   readonly lists: ReadonlySet<number>
   readonly vmIos: ReadonlySet<number>
 }
@@ -68,6 +73,64 @@ export function computeChanges(before: Snapshot, after: Snapshot): ChangeSet {
     })
     keysChanged(before.lists, after.lists, lists)
     keysChanged(before.vmIos, after.vmIos, vmIos)
+    markListUnits(before, after, slotCells, slots, lists)
   }
   return { slots, slotCells, parking, obligations, uniqueOwners, memory, frames, segments, uniqueFrames, lists, vmIos }
+}
+
+// ---- linked lists (INV-LIST-*) -------------------------------------------------------------
+//
+// A list's invariant walks its member slots, and a member's links are checked against its
+// neighbours and its list's ends; a slot's `in_list` is checked against the list it names
+// (INV-STORE-3, INV-LIST-2..3). So that incremental checking sees every unit whose verdict a step
+// can change: a changed slot also marks the lists it is (or was) in and its neighbours (before
+// and after); a changed list marks its ends; a list created, removed or renumbered marks every
+// slot whose `in_list` names it (a scan of the slot tables, on those rare steps only). Only slot
+// indices of physical memory are marked.
+
+function linkedCells(s: Snapshot, i: number): Array<MetaSlotCells | null> {
+  return [tableGet(s.metaSlots, i), tableGet(s.regions.slotOwners, i)?.innerPerms ?? null]
+}
+
+function markSlotAt(s: Snapshot, pa: number | null, into: Set<number>): void {
+  if (pa === null || !Number.isSafeInteger(pa) || pa < 0) return
+  const i = frameToIndex(pa)
+  if (i < s.nrFrames) into.add(i)
+}
+
+/** Slots of `s` whose exec or ghost `in_list` is one of `ids`. */
+function slotsNaming(s: Snapshot, ids: ReadonlySet<number>, into: Set<number>): void {
+  tableForEach(s.metaSlots, (cells, i) => {
+    if (ids.has(cells.inList)) into.add(i)
+  })
+  tableForEach(s.regions.slotOwners, (owner, i) => {
+    if (ids.has(owner.innerPerms.inList)) into.add(i)
+  })
+}
+
+function markListUnits(before: Snapshot, after: Snapshot, slotCells: ReadonlySet<number>, slots: Set<number>, lists: Set<number>): void {
+  const marked = new Set<number>()
+  for (const i of slotCells) {
+    for (const s of [before, after]) {
+      for (const cells of linkedCells(s, i)) {
+        if (cells === null) continue
+        if (Number.isSafeInteger(cells.inList) && cells.inList > 0) lists.add(cells.inList - 1)
+        if (cells.storage?.kind === 'FrameLink') {
+          markSlotAt(s, cells.storage.prevPaddr, marked)
+          markSlotAt(s, cells.storage.nextPaddr, marked)
+        }
+      }
+    }
+  }
+  const renamed = new Set<number>()
+  tableDiff(before.lists, after.lists, (id, b, a) => {
+    if (b === null || a === null || b.listId !== a.listId) renamed.add(id + 1)
+    for (const [s, e] of [[before, b], [after, a]] as const) {
+      if (e === null) continue
+      markSlotAt(s, e.frontPaddr, marked)
+      markSlotAt(s, e.backPaddr, marked)
+    }
+  })
+  if (renamed.size > 0) slotsNaming(after, renamed, marked)
+  for (const i of marked) slots.add(i)
 }

@@ -30,6 +30,18 @@ interface HeldViolation {
 
 type ViolationSet = Map<string, HeldViolation>
 
+type Groups = 'A' | 'B' | 'AB'
+
+function inGroups(group: 'A' | 'B', groups: Groups): boolean {
+  return groups === 'AB' || groups === group
+}
+
+function filterGroup(set: ViolationSet, group: 'A' | 'B'): ViolationSet {
+  const out: ViolationSet = new Map()
+  for (const [k, h] of set) if (h.group === group) out.set(k, h)
+  return out
+}
+
 const keyOf = (f: Finding): string => `${f.rule}|${f.path}`
 
 /** All units of a scope present in a snapshot (what `full` visits). */
@@ -92,25 +104,34 @@ export class Checker {
       reported.set(key, this.toViolation(f, kind, stepIndex, event, internal, s, scope, unit))
     }
 
-    // Internal steps, depth first, each against the pre-state of the whole step.
-    let cumulative: ChangeSetLike | null = null
+    // Internal steps, depth first, in the order their snapshots were produced. Group A is
+    // re-evaluated at each one, incrementally from the previous evaluation point.
+    let running: ViolationSet = filterGroup(before, 'A')
+    let runningFor = step.before
+    const advanceA = (to: Snapshot, changes: ChangeSet): ViolationSet =>
+      this.mode === 'incremental' ? this.invariantsAt(to, running, 'A', accumulate(null, changes), runningFor) : this.fullInvariants(to, 'A')
     const visit = (steps: readonly InternalStep[], path: number[]): void => {
       steps.forEach((st, j) => {
         const at = [...path, j]
-        this.stepRules(st, (f, kind) => report(f, kind, st.event.type, at, st.after))
+        const changes = computeChanges(st.before, st.after)
+        this.stepRules(st, changes, (f, kind) => report(f, kind, st.event.type, at, st.after))
         visit(st.steps, at)
-        const changes = this.mode === 'incremental' ? computeChanges(st.before, st.after) : null
-        if (changes !== null) cumulative = accumulate(cumulative, changes)
-        const groupA = this.invariantsAt(st.after, before, 'A', cumulative, step.before)
-        for (const [key, held] of groupA) if (!before.has(key)) report(held.finding, 'INV', st.event.type, at, st.after, held.scope, held.unit)
+        running = advanceA(st.after, runningFor === st.before ? changes : computeChanges(runningFor, st.after))
+        runningFor = st.after
+        for (const [key, held] of running) if (!before.has(key)) report(held.finding, 'INV', st.event.type, at, st.after, held.scope, held.unit)
       })
     }
     visit(step.steps, [])
 
-    // The boundary.
-    this.stepRules(step, (f, kind) => report(f, kind, step.event.type, undefined, step.after))
-    const boundaryChanges = this.mode === 'incremental' ? accumulate(null, computeChanges(step.before, step.after)) : null
-    const after = this.invariantsAt(step.after, before, 'AB', boundaryChanges, step.before)
+    // The boundary: group A from the last evaluation point, group B against the pre-state.
+    const boundaryChanges = computeChanges(step.before, step.after)
+    this.stepRules(step, boundaryChanges, (f, kind) => report(f, kind, step.event.type, undefined, step.after))
+    const groupA = runningFor === step.after ? running : advanceA(step.after, runningFor === step.before ? boundaryChanges : computeChanges(runningFor, step.after))
+    const groupB =
+      this.mode === 'incremental'
+        ? this.invariantsAt(step.after, before, 'B', accumulate(null, boundaryChanges), step.before)
+        : this.fullInvariants(step.after, 'B')
+    const after: ViolationSet = new Map([...groupA, ...groupB])
     for (const [key, held] of after) if (!before.has(key)) report(held.finding, 'INV', step.event.type, undefined, step.after, held.scope, held.unit)
 
     this.held = after
@@ -124,11 +145,11 @@ export class Checker {
     return [...set.values()].map((h) => this.toViolation(h.finding, 'INV', -1, '(state)', undefined, s, h.scope, h.unit)).sort(compareViolations)
   }
 
-  private stepRules(st: InternalStep, emit: (f: Finding, kind: 'REQ' | 'ENS') => void): void {
+  private stepRules(st: InternalStep, changes: ChangeSet, emit: (f: Finding, kind: 'REQ' | 'ENS') => void): void {
     for (const rule of this.registry.reqFor(st.event.type)) for (const f of rule.check(st.before, st.event)) emit(f, 'REQ')
     const ens = this.registry.ensFor(st.event.type)
     if (ens.length === 0) return
-    const ctx = { pre: st.before, post: st.after, event: st.event, result: st.result, changes: computeChanges(st.before, st.after) }
+    const ctx = { pre: st.before, post: st.after, event: st.event, result: st.result, changes }
     for (const rule of ens) for (const f of rule.check(ctx)) emit(f, 'ENS')
   }
 
@@ -158,27 +179,26 @@ export class Checker {
     }
   }
 
-  private fullInvariants(s: Snapshot, groups: 'A' | 'AB'): ViolationSet {
+  private fullInvariants(s: Snapshot, groups: Groups): ViolationSet {
     const out: ViolationSet = new Map()
     const ctx = this.contextFor(s, null)
     for (const rule of this.registry.invariants()) {
-      if (groups === 'A' && rule.group !== 'A') continue
+      if (!inGroups(rule.group, groups)) continue
       for (const unit of unitsOf(s, rule.scope, () => ctx.accounting)) this.evalUnit(rule, s, unit, ctx, out)
     }
     return out
   }
 
   /** Invariant violations of `s` in `groups`, incrementally from `prev` when `changed` is given. */
-  private invariantsAt(s: Snapshot, prev: ViolationSet, groups: 'A' | 'AB', changes: ChangeSetLike | null, from: Snapshot): ViolationSet {
-    if (changes === null) return this.fullInvariants(s, groups)
+  private invariantsAt(s: Snapshot, prev: ViolationSet, groups: Groups, changes: ChangeSetLike, from: Snapshot): ViolationSet {
     const out: ViolationSet = new Map()
     for (const [key, held] of prev) {
-      if (groups === 'A' && held.group !== 'A') continue
+      if (!inGroups(held.group, groups)) continue
       if (!unitsOfSet(changes, held.scope).has(held.unit)) out.set(key, held)
     }
-    const ctx = this.contextFor(s, groups === 'AB' ? from : null)
+    const ctx = this.contextFor(s, groups === 'A' ? null : from)
     for (const rule of this.registry.invariants()) {
-      if (groups === 'A' && rule.group !== 'A') continue
+      if (!inGroups(rule.group, groups)) continue
       for (const unit of unitsOfSet(changes, rule.scope)) {
         // A registry entry the step removed has nothing left to check.
         if (isRegistry(rule.scope) && tableGet(s[rule.scope] as Table<unknown>, unit) === null) continue

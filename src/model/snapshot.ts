@@ -138,24 +138,47 @@ export interface LinkedListState {
   readonly listId: number
 }
 
-/** Where a reader or writer reads or writes. */
+/**
+ * The address space a reader or writer moves through, and what its positions (`cursor`, `end`)
+ * mean there (ostd::mm::io, behaviour.md §2.8). Only kernel space through the linear mapping
+ * exists today; the planned variants are
+ *   `{ kind: 'user', vmSpace: number }` — a fallible reader/writer of `VmSpace::reader/writer`;
+ *     positions are user virtual addresses, translated through the VmSpace's page table at each
+ *     access (an unmapped page is `PageFault`), and
+ *   `{ kind: 'buffer', buffer: number }` — `VmReader::from(&[u8])` over a kernel buffer held in
+ *     the model; positions are byte offsets into the buffer.
+ * Every access goes through the space (`reducers/io/frame_io.ts` `spaceRead` / `spaceWrite`),
+ * so a new variant adds one case there.
+ */
 export type VmIoSpace =
   /** Kernel space through the linear mapping; positions are physical addresses. */
   { readonly kind: 'linear' }
 
-/** The handle whose borrow bounds a reader's or writer's lifetime. */
+/**
+ * The handle a reader or writer borrows (`VmReader<'a>`): the frame or segment it was created
+ * from. The borrow ends when that handle is no longer live (dropped or moved); using the reader
+ * or writer after that is a use-after-free in Rust's terms and panics in the model (REQ-BORROW-1).
+ * Later: `'vmSpace'` (user readers/writers borrow their VmSpace) and `'buffer'`.
+ */
 export interface VmIoBorrow {
   readonly kind: 'frame' | 'segment'
   readonly id: number
 }
 
-/** Exec `VmReader` / `VmWriter`: a cursor and an end inside one address space. */
+/**
+ * Exec `VmReader` / `VmWriter` (state.md §12: `{ cursor, end }`), one entry of `Snapshot.vmIos`
+ * (the embedding's `VmIoEntry`). `remain()` / `avail()` = `end - cursor`; INV-VMIO-1:
+ * `cursor <= end`. `fallible` is the type parameter (`Infallible` for kernel space).
+ */
 export interface VmIoEntry {
   readonly kind: 'Reader' | 'Writer'
   readonly fallible: boolean
   readonly space: VmIoSpace
+  /** Position of the next byte read or written (in the space's addresses). */
   readonly cursor: number
+  /** Exclusive end of the range (in the space's addresses). */
   readonly end: number
+  /** The handle whose borrow bounds the entry's lifetime; `null` = not bounded by a handle. */
   readonly borrow: VmIoBorrow | null
 }
 

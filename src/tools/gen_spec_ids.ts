@@ -27,6 +27,15 @@ for (const line of readme.split('\n')) {
     if (!entries.has(id)) entries.set(id, { id, section, summary: m[2]!.replace(/^\[[a-z]+\] — /, '').trim() })
   }
 }
+// The digest's own index garbles the two IDs stated in one sentence of operations.md §6.4.
+const OVERRIDES: Record<string, string> = {
+  'ENS-UNIQUE-LEVEL-1': '`level()` returns `1`; no state change.',
+  'ENS-UNIQUE-SIZE-1': '`size()` returns `PAGE_SIZE`; no state change.',
+}
+for (const [id, summary] of Object.entries(OVERRIDES)) {
+  const e = entries.get(id)
+  if (e) e.summary = summary
+}
 for (const m of constants.matchAll(/\*\*(REQ-PTE-\d)\*\* (.*)/g)) {
   entries.set(m[1]!, { id: m[1]!, section: 'constants.md §7.3 PTE codec', summary: m[2]!.trim() })
 }

@@ -9,24 +9,28 @@ import type { AnyEventSpec } from '../../reducers/index.js'
 import { History } from '../../src/log/history.js'
 import { generateHistory } from '../../src/log/gen.js'
 import { editSnapshot } from '../../src/model/edit.js'
+import { tableGet } from '../../src/model/table.js'
+import { frameToIndex } from '../../src/arch/constants.js'
+import { variant } from '../firing/harness.js'
 
 /** Faulty variants that break different rules, to compare the modes on violations too. */
 const FAULTS: Record<string, AnyEventSpec> = {
-  dropLeaksHandle: { ...frameDrop, reduce: (s, e) => ({ ...frameDrop.reduce(s, e), snapshot: s }) } as unknown as AnyEventSpec,
-  cloneForgetsRc: {
-    ...frameClone,
-    reduce: (s, e) => {
-      const o = frameClone.reduce(s, e as never)
-      return { ...o, snapshot: editSnapshot(o.snapshot, (_d, t) => t.metaSlots.set(0, s.metaSlots === o.snapshot.metaSlots ? null : t.metaSlots.get(0))) }
-    },
-  } as unknown as AnyEventSpec,
-  intoRawNoRawCount: {
-    ...frameIntoRaw,
-    reduce: (s, e) => {
-      const o = frameIntoRaw.reduce(s, e as never)
-      return { ...o, snapshot: editSnapshot(o.snapshot, (_d, t) => void t.frameObligations.set(1, 5)) }
-    },
-  } as unknown as AnyEventSpec,
+  // drop forgets to do anything: the handle stays, rc stays (ENS-FRAME-DROP-*, ENS-EMB-FRAMEDROP-*)
+  dropDoesNothing: variant(frameDrop, (s) => ({ snapshot: s, result: null })),
+  // clone registers the handle but does not count the reference (ENS-FRAME-CLONE-1, INV-ACCT-3)
+  cloneForgetsRc: variant(frameClone, (s, e) => {
+    const o = frameClone.reduce(s, e)
+    return { ...o, snapshot: editSnapshot(o.snapshot, (_d, t) => {
+      const idx = frameToIndex(tableGet(s.frames, e.frame)!.paddr)
+      t.metaSlots.set(idx, tableGet(s.metaSlots, idx))
+      t.slotOwners.set(idx, tableGet(s.regions.slotOwners, idx))
+    }) }
+  }),
+  // into_raw leaves a stray obligation on slot 1 (ENS-FRAME-FORGET-1, INV-OBLIG-1)
+  intoRawStrayObligation: variant(frameIntoRaw, (s, e) => {
+    const o = frameIntoRaw.reduce(s, e)
+    return { ...o, snapshot: editSnapshot(o.snapshot, (_d, t) => void t.frameObligations.set(1, 5)) }
+  }),
 }
 
 function run(events: ReturnType<typeof generateHistory>, check: 'full' | 'incremental', variants: AnyEventSpec[]): string {

@@ -278,19 +278,6 @@ export const frameCases: FiringCase[] = [
       ),
   },
   {
-    rule: 'ENS-META-GETUNUSED-4',
-    title: 'get_from_unused un-parks the slot it claims',
-    expect: ['ENS-EMB-FRAMEFROMUNUSED-2', 'ENS-META-GETUNUSED-4', 'INV-REGIONS-5', 'INV-STORE-2'],
-    run: () =>
-      withVariantBothModes(
-        [variant(getFromUnused, (s, e) => {
-          const o = getFromUnused.reduce(s, e)
-          return { ...o, snapshot: edit(o.snapshot, (d) => void tableSet(d.regions.unparked, 3, true)) }
-        })],
-        (m) => m.frames.fromUnused(0x3000),
-      ),
-  },
-  {
     rule: 'ENS-META-GETUNUSED-5',
     title: 'Frame::from_unused mints two obligations',
     expect: ['ENS-META-GETUNUSED-5', 'INV-OBLIG-1'],

@@ -5,7 +5,7 @@ import type { Model } from '../../../src/api/model.js'
 import { unwrap } from '../../../src/api/result.js'
 import type { Frame } from '../../../src/api/frame.js'
 import { freshOwner } from '../../../src/model/slots.js'
-import { UNIT_META, type MetaSlotCells, type MetaSlotOwner, type Snapshot } from '../../../src/model/snapshot.js'
+import { UNIT_META, type MetaSlotCells, type MetaSlotOwner, type Snapshot, type UniqueFrameOwner } from '../../../src/model/snapshot.js'
 import { tableGet, tableWith, type Table } from '../../../src/model/table.js'
 
 /** Writes entry `i` of a table inside an immer recipe (tests corrupt states with it). */
@@ -22,11 +22,16 @@ export function ownerIn(d: Draft<Snapshot>, idx: number): MetaSlotOwner {
   return (tableGet(d.regions.slotOwners as Table<MetaSlotOwner>, idx) ?? freshOwner(d.config as Snapshot['config'], idx)) as MetaSlotOwner
 }
 
-/** Writes the same cells into the exec slot and the ghost owner (no INV-SLOT-9 drift). */
+/**
+ * Writes the same cells into the exec slot and the ghost owner (no INV-SLOT-9 drift), and into
+ * the permission of the slot's `UniqueFrameOwner` when it has one (no INV-UNIQUE-2 drift).
+ */
 export function setCells(d: Draft<Snapshot>, idx: number, patch: Partial<MetaSlotCells>): void {
   const exec = { ...cellsOf(d, idx), ...patch }
   tableSet(d.metaSlots, idx, exec)
   tableSet(d.regions.slotOwners, idx, { ...ownerIn(d, idx), innerPerms: { ...ownerIn(d, idx).innerPerms, ...patch } })
+  const unique = tableGet(d.uniqueOwners as Table<UniqueFrameOwner>, idx)
+  if (unique !== null) tableSet(d.uniqueOwners, idx, { ...unique, innerPerms: { ...unique.innerPerms, ...patch } })
 }
 
 /** Replaces fields of the ghost owner only. */

@@ -104,7 +104,9 @@ export const storeInvariants: InvRule[] = [
     const h = accounting.handleCount(idx)
     const p = o.pathsInPt.length
     const cover = accounting.coverCount(idx)
-    const r = Math.max(0, o.rawCount - cover)
+    // A UNIQUE slot's raw_count counts a forgotten UniqueFrame (UniqueFrame::into_raw), not a
+    // forgotten Frame reference: UNIQUE slots are outside the equation (state.md §15).
+    const r = o.innerPerms.refCount === REF_COUNT_UNIQUE ? 0 : Math.max(0, o.rawCount - cover)
     if (h + p + cover + r === 0) return []
     const rc = o.innerPerms.refCount
     const want = h + p + cover + r
