@@ -70,6 +70,18 @@ export function defineEvent<E extends ModelEvent, R>(spec: EventSpec<E, R>): Eve
 
 // ---- reducer variants ----------------------------------------------------------------------
 
+/**
+ * A variant of an event spec: the same event type, schema and (unless replaced) preconditions,
+ * with another reducer. Pass variants to `createModel({ variants })` to run the model with them.
+ */
+export function variantOf<E extends ModelEvent, R>(
+  spec: EventSpec<E, R>,
+  reduce: (s: Snapshot, e: E) => Outcome<R>,
+  opts: { requires?: EventSpec<E, R>['requires'] } = {},
+): EventSpec<ModelEvent, unknown> {
+  return { ...spec, reduce, requires: opts.requires ?? spec.requires } as unknown as EventSpec<ModelEvent, unknown>
+}
+
 let activeVariants: ReadonlyMap<string, EventSpec<ModelEvent, unknown>> | null = null
 
 /**

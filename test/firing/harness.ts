@@ -4,7 +4,7 @@
  * which rule IDs the checker (or the precondition) reports.
  */
 import { produce, type Draft } from 'immer'
-import type { AnyEventSpec, EventSpec, ModelEvent, Outcome } from '../../reducers/index.js'
+import { variantOf, type AnyEventSpec, type ModelEvent } from '../../reducers/index.js'
 import { Checker } from '../../src/check/checker.js'
 import { defaultRegistry } from '../../src/check/rules/index.js'
 import type { Violation } from '../../src/check/rule.js'
@@ -130,13 +130,7 @@ export function rejectedOn(m: Model, e: ModelEvent): FiringOutcome {
 }
 
 /** A variant of `spec` with another reducer (and, optionally, no preconditions). */
-export function variant<E extends ModelEvent, R>(
-  spec: EventSpec<E, R>,
-  reduce: (s: Snapshot, e: E) => Outcome<R>,
-  opts: { requires?: EventSpec<E, R>['requires'] } = {},
-): AnyEventSpec {
-  return { ...spec, reduce, requires: opts.requires ?? spec.requires } as unknown as AnyEventSpec
-}
+export const variant = variantOf
 
 /** Runs `fn` expecting an `OstdPanic` (for calls that are not events, e.g. the PTE codec). */
 export function panics(fn: () => unknown): FiringOutcome {

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { frameTour } from '../../examples/frame_tour.js'
+import { runFaulty } from '../../examples/faulty_variant.js'
+import { createModel } from '../../src/index.js'
+
+describe('examples', () => {
+  it('the frame tour runs with zero violations in both check modes', () => {
+    for (const check of ['full', 'incremental'] as const) {
+      const model = createModel({ check })
+      frameTour(model)
+      expect(model.history.violations()).toEqual([])
+      expect(model.history.length).toBeGreaterThan(40)
+    }
+  })
+
+  it('the bundled default trace is the tour\'s history (npx tsx examples/frame_tour.ts --trace)', () => {
+    const model = createModel()
+    frameTour(model)
+    expect(readFileSync('examples/traces/default.ndjson', 'utf8')).toBe(model.history.toNDJSON())
+  })
+
+  it('the faulty drop variant is caught, at the faulty step, by the clauses it breaks', () => {
+    const violations = runFaulty()
+    expect(new Set(violations.map((v) => v.step))).toEqual(new Set([3]))
+    expect([...new Set(violations.map((v) => v.rule))].sort()).toEqual(['ENS-EMB-FRAMEDROP-2', 'ENS-FRAME-DROP-1', 'INV-ACCT-2', 'INV-SLOT-5'])
+  })
+})
