@@ -7,6 +7,7 @@ import {
   frameToIndex,
   frameToMeta,
   type GetFrameError,
+  indexToFrame,
   PAGE_SIZE,
   PageUsage,
   REF_COUNT_MAX,
@@ -16,7 +17,7 @@ import {
   validFramePaddr,
 } from '../../src/arch/constants.js'
 import { editSnapshot } from '../../src/model/edit.js'
-import { isPhysicalSlot, ownerOf, slotOf } from '../../src/model/slots.js'
+import { isMmioPaddr, isPhysicalSlot, ownerOf, slotOf } from '../../src/model/slots.js'
 import type { FrameMeta, MetaSlot, Snapshot } from '../../src/model/snapshot.js'
 import { localRegionInv, slotOwnerInv } from '../../src/model/spec/slot.js'
 import { Addr, FrameMetaSchema } from '../schema.js'
@@ -36,8 +37,16 @@ export function addressError(s: Snapshot, paddr: number): GetFrameError | null {
   return null
 }
 
-/** Why the CAS `UNUSED -> 0` of `get_from_unused` fails at a valid address, or null. */
+/**
+ * Why the CAS `UNUSED -> 0` of `get_from_unused` fails at a valid address, or null.
+ *
+ * Deviation: an MMIO page fails as `InUse`. The spec's canonical MMIO slot is UNUSED (state.md
+ * §3.4), but claiming it would set `usage := Frame` and break INV-SLOT-8 (`usage == MMIO ⟺
+ * is_mmio_paddr`) — the Verus clauses have no precondition excluding it. OSTD marks device and
+ * reserved memory in use at boot, so `from_unused` on it sees an in-use slot.
+ */
 export function unusedCasError(s: Snapshot, idx: number): GetFrameError | null {
+  if (isMmioPaddr(s.config, indexToFrame(idx))) return 'InUse'
   const rc = slotOf(s, idx).refCount
   if (rc === REF_COUNT_UNUSED) return null
   if (rc === REF_COUNT_UNIQUE) return 'Unique'

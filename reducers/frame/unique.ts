@@ -150,7 +150,7 @@ export const uniqueFromUnused = defineEvent<UniqueFromUnusedEvent, UniqueHandleR
       check: (s, e) => {
         if (addressError(s, e.paddr) !== null) return null
         const usage = ownerOf(s, frameToIndex(e.paddr)).usage
-        return usage === PageUsage.Unused ? null : `slot ${frameToIndex(e.paddr)} of ${hex(e.paddr)} has usage ${usage}, not Unused (a slot used once keeps usage Frame)`
+        return usage === PageUsage.Unused ? null : `slot ${frameToIndex(e.paddr)} of ${hex(e.paddr)} has usage ${usage}, not Unused${usage === PageUsage.MMIO ? ' (device memory)' : ' (a slot used once keeps usage Frame)'}`
       },
     },
     {

@@ -163,4 +163,9 @@ export class FrameFactory {
   fromInUse(paddr: number): Result<Frame, GetFrameError> {
     return Frame.fromInUse(this.model, paddr)
   }
+
+  /** `Frame::from_raw(paddr)`: revives a reference forgotten by `intoRaw`. */
+  fromRaw(paddr: number): Frame {
+    return Frame.fromRaw(this.model, paddr)
+  }
 }

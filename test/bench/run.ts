@@ -66,7 +66,7 @@ const rows = (['off', 'incremental', 'full'] as const).map((mode) => measure(mod
 
 const cpu = cpus()[0]
 console.log(`machine: ${cpu?.model ?? 'unknown CPU'} (${cpus().length} cores), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
-console.log(`workload: ${OPS} random valid frame-layer events, seed ${SEED} (${[...types].map(([t, n]) => `${t} ${n}`).join(', ')})`)
+console.log(`workload: ${OPS} random valid events over the whole frame layer (frames, segments, unique frames, lists, VM I/O), seed ${SEED} (${[...types].map(([t, n]) => `${t} ${n}`).join(', ')})`)
 console.log('')
 console.log('| check | events | events/s | primitive events/s | µs/event | retained bytes/event |')
 console.log('|---|---:|---:|---:|---:|---:|')

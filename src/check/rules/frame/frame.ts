@@ -5,7 +5,7 @@
  */
 import { frameToIndex, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED, refCountName, validFramePaddr } from '../../../arch/constants.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
-import { isParked, isPhysicalSlot, ownerOf } from '../../../model/slots.js'
+import { isMmioPaddr, isParked, isPhysicalSlot, ownerOf } from '../../../model/slots.js'
 import { tableGet } from '../../../model/table.js'
 import type { EnsContext, EnsRule } from '../../rule.js'
 import {
@@ -147,7 +147,8 @@ export const frameEnsRules: EnsRule[] = [
   ens('ENS-EMB-FRAMEFROMUNUSED-4', ['frame.from_unused'], (ctx) => {
     const paddr = num(ctx.event, 'paddr')
     const idx = frameToIndex(paddr)
-    const should = validFramePaddr(paddr) && isPhysicalSlot(ctx.pre, idx) && isParked(ctx.pre, idx) && ownerOf(ctx.pre, idx).innerPerms.refCount === REF_COUNT_UNUSED
+    // (MMIO pages are in use for the exec CAS: see `unusedCasError`.)
+    const should = validFramePaddr(paddr) && isPhysicalSlot(ctx.pre, idx) && isParked(ctx.pre, idx) && ownerOf(ctx.pre, idx).innerPerms.refCount === REF_COUNT_UNUSED && !isMmioPaddr(ctx.pre.config, paddr)
     const did = isOkResult(ctx.result)
     return should === did ? [] : [finding('ENS-EMB-FRAMEFROMUNUSED-4', 'result', `from_unused(${paddr}) ${did ? 'succeeded' : 'failed'} but the CAS UNUSED -> 0 ${should ? 'holds' : 'fails'}`, should ? 'Ok' : 'Err', ctx.result)]
   }),

@@ -15,7 +15,7 @@
 import equal from 'fast-deep-equal/es6/index.js'
 import { frameToIndex, indexToFrame, MAX_PADDR, PAGE_SIZE, PageUsage, REF_COUNT_UNUSED, validFramePaddr } from '../../../arch/constants.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
-import { isParked, isPhysicalSlot, ownerOf } from '../../../model/slots.js'
+import { isMmioPaddr, isParked, isPhysicalSlot, ownerOf } from '../../../model/slots.js'
 import type { FrameMeta, SegmentEntry, Snapshot } from '../../../model/snapshot.js'
 import { tableGet } from '../../../model/table.js'
 import { pickRun } from '../../../../reducers/frame/allocator.js'
@@ -174,7 +174,7 @@ function fromUnusedShouldSucceed(s: Snapshot, startPaddr: number, endPaddr: numb
   if (!(startPaddr % PAGE_SIZE === 0 && endPaddr % PAGE_SIZE === 0 && startPaddr < endPaddr && endPaddr <= MAX_PADDR)) return false
   for (let pa = startPaddr; pa < endPaddr; pa += PAGE_SIZE) {
     const idx = frameToIndex(pa)
-    if (!validFramePaddr(pa) || !isPhysicalSlot(s, idx) || !isParked(s, idx) || ownerOf(s, idx).innerPerms.refCount !== REF_COUNT_UNUSED) return false
+    if (!validFramePaddr(pa) || !isPhysicalSlot(s, idx) || !isParked(s, idx) || ownerOf(s, idx).innerPerms.refCount !== REF_COUNT_UNUSED || isMmioPaddr(s.config, pa)) return false
   }
   return true
 }
