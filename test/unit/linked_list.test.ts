@@ -19,27 +19,10 @@ import { editSnapshot } from '../../src/model/edit.js'
 import { isParked, ownerOf, slotOf, uniqueOwnerOf } from '../../src/model/slots.js'
 import type { FrameMeta, Snapshot } from '../../src/model/snapshot.js'
 import { tableGet } from '../../src/model/table.js'
+import { panicRule, bothModes } from '../util.js'
 
 const meta = (value: number): FrameMeta => ({ type: 'Link<PageMeta>', untyped: false, value })
 const PAGE = 0x1000
-
-function panicRule(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (e) {
-    if (isOstdPanic(e)) return e.rule
-    throw e
-  }
-  throw new Error('expected an OstdPanic')
-}
-
-function bothModes(body: (m: Model) => void): void {
-  for (const check of ['full', 'incremental'] as const) {
-    const m = createModel({ check, physicalMemory: 1 << 22 })
-    body(m)
-    expect(m.history.violations()).toEqual([])
-  }
-}
 
 /** A unique frame at page `n` whose metadata value is `n`. */
 const frame = (m: Model, n: number): UniqueFrame => unwrap(UniqueFrame.fromUnused(m, n * PAGE, meta(n)))

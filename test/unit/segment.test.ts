@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest'
 import { PAGE_SIZE } from '../../src/arch/constants.js'
-import { isOstdPanic } from '../../src/arch/errors.js'
 import { createModel, type Model } from '../../src/api/model.js'
 import { unwrap } from '../../src/api/result.js'
 import { Segment } from '../../src/api/segment.js'
@@ -16,6 +15,7 @@ import type { FrameEntry, SegmentEntry, Snapshot } from '../../src/model/snapsho
 import { UNIT_META } from '../../src/model/snapshot.js'
 import { produce } from 'immer'
 import { tableEntries, tableForEach, tableGet, tableWith } from '../../src/model/table.js'
+import { panicRule } from '../util.js'
 
 const P = PAGE_SIZE
 
@@ -83,16 +83,6 @@ function step<T>(m: Model, fn: () => T): [T, Record<string, unknown>] {
   const before = m.state
   const r = fn()
   return [r, delta(before, m.state)]
-}
-
-function panicRule(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (e) {
-    if (isOstdPanic(e)) return e.rule
-    throw e
-  }
-  throw new Error('expected a panic')
 }
 
 function model(opts: { frames?: number; check?: 'full' | 'incremental' } = {}): Model {

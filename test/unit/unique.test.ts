@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { frameToMeta, metaAddr, PAGE_SIZE, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
-import { isOstdPanic, OstdPanic } from '../../src/arch/errors.js'
-import { createModel, type Model } from '../../src/api/model.js'
+import { OstdPanic } from '../../src/arch/errors.js'
+import { createModel } from '../../src/api/model.js'
 import { unwrap } from '../../src/api/result.js'
 import { UniqueFrame } from '../../src/api/unique_frame.js'
 import { computeChanges, type ChangeSet } from '../../src/check/changes.js'
@@ -13,6 +13,7 @@ import { freeStackTop } from '../../reducers/frame/allocator.js'
 import { isParked, obligationsOf, ownerOf, slotOf, uniqueOwnerOf } from '../../src/model/slots.js'
 import { UNIT_META, type Snapshot } from '../../src/model/snapshot.js'
 import { tableGet } from '../../src/model/table.js'
+import { panicRule, bothModes } from '../util.js'
 
 const META = { type: 'PageCacheMeta', untyped: false, value: { dirty: false } }
 
@@ -25,25 +26,6 @@ function changed(a: Snapshot, b: Snapshot): Record<string, number[]> {
     if (set.size > 0) out[k] = [...set].sort((x, y) => x - y)
   }
   return out
-}
-
-function panicRule(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (e) {
-    if (isOstdPanic(e)) return e.rule
-    throw e
-  }
-  throw new Error('expected an OstdPanic')
-}
-
-/** Runs `body` in both checking modes and requires a clean history. */
-function bothModes(body: (m: Model) => void): void {
-  for (const check of ['full', 'incremental'] as const) {
-    const m = createModel({ check, physicalMemory: 1 << 22 })
-    body(m)
-    expect(m.history.violations()).toEqual([])
-  }
 }
 
 describe('UniqueFrame::from_unused', () => {

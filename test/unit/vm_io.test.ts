@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest'
 import { PAGE_SIZE } from '../../src/arch/constants.js'
-import { isOstdPanic } from '../../src/arch/errors.js'
 import { createModel, type Model } from '../../src/api/model.js'
 import { unwrap } from '../../src/api/result.js'
 import { vmIoOf, type VmIo } from '../../src/api/vm_io.js'
@@ -17,6 +16,7 @@ import { decodeVal, encodeVal, fromBase64, toBase64 } from '../../reducers/io/fr
 import { pattern, segmentState } from '../firing/cases/io.js'
 import { setCells } from '../firing/cases/util.js'
 import { produce } from 'immer'
+import { panicRule } from '../util.js'
 
 /** The parts of the store a step changed, by table (only the non-empty ones), plus counters. */
 function touched(before: Snapshot, after: Snapshot): Record<string, number[] | true> {
@@ -35,16 +35,6 @@ function step<T>(m: Model, fn: () => T): { value: T; changed: Record<string, num
   const before = m.state
   const value = fn()
   return { value, changed: touched(before, m.state) }
-}
-
-function panicRule(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (e) {
-    if (isOstdPanic(e)) return e.rule
-    throw e
-  }
-  throw new Error('expected a panic')
 }
 
 function bytesOf(m: Model, pa: number, n: number): number[] {

@@ -24,7 +24,7 @@ import {
   segmentSlice,
   segmentSplit,
 } from '../../../reducers/frame/segment.js'
-import { corrupted, edit, rejected, variant, withVariantBothModes, type FiringCase } from '../harness.js'
+import { edit, rejected, variant, withVariantBothModes, type FiringCase } from '../harness.js'
 import { alloc, cellsOf, ownerIn, setCells, setOwner, stateWith, tableSet } from './util.js'
 import type { Draft } from 'immer'
 

@@ -53,12 +53,6 @@ function bytesAt(s: Snapshot, pa: number, n: number): Uint8Array {
   return out
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
 function hex(n: number): string {
   return '0x' + n.toString(16)
 }
