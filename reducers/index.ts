@@ -9,6 +9,10 @@ import { segmentEvents } from './frame/segment.js'
 import { uniqueFrameEvents } from './frame/unique.js'
 import { frameIoEvents } from './io/frame_io.js'
 import { vmIoEvents } from './io/vm_io.js'
+import { ptChildEvents } from './page_table/child.js'
+import { ptEntryEvents } from './page_table/entry.js'
+import { ptGuardEvents } from './page_table/guard.js'
+import { ptNodeEvents } from './page_table/node.js'
 import type { EventSpec, ModelEvent } from './types.js'
 
 export type AnyEventSpec = EventSpec<ModelEvent, unknown>
@@ -35,6 +39,12 @@ export const EVENT_SPECS: readonly AnyEventSpec[] = [
   // ostd::mm::io (VmIo of frames and segments; VmReader / VmWriter)
   ...frameIoEvents,
   ...vmIoEvents,
+  // ostd::mm::page_table::node (PageTableNode, PageTableGuard, PageTablePageMeta)
+  ...ptNodeEvents,
+  ...ptGuardEvents,
+  // ostd::mm::page_table::node::{entry, child}
+  ...ptEntryEvents,
+  ...ptChildEvents,
 ] as unknown as readonly AnyEventSpec[]
 
 const BY_TYPE = new Map(EVENT_SPECS.map((s) => [s.type, s]))

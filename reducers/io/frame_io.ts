@@ -23,7 +23,8 @@
  */
 import { z } from 'zod'
 import { frameToIndex, PAGE_SIZE } from '../../src/arch/constants.js'
-import { editSnapshot, type Tables } from '../../src/model/edit.js'
+import { editSnapshot } from '../../src/model/edit.js'
+import { MemoryWriter, readPhys } from '../../src/model/memory.js'
 import { slotOf } from '../../src/model/slots.js'
 import type { Snapshot, VmIoSpace } from '../../src/model/snapshot.js'
 import { tableGet } from '../../src/model/table.js'
@@ -157,51 +158,6 @@ export function validValue<E extends ModelEvent>(field: keyof E & string): Requi
       }
       return null
     },
-  }
-}
-
-// ---- physical memory ---------------------------------------------------------------------
-
-/** The bytes of `[pa, pa + len)` (a copy). Pages without an entry read as zero. */
-export function readPhys(s: Snapshot, pa: number, len: number): Uint8Array {
-  const out = new Uint8Array(len)
-  let done = 0
-  while (done < len) {
-    const at = pa + done
-    const off = at % PAGE_SIZE
-    const n = Math.min(PAGE_SIZE - off, len - done)
-    const page = tableGet(s.memory, frameToIndex(at))
-    if (page !== null) out.set(page.subarray(off, off + n), done)
-    done += n
-  }
-  return out
-}
-
-/**
- * Writes bytes into physical memory inside one `editSnapshot` recipe: each page touched is copied
- * once (from the transaction's view) and the copy is then written in place until the step ends.
- */
-export class MemoryWriter {
-  private readonly owned = new Map<number, Uint8Array>()
-  constructor(private readonly t: Tables) {}
-
-  write(pa: number, bytes: Uint8Array): void {
-    let done = 0
-    while (done < bytes.length) {
-      const at = pa + done
-      const idx = frameToIndex(at)
-      const off = at % PAGE_SIZE
-      const n = Math.min(PAGE_SIZE - off, bytes.length - done)
-      let page = this.owned.get(idx)
-      if (page === undefined) {
-        const base = this.t.memory.get(idx)
-        page = base === null ? new Uint8Array(PAGE_SIZE) : base.slice()
-        this.owned.set(idx, page)
-        this.t.memory.set(idx, page)
-      }
-      page.set(bytes.subarray(done, done + n), off)
-      done += n
-    }
   }
 }
 

@@ -37,7 +37,6 @@ import {
   type IoTargetKind,
   type ValValue as Val,
   isPodOnce,
-  MemoryWriter,
   sizeOfVal,
   spaceRead,
   spaceWrite,
@@ -46,6 +45,7 @@ import {
   validValue,
   valTypeName,
 } from './frame_io.js'
+import { MemoryWriter } from '../../src/model/memory.js'
 
 type VmIoKind = VmIoEntry['kind']
 

@@ -5,6 +5,7 @@
 import { frameToIndex, MAX_PADDR, PAGE_SIZE } from '../arch/constants.js'
 import type { MetaSlotCells, SegmentEntry, Snapshot } from '../model/snapshot.js'
 import { tableDiff, tableForEach, tableGet, type Table } from '../model/table.js'
+import { computePtChanges, type PtChanges } from './pt_changes.js'
 
 export interface ChangeSet {
   /**
@@ -25,6 +26,14 @@ export interface ChangeSet {
   /** Lists whose entry changed, and lists a changed slot is (or was) linked into. */
   readonly lists: ReadonlySet<number>
   readonly vmIos: ReadonlySet<number>
+  /** Page-table handle registries. */
+  readonly ptNodes: ReadonlySet<number>
+  readonly ptGuards: ReadonlySet<number>
+  readonly ptEntries: ReadonlySet<number>
+  readonly ptChildren: ReadonlySet<number>
+  /** Page-table nodes (by slot) and PTE slots (`node * 512 + index`) whose verdict may have changed. */
+  readonly ptNode: ReadonlySet<number>
+  readonly ptEntry: ReadonlySet<number>
 }
 
 function keysChanged<T>(before: Table<T>, after: Table<T>, into: Set<number>, onEntry?: (entry: T) => void): void {
@@ -58,6 +67,11 @@ export function computeChanges(before: Snapshot, after: Snapshot): ChangeSet {
   const uniqueFrames = new Set<number>()
   const lists = new Set<number>()
   const vmIos = new Set<number>()
+  const ptNodes = new Set<number>()
+  const ptGuards = new Set<number>()
+  const ptEntries = new Set<number>()
+  const ptChildren = new Set<number>()
+  let pt: PtChanges = { ptNode: new Set(), ptEntry: new Set() }
   if (before !== after) {
     keysChanged(before.metaSlots, after.metaSlots, slotCells)
     keysChanged(before.regions.slotOwners, after.regions.slotOwners, slotCells)
@@ -74,8 +88,20 @@ export function computeChanges(before: Snapshot, after: Snapshot): ChangeSet {
     keysChanged(before.lists, after.lists, lists)
     keysChanged(before.vmIos, after.vmIos, vmIos)
     markListUnits(before, after, slotCells, slots, lists)
+    if (before.pt !== after.pt || slotCells.size > 0 || memory.size > 0) {
+      pt = computePtChanges(before, after, slotCells, memory)
+      // a handle to a node marks the node (handle counts), an owner of a child held by code its child id
+      keysChanged(before.pt.nodes, after.pt.nodes, ptNodes, (e) => pt.ptNode.add(frameToIndex(e.paddr)))
+      keysChanged(before.pt.guards, after.pt.guards, ptGuards, (e) => pt.ptNode.add(frameToIndex(e.paddr)))
+      keysChanged(before.pt.entries, after.pt.entries, ptEntries)
+      keysChanged(before.pt.children, after.pt.children, ptChildren, (e) => {
+        if (e.kind === 'PageTable') pt.ptNode.add(frameToIndex(e.paddr))
+      })
+      keysChanged(before.pt.childOwners, after.pt.childOwners, ptChildren)
+      for (const slot of pt.ptNode) slots.add(slot)
+    }
   }
-  return { slots, slotCells, parking, obligations, uniqueOwners, memory, frames, segments, uniqueFrames, lists, vmIos }
+  return { slots, slotCells, parking, obligations, uniqueOwners, memory, frames, segments, uniqueFrames, lists, vmIos, ptNodes, ptGuards, ptEntries, ptChildren, ...pt }
 }
 
 // ---- linked lists (INV-LIST-*) -------------------------------------------------------------

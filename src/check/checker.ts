@@ -15,11 +15,13 @@
 import type { InternalStep } from '../../reducers/types.js'
 import type { Finding } from '../model/spec/finding.js'
 import type { Snapshot } from '../model/snapshot.js'
-import { tableGet, tableKeys, type Table } from '../model/table.js'
+import { tableForEach, tableGet, tableKeys, type Table } from '../model/table.js'
 import { AccountingIndex } from './accounting.js'
 import { computeChanges, type ChangeSet } from './changes.js'
 import type { RuleRegistry } from './registry.js'
-import type { CheckMode, InvContext, InvRule, InvScope, Violation } from './rule.js'
+import { REGISTRY_SCOPES, type CheckMode, type InvContext, type InvRule, type InvScope, type RegistryScope, type Violation } from './rule.js'
+import { entryUnit } from './pt_changes.js'
+import { NR_ENTRIES } from '../arch/constants.js'
 
 interface HeldViolation {
   readonly finding: Finding
@@ -57,8 +59,37 @@ export function unitsOf(s: Snapshot, scope: InvScope, accounting: () => Accounti
     }
     case 'global':
       return [0]
+    case 'ptNode': {
+      // nodes the owner tree knows, nodes locked, and slots whose storage is a node's
+      const units = new Set<number>([...tableKeys(s.pt.owners), ...tableKeys(s.pt.locks)])
+      tableForEach(s.metaSlots, (cells, i) => {
+        if (cells.storage?.kind === 'PTNode') units.add(i)
+      })
+      return [...units].sort((a, b) => a - b)
+    }
+    case 'ptEntry': {
+      const units: number[] = []
+      for (const node of tableKeys(s.pt.owners)) for (let i = 0; i < NR_ENTRIES; i++) units.push(entryUnit(node, i))
+      return units
+    }
     default:
-      return tableKeys(s[scope] as never)
+      return tableKeys(registryTable(s, scope))
+  }
+}
+
+/** The table behind a registry scope. */
+export function registryTable(s: Snapshot, scope: RegistryScope): Table<unknown> {
+  switch (scope) {
+    case 'ptNodes':
+      return s.pt.nodes
+    case 'ptGuards':
+      return s.pt.guards
+    case 'ptEntries':
+      return s.pt.entries
+    case 'ptChildren':
+      return s.pt.children
+    default:
+      return s[scope] as Table<unknown>
   }
 }
 
@@ -201,7 +232,7 @@ export class Checker {
       if (!inGroups(rule.group, groups)) continue
       for (const unit of unitsOfSet(changes, rule.scope)) {
         // A registry entry the step removed has nothing left to check.
-        if (isRegistry(rule.scope) && tableGet(s[rule.scope] as Table<unknown>, unit) === null) continue
+        if (isRegistry(rule.scope) && tableGet(registryTable(s, rule.scope), unit) === null) continue
         this.evalUnit(rule, s, unit, ctx, out)
       }
     }
@@ -249,19 +280,13 @@ export class Checker {
 }
 
 /** The scopes of a change set as sets (internal steps accumulate them). */
-type ChangeSetLike = Record<'slot' | 'frames' | 'segments' | 'uniqueFrames' | 'lists' | 'vmIos', Set<number>>
+type UnitScope = Exclude<InvScope, 'global'>
+type ChangeSetLike = Record<UnitScope, Set<number>>
 
-const SCOPES = ['slot', 'frames', 'segments', 'uniqueFrames', 'lists', 'vmIos'] as const
+const SCOPES: readonly UnitScope[] = ['slot', ...REGISTRY_SCOPES, 'ptNode', 'ptEntry']
 
 function accumulate(acc: ChangeSetLike | null, changes: ChangeSet): ChangeSetLike {
-  const sets: ChangeSetLike = acc ?? {
-    slot: new Set(),
-    frames: new Set(),
-    segments: new Set(),
-    uniqueFrames: new Set(),
-    lists: new Set(),
-    vmIos: new Set(),
-  }
+  const sets = acc ?? (Object.fromEntries(SCOPES.map((scope) => [scope, new Set<number>()])) as ChangeSetLike)
   for (const scope of SCOPES) for (const u of changedUnits(changes, scope)) sets[scope].add(u)
   return sets
 }
@@ -272,8 +297,8 @@ function unitsOfSet(changes: ChangeSetLike, scope: InvScope): ReadonlySet<number
 
 const GLOBAL_UNIT: ReadonlySet<number> = new Set([0])
 
-function isRegistry(scope: InvScope): scope is 'frames' | 'segments' | 'uniqueFrames' | 'lists' | 'vmIos' {
-  return scope !== 'slot' && scope !== 'global'
+function isRegistry(scope: InvScope): scope is RegistryScope {
+  return (REGISTRY_SCOPES as readonly string[]).includes(scope)
 }
 
 /** Internal steps first, in order; then the boundary; within a position by rule and path. */

@@ -48,8 +48,17 @@ export interface EnsRule extends RuleBase {
   check(ctx: EnsContext): Finding[]
 }
 
-/** Units an invariant is evaluated on. */
-export type InvScope = 'slot' | 'frames' | 'segments' | 'uniqueFrames' | 'lists' | 'vmIos' | 'global'
+/**
+ * Units an invariant is evaluated on: a meta slot; an entry of a handle registry (by id); a
+ * page-table node (by its slot, `ptNode`); one PTE slot of a node (`ptEntry`, unit
+ * `nodeSlot * 512 + index`); or the whole snapshot (`global`).
+ */
+export type InvScope = 'slot' | RegistryScope | 'ptNode' | 'ptEntry' | 'global'
+
+/** Scopes whose units are the ids of a handle registry. */
+export type RegistryScope = 'frames' | 'segments' | 'uniqueFrames' | 'lists' | 'vmIos' | 'ptNodes' | 'ptGuards' | 'ptEntries' | 'ptChildren'
+
+export const REGISTRY_SCOPES: readonly RegistryScope[] = ['frames', 'segments', 'uniqueFrames', 'lists', 'vmIos', 'ptNodes', 'ptGuards', 'ptEntries', 'ptChildren']
 
 export interface InvContext {
   /** Per-slot handle and cover counts of the embedding (state.md §15). */

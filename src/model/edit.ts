@@ -4,6 +4,7 @@
  * which copy only the chunks a write touches, each at most once per transaction. The result is a
  * new snapshot sharing every unchanged part with `pre`.
  */
+import type { ChildValue, LeafEntryOwner, PtEntryHandle, PtGuardHandle, PtNodeHandle, PtNodeOwner } from './page_table.js'
 import type { MetaSlot, MetaSlotOwner, Snapshot, UniqueFrameOwner } from './snapshot.js'
 import { produce, snapshotFreezing, type Draft } from './immer.js'
 import { deepFreeze, TableEditor, type Table } from './table.js'
@@ -22,11 +23,36 @@ const TABLE_PATHS = {
   lists: ['lists'],
   vmIos: ['vmIos'],
   freeStack: ['allocator', 'freeStack'],
+  ptNodes: ['pt', 'nodes'],
+  ptGuards: ['pt', 'guards'],
+  ptEntries: ['pt', 'entries'],
+  ptChildren: ['pt', 'children'],
+  ptOwners: ['pt', 'owners'],
+  ptChildOwners: ['pt', 'childOwners'],
+  ptLocks: ['pt', 'locks'],
 } as const
 
 type TableName = keyof typeof TABLE_PATHS
 
-type TableValue<K extends TableName> = K extends 'metaSlots'
+type PtTableValue<K extends TableName> = K extends 'ptNodes'
+  ? PtNodeHandle
+  : K extends 'ptGuards'
+    ? PtGuardHandle
+    : K extends 'ptEntries'
+      ? PtEntryHandle
+      : K extends 'ptChildren'
+        ? ChildValue
+        : K extends 'ptOwners'
+          ? PtNodeOwner
+          : K extends 'ptChildOwners'
+            ? LeafEntryOwner
+            : K extends 'ptLocks'
+              ? true
+              : never
+
+type TableValue<K extends TableName> = K extends `pt${string}`
+  ? PtTableValue<K>
+  : K extends 'metaSlots'
   ? MetaSlot
   : K extends 'memory'
     ? Uint8Array
@@ -65,6 +91,13 @@ class TableSet implements Tables {
   #lists: TableEditor<unknown> | undefined
   #vmIos: TableEditor<unknown> | undefined
   #freeStack: TableEditor<unknown> | undefined
+  #ptNodes: TableEditor<unknown> | undefined
+  #ptGuards: TableEditor<unknown> | undefined
+  #ptEntries: TableEditor<unknown> | undefined
+  #ptChildren: TableEditor<unknown> | undefined
+  #ptOwners: TableEditor<unknown> | undefined
+  #ptChildOwners: TableEditor<unknown> | undefined
+  #ptLocks: TableEditor<unknown> | undefined
   readonly opened: Array<[TableName, TableEditor<unknown>]> = []
 
   constructor(
@@ -113,6 +146,27 @@ class TableSet implements Tables {
   }
   get freeStack(): TableEditor<TableValue<'freeStack'>> {
     return (this.#freeStack ??= this.open('freeStack')) as TableEditor<TableValue<'freeStack'>>
+  }
+  get ptNodes(): TableEditor<TableValue<'ptNodes'>> {
+    return (this.#ptNodes ??= this.open('ptNodes')) as TableEditor<TableValue<'ptNodes'>>
+  }
+  get ptGuards(): TableEditor<TableValue<'ptGuards'>> {
+    return (this.#ptGuards ??= this.open('ptGuards')) as TableEditor<TableValue<'ptGuards'>>
+  }
+  get ptEntries(): TableEditor<TableValue<'ptEntries'>> {
+    return (this.#ptEntries ??= this.open('ptEntries')) as TableEditor<TableValue<'ptEntries'>>
+  }
+  get ptChildren(): TableEditor<TableValue<'ptChildren'>> {
+    return (this.#ptChildren ??= this.open('ptChildren')) as TableEditor<TableValue<'ptChildren'>>
+  }
+  get ptOwners(): TableEditor<TableValue<'ptOwners'>> {
+    return (this.#ptOwners ??= this.open('ptOwners')) as TableEditor<TableValue<'ptOwners'>>
+  }
+  get ptChildOwners(): TableEditor<TableValue<'ptChildOwners'>> {
+    return (this.#ptChildOwners ??= this.open('ptChildOwners')) as TableEditor<TableValue<'ptChildOwners'>>
+  }
+  get ptLocks(): TableEditor<TableValue<'ptLocks'>> {
+    return (this.#ptLocks ??= this.open('ptLocks')) as TableEditor<TableValue<'ptLocks'>>
   }
 }
 

@@ -35,7 +35,7 @@ export function genesis(input: ModelConfigInput = {}): Snapshot {
   return deepFreeze({
     config,
     nrFrames,
-    counters: { frame: 0, segment: 0, unique: 0, list: 0, vmIo: 0 },
+    counters: { frame: 0, segment: 0, unique: 0, list: 0, vmIo: 0, ptNode: 0, ptGuard: 0, ptEntry: 0, ptChild: 0 },
     metaSlots: emptyTable(nrFrames),
     memory: emptyTable(nrFrames),
     allocator: { freeStack: emptyTable(), freeStackLen: 0, bumpIndex: 0 },
@@ -50,5 +50,14 @@ export function genesis(input: ModelConfigInput = {}): Snapshot {
     frames: emptyTable(),
     segments: emptyTable(),
     uniqueFrames: emptyTable(),
+    pt: {
+      nodes: emptyTable(),
+      guards: emptyTable(),
+      entries: emptyTable(),
+      children: emptyTable(),
+      owners: emptyTable(nrFrames),
+      childOwners: emptyTable(),
+      locks: emptyTable(nrFrames),
+    },
   }) as Snapshot
 }

@@ -10,6 +10,8 @@
  * Ghost state is state: reducers update it explicitly; nothing here is derived from the exec part.
  */
 import type { MetaAddr, PageUsage, RefCount } from '../arch/constants.js'
+import type { PtConfigName } from '../arch/pt_config.js'
+import type { PageTableState } from './page_table.js'
 import type { Table } from './table.js'
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
@@ -30,13 +32,15 @@ export interface FrameMeta {
 /** Metadata of `alloc_frame()`: the unit type, untyped. */
 export const UNIT_META: FrameMeta = Object.freeze({ type: '()', untyped: true, value: null })
 
-/** Metadata of a page-table node (`PageTablePageMeta`), stored in its slot (state.md §2). */
+/** Metadata of a page-table node (`PageTablePageMeta<C>`), stored in its slot (state.md §2). */
 export interface PageTablePageMeta {
   readonly nrChildren: number
   readonly stray: boolean
   readonly level: number
   /** Spin-lock byte: 0 unlocked, 1 locked. */
   readonly lock: number
+  /** The configuration `C` the node belongs to (a type parameter in Rust). */
+  readonly config: PtConfigName
 }
 
 /** `MetaSlotStorage` (state.md §3.1): what the slot's metadata cell holds. */
@@ -189,6 +193,10 @@ export interface Counters {
   readonly unique: number
   readonly list: number
   readonly vmIo: number
+  readonly ptNode: number
+  readonly ptGuard: number
+  readonly ptEntry: number
+  readonly ptChild: number
 }
 
 export interface ModelConfig {
@@ -221,4 +229,7 @@ export interface Snapshot {
   readonly frames: Table<FrameEntry>
   readonly segments: Table<SegmentEntry>
   readonly uniqueFrames: Table<UniqueEntry>
+
+  /** Page-table handles and the ghost owner tree (src/model/page_table.ts). */
+  readonly pt: PageTableState
 }

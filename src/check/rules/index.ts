@@ -6,6 +6,8 @@ import { linkedListRules } from './frame/linked_list.js'
 import { segmentRules } from './frame/segment.js'
 import { uniqueRules } from './frame/unique.js'
 import { ioRules } from './io/io.js'
+import { ptEntryRules } from './page_table/entry.js'
+import { ptNodeRules } from './page_table/node.js'
 import { metaEnsRules } from './frame/meta.js'
 import { slotInvariants, slotUmbrellas } from './frame/slots.js'
 import { storeInvariants, storeUmbrellas } from './frame/store.js'
@@ -24,4 +26,6 @@ export function defaultRegistry(): RuleRegistry {
     .addAll(segmentRules)
     .addAll(linkedListRules)
     .addAll(ioRules)
+    .addAll(ptNodeRules)
+    .addAll(ptEntryRules)
 }

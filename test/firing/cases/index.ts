@@ -3,7 +3,9 @@ import type { FiringCase } from '../harness.js'
 import { frameCases } from './frame.js'
 import { ioCases } from './io.js'
 import { linkedListCases } from './linked_list.js'
+import { ptEntryCases } from './pt_entry.js'
+import { ptNodeCases } from './pt_node.js'
 import { segmentCases } from './segment.js'
 import { uniqueCases } from './unique.js'
 
-export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases]
+export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases, ...ptNodeCases, ...ptEntryCases]

@@ -1,0 +1,4 @@
+/** (being written) */
+import type { AnyEventSpec } from '../index.js'
+
+export const ptEntryEvents: readonly AnyEventSpec[] = []

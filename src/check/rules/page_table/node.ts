@@ -1,0 +1,4 @@
+/** (being written) */
+import type { Rule, UmbrellaRule } from '../../rule.js'
+
+export const ptNodeRules: ReadonlyArray<Rule | UmbrellaRule> = []

@@ -1,0 +1,4 @@
+/** (being written) */
+import type { FiringCase } from '../harness.js'
+
+export const ptEntryCases: FiringCase[] = []
