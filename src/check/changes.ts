@@ -5,7 +5,7 @@
 import { frameToIndex, MAX_PADDR, PAGE_SIZE } from '../arch/constants.js'
 import type { MetaSlotCells, SegmentEntry, Snapshot } from '../model/snapshot.js'
 import { tableDiff, tableForEach, tableGet, type Table } from '../model/table.js'
-import { computePtChanges, type PtChanges } from './pt_changes.js'
+import { computePtChanges, entryUnit, markChildUnits, type PtChanges } from './pt_changes.js'
 
 export interface ChangeSet {
   /**
@@ -88,16 +88,27 @@ export function computeChanges(before: Snapshot, after: Snapshot): ChangeSet {
     keysChanged(before.lists, after.lists, lists)
     keysChanged(before.vmIos, after.vmIos, vmIos)
     markListUnits(before, after, slotCells, slots, lists)
-    if (before.pt !== after.pt || slotCells.size > 0 || memory.size > 0) {
-      pt = computePtChanges(before, after, slotCells, memory)
+    if (before.pt !== after.pt || slotCells.size > 0 || memory.size > 0 || parking.size > 0) {
+      // parking is read by INV-NODE-6 / INV-SOUND-2..3 as much as the cells are
+      const slotLike = parking.size === 0 ? slotCells : new Set([...slotCells, ...parking])
+      pt = computePtChanges(before, after, slotLike, memory)
       // a handle to a node marks the node (handle counts), an owner of a child held by code its child id
       keysChanged(before.pt.nodes, after.pt.nodes, ptNodes, (e) => pt.ptNode.add(frameToIndex(e.paddr)))
       keysChanged(before.pt.guards, after.pt.guards, ptGuards, (e) => pt.ptNode.add(frameToIndex(e.paddr)))
+      // an Entry handle marks the PTE slot it caches (INV-TREE-9 compares the two)
+      for (const [snap, other] of [[before, after], [after, before]] as const) {
+        tableDiff(snap.pt.entries, other.pt.entries, (_id, e) => {
+          const g = e === null ? null : tableGet(snap.pt.guards, e.guard)
+          if (e !== null && g !== null) pt.ptEntry.add(entryUnit(frameToIndex(g.paddr), e.idx))
+        })
+      }
       keysChanged(before.pt.entries, after.pt.entries, ptEntries)
       keysChanged(before.pt.children, after.pt.children, ptChildren, (e) => {
         if (e.kind === 'PageTable') pt.ptNode.add(frameToIndex(e.paddr))
       })
       keysChanged(before.pt.childOwners, after.pt.childOwners, ptChildren)
+      // a Child whose node, mapped slot or tree record changed (INV-CHILD-1/2 read them)
+      markChildUnits(before, after, new Set([...slotLike, ...pt.ptNode]), ptChildren)
       for (const slot of pt.ptNode) slots.add(slot)
     }
   }

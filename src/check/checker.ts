@@ -180,7 +180,7 @@ export class Checker {
     for (const rule of this.registry.reqFor(st.event.type)) for (const f of rule.check(st.before, st.event)) emit(f, 'REQ')
     const ens = this.registry.ensFor(st.event.type)
     if (ens.length === 0) return
-    const ctx = { pre: st.before, post: st.after, event: st.event, result: st.result, changes }
+    const ctx = { pre: st.before, post: st.after, event: st.event, result: st.result, changes, steps: st.steps }
     for (const rule of ens) for (const f of rule.check(ctx)) emit(f, 'ENS')
   }
 

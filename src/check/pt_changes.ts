@@ -12,7 +12,7 @@ import { changedPteIndices } from '../model/memory.js'
 import { splitQualifiedPath, type PtNodeOwner } from '../model/page_table.js'
 import { ownerOf, slotOf } from '../model/slots.js'
 import type { Snapshot } from '../model/snapshot.js'
-import { tableDiff, tableGet } from '../model/table.js'
+import { tableDiff, tableForEach, tableGet } from '../model/table.js'
 
 export interface PtChanges {
   readonly ptNode: Set<number>
@@ -116,6 +116,41 @@ export function computePtChanges(before: Snapshot, after: Snapshot, slotCells: R
     }
   }
   return { ptNode, ptEntry }
+}
+
+/**
+ * Marks the `Child` values held by code (ids, into `ptChildren`) whose verdict a step may have
+ * changed without touching the value or its owner entry: a `Child::PageTable` whose node (slot or
+ * record) is in `touched`, a `Frame` child whose mapped slot — or, for a huge frame, a sub-page
+ * slot — is, and a child whose tree's root record is (its configuration decides INV-ENTRY-6).
+ * Children live for the length of an operation, so there are few; both snapshots' are scanned,
+ * and only when something was touched.
+ */
+export function markChildUnits(before: Snapshot, after: Snapshot, touched: ReadonlySet<number>, into: Set<number>): void {
+  if (touched.size === 0) return
+  for (const s of [before, after]) {
+    if (s.pt.children.count === 0) continue
+    tableForEach(s.pt.children, (c, id) => {
+      if (c.kind === 'PageTable') {
+        const slot = Number.isSafeInteger(c.paddr) ? Math.floor(c.paddr / PAGE_SIZE) : -1
+        const r = tableGet(s.pt.owners, slot)
+        if (touched.has(slot) || (r !== null && touched.has(r.tree))) into.add(id)
+        return
+      }
+      const o = tableGet(s.pt.childOwners, id)
+      if (o === null) return
+      if (touched.has(o.tree)) into.add(id)
+      if (o.kind !== 'frame' || !Number.isSafeInteger(o.frame.mappedPa)) return
+      const first = Math.floor(o.frame.mappedPa / PAGE_SIZE)
+      const n = o.parentLevel >= 1 && o.parentLevel <= 3 ? NR_ENTRIES ** (o.parentLevel - 1) : 1
+      for (const t of touched) {
+        if (t >= first && t < first + n) {
+          into.add(id)
+          break
+        }
+      }
+    })
+  }
 }
 
 /** Bytes of one node page, for diagnostics. */

@@ -8,7 +8,7 @@
  *   on that unit's data (and the accounting index at it), which is what makes the two modes
  *   report the same violations.
  */
-import type { ModelEvent } from '../../reducers/types.js'
+import type { InternalStep, ModelEvent } from '../../reducers/types.js'
 import type { Finding } from '../model/spec/finding.js'
 import type { Snapshot } from '../model/snapshot.js'
 import type { AccountingIndex } from './accounting.js'
@@ -40,6 +40,11 @@ export interface EnsContext {
   readonly result: unknown
   /** What the step changed (computed once per step, shared by all rules). */
   readonly changes: ChangeSet
+  /**
+   * The step's own internal steps (a composite's), for clauses checked at the end of the
+   * enclosing composite (MD-13, e.g. ENS-NODE-ALLOC-11).
+   */
+  readonly steps?: readonly InternalStep[]
 }
 
 export interface EnsRule extends RuleBase {

@@ -867,10 +867,20 @@ export const ALL_OPS: Record<string, Op> = {
   ...prefixed('io', IO_OPS),
 }
 
+const PAGE_TABLE_EVENT_TYPES_PENDING = [
+  'page_table_node.alloc', 'page_table.empty', 'page_table_node.level', 'page_table_node.drop', 'page_table_page_meta.on_drop',
+  'page_table_node_ref.lock', 'page_table_node_ref.make_guard_unchecked', 'page_table_guard.drop', 'page_table_guard.nr_children',
+  'page_table_guard.stray_mut', 'page_table_guard.stray_mut.write', 'page_table_guard.read_pte', 'page_table_guard.write_pte',
+  'page_table_guard.nr_children_mut', 'page_table_guard.nr_children_mut.write', 'page_table_guard.entry', 'entry.new_at', 'entry.drop',
+  'entry.is_none', 'entry.is_node', 'entry.to_ref', 'entry.protect', 'entry.replace', 'child.from_pte', 'child.into_pte',
+  'child_ref.from_pte', 'child.none', 'child.from_node', 'child.from_frame', 'child.untracked', 'child.drop',
+]
+
 /** Event types the generators never propose, and why. */
 export const EXCLUDED_EVENT_TYPES: Readonly<Record<string, string>> = {
   'meta_slot.drop_last_in_place':
     'tears down a slot a handle still accounts for: valid only inside the drop of the last reference (it appears as an internal step of frame.drop / unique_frame.drop / segment.drop)',
+  ...Object.fromEntries(PAGE_TABLE_EVENT_TYPES_PENDING.map((t) => [t, 'page-table node and entry events: their generator operations are being added (issue 3)'])),
 }
 
 export interface GenerateOptions {

@@ -120,12 +120,14 @@ export const storeInvariants: InvRule[] = [
     'B',
     'slot',
     (s, idx, { accounting }) => {
+      // Page-table node slots: their obligations count PageTableNode handles (INV-PTACCT-1).
+      if (ownerOf(s, idx).usage === PageUsage.PageTable) return []
       if (ownerOf(s, idx).usage !== PageUsage.Frame && obligationsOf(s, idx) === 0) return []
       const h = accounting.handleCount(idx)
       const fo = obligationsOf(s, idx)
       return fo === h ? [] : [finding('INV-OBLIG-1', `regions.frameObligations[${idx}]`, `slot ${idx} has ${fo} frame obligations but ${h} live Frame handles`, h, fo)]
     },
-    '[model, JUN ledger] `frame_obligations.count(idx)` equals the number of live `Frame` values at the slot (one mint per handle created, one redeem per drop or forget).',
+    '[model, JUN ledger] `frame_obligations.count(idx)` equals the number of live `Frame` values at the slot (one mint per handle created, one redeem per drop or forget); page-table node slots are INV-PTACCT-1\'s.',
   ),
 ]
 
