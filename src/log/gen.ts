@@ -6,7 +6,8 @@
  * `ostd-model gen`.
  *
  * Operations are grouped by OSTD module (`META_OPS`, `FRAME_OPS`, `UNIQUE_OPS`, `SEGMENT_OPS`,
- * `LIST_OPS`, `IO_OPS`); `ALL_OPS` is their union (keys prefixed by the group) and the default.
+ * `LIST_OPS`, `IO_OPS`, and the page-table node / entry layer's `PT_OPS` in gen_pt.ts, which
+ * filters its candidates through the model's own preconditions); `ALL_OPS` is their union (keys prefixed by the group) and the default.
  * An operation is `{ weight, gen }`: `gen(s, rng, index)` proposes one event valid in `s`, or null
  * when it does not apply now (no candidate handle, or no room: see `room`). Failing-but-valid calls
  * (`Err` results, `None`, reads past the end) are part of the mix.
@@ -37,6 +38,7 @@ import { UNIT_META, type FrameMeta, type JsonValue, type Snapshot, type VmIoEntr
 import { tableDiff, tableForEach, tableGet, type Table } from '../model/table.js'
 import { setSnapshotFreezing, snapshotFreezing } from '../model/immer.js'
 import { History } from './history.js'
+import { PT_EXCLUDED_EVENT_TYPES, PT_OPS } from './gen_pt.js'
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Rng {
@@ -865,22 +867,14 @@ export const ALL_OPS: Record<string, Op> = {
   ...prefixed('segment', SEGMENT_OPS),
   ...prefixed('list', LIST_OPS),
   ...prefixed('io', IO_OPS),
+  ...prefixed('pt', PT_OPS),
 }
-
-const PAGE_TABLE_EVENT_TYPES_PENDING = [
-  'page_table_node.alloc', 'page_table.empty', 'page_table_node.level', 'page_table_node.drop', 'page_table_page_meta.on_drop',
-  'page_table_node_ref.lock', 'page_table_node_ref.make_guard_unchecked', 'page_table_guard.drop', 'page_table_guard.nr_children',
-  'page_table_guard.stray_mut', 'page_table_guard.stray_mut.write', 'page_table_guard.read_pte', 'page_table_guard.write_pte',
-  'page_table_guard.nr_children_mut', 'page_table_guard.nr_children_mut.write', 'page_table_guard.entry', 'entry.new_at', 'entry.drop',
-  'entry.is_none', 'entry.is_node', 'entry.to_ref', 'entry.protect', 'entry.replace', 'child.from_pte', 'child.into_pte',
-  'child_ref.from_pte', 'child.none', 'child.from_node', 'child.from_frame', 'child.untracked', 'child.drop',
-]
 
 /** Event types the generators never propose, and why. */
 export const EXCLUDED_EVENT_TYPES: Readonly<Record<string, string>> = {
   'meta_slot.drop_last_in_place':
     'tears down a slot a handle still accounts for: valid only inside the drop of the last reference (it appears as an internal step of frame.drop / unique_frame.drop / segment.drop)',
-  ...Object.fromEntries(PAGE_TABLE_EVENT_TYPES_PENDING.map((t) => [t, 'page-table node and entry events: their generator operations are being added (issue 3)'])),
+  ...PT_EXCLUDED_EVENT_TYPES,
 }
 
 export interface GenerateOptions {
