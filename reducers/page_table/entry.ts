@@ -129,19 +129,19 @@ export function liveEntriesOf(s: Snapshot, guard: number, except = -1): number[]
 }
 
 /** `owner.inv()`: `inv_base` and `!in_scope`. */
-function ownerInvFailure(s: Snapshot, view: EntryOwnerView, config: PtNodeOwner['config'] | null, where: string): string | null {
+export function ownerInvFailure(s: Snapshot, view: EntryOwnerView, config: PtNodeOwner['config'] | null, where: string): string | null {
   return firstFailure(entryInvBase(s, view, where, config)) ?? (view.inScope ? `the entry owner at ${where} is in_scope (held by code)` : null)
 }
 
 /** `self.wf(owner)`: `idx < 512`, and the owner matches the cached PTE at its parent level. */
-function entryWfFailure(ctx: EntryContext, where: string): string | null {
+export function entryWfFailure(ctx: EntryContext, where: string): string | null {
   if (!(ctx.entry.idx < NR_ENTRIES)) return `index ${ctx.entry.idx} is not below ${NR_ENTRIES}`
   if (ctx.view === null) return `the entry at ${where} has no owner`
   return firstFailure(matchPte(ctx.view, ctx.cached, ctx.view.parentLevel, `${where} (cached ${pteToHex(ctx.cached)})`))
 }
 
 /** `self.invariants(owner, regions)`: `owner.inv()`, `regions.inv()`, `wf`, `metaregion_sound`. */
-function entryInvariantsFailure(s: Snapshot, ctx: EntryContext, where: string): string | null {
+export function entryInvariantsFailure(s: Snapshot, ctx: EntryContext, where: string): string | null {
   if (ctx.node === null || ctx.view === null) return `the entry at ${where} has no owner (no node record)`
   return ownerInvFailure(s, ctx.view, ctx.node.config, where) ?? regionsInvFor(s, ctx.view) ?? entryWfFailure(ctx, where) ?? firstFailure(metaregionSound(s, ctx.view, where))
 }
@@ -151,7 +151,7 @@ function entryInvariantsFailure(s: Snapshot, ctx: EntryContext, where: string): 
  * owner.parent_level`, `parent.inv()`, the guard relates to the parent, and the owner matches the
  * PTE stored at `parent.ptes[idx]`.
  */
-function nodeMatchingFailure(s: Snapshot, ctx: EntryContext, where: string): string | null {
+export function nodeMatchingFailure(s: Snapshot, ctx: EntryContext, where: string): string | null {
   const related = relateGuardFailure(s, ctx.entry.guard)
   if (related !== null) return related
   const node = ctx.node!
@@ -178,7 +178,7 @@ const guardBorrowed: Requirement<EntryEvent> = {
 }
 
 /** The common head of every Entry method: a live Entry whose guard is live. */
-function entryRequires<E extends EntryEvent>(): Array<Requirement<E>> {
+export function entryRequires<E extends EntryEvent>(): Array<Requirement<E>> {
   return [livePtHandle<E>('entries', 'entry'), guardBorrowed as Requirement<E>]
 }
 
@@ -457,23 +457,24 @@ export function protectOp(e: EntryProtectEvent, p: PageProperty): PageProperty {
 }
 
 /**
- * `Entry::protect(op)` — an absent PTE is left alone (OSTD returns); otherwise `p' = op(prop(pte))`,
+ * `Entry::protect(op)` — on a mapped leaf: `p' = op(prop(pte))`,
  * `pte := set_prop(pte, p')`, `guard.write_pte(idx, pte)` (internal step), ghost
  * `owner.frame.prop := p'`. The
  * closure `op` is carried as its result: `prop` (the new property) or `mask` (`flags := (flags &
  * ~clear) | set`). No metadata, reference count or path changes.
  *
- * Deviation: REQ-ENTRY-PROTECT-3 (`owner.is_frame()`) is checked as `is_frame() || is_absent()`:
- * OSTD's body returns early on an absent PTE (seed: "It only modifies the properties if the entry
- * is present"; behaviour.md: follow OSTD), so protecting an absent entry is a no-op, not an error.
- * A node (or locked) entry still fails the precondition.
+ * REQ-ENTRY-PROTECT-3 (`owner.is_frame()`) refuses an absent entry as well as a node: the Verus
+ * contract admits only mapped leaves (OSTD's cursor calls it on nothing else), so protecting an
+ * absent entry is a caller error reported with the rule, the state unchanged. The body's early
+ * return on an absent PTE (seed: "It only modifies the properties if the entry is present") is
+ * kept for variants that run without preconditions.
  *
  * Requires REQ-HANDLE-1, REQ-ENTRY-BORROW-1, REQ-ENTRY-PROTECT-1, REQ-ENTRY-PROTECT-3,
  * REQ-ENTRY-PROTECT-2. Owes ENS-ENTRY-PROTECT-1..5.
  */
 export const entryProtect = defineEvent<EntryProtectEvent, null>({
   type: 'entry.protect',
-  doc: 'Entry::protect: apply op to the property of a mapped leaf (an absent entry is left alone).',
+  doc: 'Entry::protect: apply op to the property of a mapped leaf.',
   schema: EntryProtectEvent as unknown as z.ZodType<EntryProtectEvent>,
   requires: [
     ...entryRequires<EntryProtectEvent>(),
@@ -491,7 +492,7 @@ export const entryProtect = defineEvent<EntryProtectEvent, null>({
       kind: 'requires',
       check: (s, e) => {
         const kind = ctxOf(s, e).view!.kind
-        return kind === 'frame' || kind === 'absent' ? null : `the entry is a ${kind} entry, not a frame`
+        return kind === 'frame' ? null : `the entry is ${kind === 'absent' ? 'absent' : `a ${kind} entry`}, not a mapped frame (owner.is_frame())`
       },
     },
     {
@@ -524,7 +525,7 @@ export const entryProtect = defineEvent<EntryProtectEvent, null>({
 })
 
 /** Writes entry `idx` of the record at `slot` (the canonical absent entry is stored as no entry). */
-function setChild(t: Tables, slot: number, node: PtNodeOwner, idx: number, owner: ChildEntryOwner): void {
+export function setChild(t: Tables, slot: number, node: PtNodeOwner, idx: number, owner: ChildEntryOwner): void {
   const canonical = owner.kind === 'absent' && equal(owner, absentChild(node, idx))
   const children = new TableEditor(node.children)
   children.set(idx, canonical ? null : owner)

@@ -21,9 +21,10 @@ import { slotOf } from '../../src/model/slots.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet } from '../../src/model/table.js'
 import { variant } from '../firing/harness.js'
+import { PT_FAULTS } from './pt_faults.js'
 
 export interface Fault {
-  readonly module: 'meta' | 'frame' | 'unique' | 'segment' | 'list' | 'io'
+  readonly module: 'meta' | 'frame' | 'unique' | 'segment' | 'list' | 'io' | 'pt'
   /** The `ALL_OPS` groups (key prefixes) whose operations exercise the fault (default: `module`). */
   readonly focus?: readonly string[]
   /** What the variant gets wrong. */
@@ -230,4 +231,7 @@ export const FAULTS: Record<string, Fault> = {
       return { ...o, snapshot: editSnapshot(o.snapshot, (_d, t) => t.vmIos.set(w, tableGet(s.vmIos, w))) }
     }),
   },
+
+  // ---- page-table entries (test/property/pt_faults.ts) ----
+  ...Object.fromEntries(Object.entries(PT_FAULTS).map(([name, f]) => [name, { module: 'pt' as const, focus: ['pt', 'frame'], ...f }])),
 }

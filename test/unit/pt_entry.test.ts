@@ -262,7 +262,7 @@ describe('Entry::replace', () => {
 })
 
 describe('Entry::protect', () => {
-  it('rewrites the property bits of the leaf (PTE, cached word, owner) and nothing else; an absent entry is left alone', () => {
+  it('rewrites the property bits of the leaf (PTE, cached word, owner) and nothing else; an absent entry is refused', () => {
     bothModes((m) => {
       const n = allocNode(m, 1)
       const pa = mapFrame(m, n, 3)
@@ -277,10 +277,13 @@ describe('Entry::protect', () => {
       m.call({ type: 'entry.protect', entry: e, mask: { clear: 0x04, set: 0x02 } }) // RX -> RW
       expect(readPte(m.state, n.slot, 3)).toBe(newPage(pa, 1, RW))
       dropEntry(m, e)
+      // an absent entry is no frame: refused (REQ-ENTRY-PROTECT-3), state and history unchanged
       const e2 = entry(m, n.guard!, 4)
       const at = m.state
-      m.call({ type: 'entry.protect', entry: e2, prop: RX })
+      const length = m.history.length
+      expect(panicRule(() => m.dispatch({ type: 'entry.protect', entry: e2, prop: RX }))).toBe('REQ-ENTRY-PROTECT-3')
       expect(m.state).toBe(at)
+      expect(m.history.length).toBe(length)
       dropEntry(m, e2)
     })
   })
