@@ -11,8 +11,11 @@ import { frameIoEvents } from './io/frame_io.js'
 import { vmIoEvents } from './io/vm_io.js'
 import { ptChildEvents } from './page_table/child.js'
 import { ptEntryEvents } from './page_table/entry.js'
+import { ptEntryCompositeEvents } from './page_table/entry_composite.js'
 import { ptGuardEvents } from './page_table/guard.js'
 import { ptNodeEvents } from './page_table/node.js'
+import { pageTableEvents } from './page_table/page_table.js'
+import { bootPtEvents } from './page_table/boot_pt.js'
 import type { EventSpec, ModelEvent } from './types.js'
 
 export type AnyEventSpec = EventSpec<ModelEvent, unknown>
@@ -45,6 +48,11 @@ export const EVENT_SPECS: readonly AnyEventSpec[] = [
   // ostd::mm::page_table::node::{entry, child}
   ...ptEntryEvents,
   ...ptChildEvents,
+  // ostd::mm::page_table::node::entry (the composites alloc_if_none, split_if_mapped_huge)
+  ...ptEntryCompositeEvents,
+  // ostd::mm::page_table (PageTable, page_walk) and ostd::mm::page_table::boot_pt
+  ...pageTableEvents,
+  ...bootPtEvents,
 ] as unknown as readonly AnyEventSpec[]
 
 const BY_TYPE = new Map(EVENT_SPECS.map((s) => [s.type, s]))

@@ -52,7 +52,7 @@ import { Addr, HandleId } from '../schema.js'
 import { defineEvent, StepRecorder, type ModelEvent, type Requirement } from '../types.js'
 import type { AnyEventSpec } from '../index.js'
 import { PteHex } from './guard.js'
-import { ptNodeDrop } from './node.js'
+import { ownedByPageTableFailure, ptNodeDrop } from './node.js'
 
 // ---- schemas -------------------------------------------------------------------------------
 
@@ -85,6 +85,11 @@ export function treeConfig(s: Snapshot, tree: number): PtConfigName | null {
   return nodeOwnerAt(s, tree)?.config ?? null
 }
 
+/** The configuration a Child value belongs to: a frame's own (`Child<C>`), else its tree's. */
+export function childConfig(s: Snapshot, c: ChildValue, view: EntryOwnerView): PtConfigName | null {
+  return c.kind === 'Frame' ? c.config : treeConfig(s, view.tree)
+}
+
 /** The ghost owner of the `Child` value `id` (its node's record, or `pt.childOwners[id]`). */
 export function childOwner(s: Snapshot, id: number): EntryOwnerView | null {
   const c = tableGet(s.pt.children, id)
@@ -104,10 +109,10 @@ export function treeEntryOwner(s: Snapshot, slot: number, idx: number): { node: 
 }
 
 /** `from_pte_spec(pte, level)`: what a PTE holds at `level`. */
-export function fromPteSpec(pte: Pte, level: number): ChildValue {
+export function fromPteSpec(pte: Pte, level: number, config: PtConfigName): ChildValue {
   if (!isPresent(pte)) return { kind: 'None' }
   if (!isLast(pte, level)) return { kind: 'PageTable', paddr: ptePaddr(pte) }
-  return { kind: 'Frame', paddr: ptePaddr(pte), level, prop: pteProp(pte) }
+  return { kind: 'Frame', paddr: ptePaddr(pte), level, prop: pteProp(pte), config }
 }
 
 /** `Child::into_pte` as a word: `new_pt(pa)`, `new_page(pa, level, prop)` or `new_absent()` (the codec panics on bad input). */
@@ -124,7 +129,7 @@ export function childValuesEqual(a: ChildValue | null, b: ChildValue | null): bo
   if (a.kind === 'PageTable') return a.paddr === (b as typeof a).paddr
   if (a.kind === 'Frame') {
     const f = b as typeof a
-    return a.paddr === f.paddr && a.level === f.level && pagePropertyEquals(a.prop, f.prop)
+    return a.paddr === f.paddr && a.level === f.level && pagePropertyEquals(a.prop, f.prop) && a.config === f.config
   }
   return true
 }
@@ -187,7 +192,7 @@ export function childInvariantsFailure(s: Snapshot, id: number): string | null {
   const where = `pt.children[${id}]`
   if (view === null) return `Child ${id} (${c.kind}) has no ghost owner`
   return (
-    firstFailure(entryInvBase(s, view, where, treeConfig(s, view.tree))) ??
+    firstFailure(entryInvBase(s, view, where, childConfig(s, c, view))) ??
     (view.inScope ? null : `the owner of Child ${id} is not in_scope`) ??
     regionsInvFor(s, view) ??
     childWfFailure(c, view) ??
@@ -207,7 +212,9 @@ export function livePtHandle<E extends ModelEvent>(registry: 'nodes' | 'guards' 
     check: (s, e) => {
       const id = e[field] as number
       const table = registry === 'frames' ? s.frames : s.pt[registry]
-      return tableGet(table as typeof s.frames, id) === null ? `${kind} ${id} is not a live handle (dropped, moved, or never created)` : null
+      const handle = tableGet(table as typeof s.frames, id)
+      if (handle === null) return `${kind} ${id} is not a live handle (dropped, moved, or never created)`
+      return registry === 'nodes' ? ownedByPageTableFailure(s, id) : null
     },
   }
 }
@@ -261,8 +268,8 @@ export const childFromPte = defineEvent<ChildFromPteEvent, { child: number }>({
   ],
   reduce(s, e) {
     const pte = pteFromHex(e.pte)
-    const value = fromPteSpec(pte, e.level)
     const { node, view } = treeEntryOwner(s, e.node, e.idx)!
+    const value = fromPteSpec(pte, e.level, node.config)
     let child = -1
     const snapshot = editSnapshot(s, (d, t) => {
       child = freshId(d, 'ptChild')
@@ -356,7 +363,7 @@ export const childRefFromPte = defineEvent<ChildRefFromPteEvent, ChildValue>({
     },
   ],
   reduce(s, e) {
-    return { snapshot: s, result: fromPteSpec(pteFromHex(e.pte), e.level) }
+    return { snapshot: s, result: fromPteSpec(pteFromHex(e.pte), e.level, nodeOwnerAt(s, e.node)!.config) }
   },
 })
 
@@ -464,7 +471,9 @@ export const childFromFrame = defineEvent<ChildFromFrameEvent, { child: number }
       summary:
         '[model] `C::item_into_raw` of a tracked `Frame`: the configuration of the tree the child is positioned for has `Frame` items (not the untracked one, whose items are raw `(pa, level, prop)`), the item is a 4 KiB page (`map_level() == 1`, so parent level 1), and the frame\'s slot does not already record the path (`paths_in_pt` is a set: one reference per path).',
       check: (s, e) => {
-        if (treeConfig(s, e.tree) === 'untracked') return `tree ${e.tree} is an untracked page table: its items are raw (pa, level, prop), not Frames`
+        const config = treeConfig(s, e.tree)
+        if (config === null) return `tree ${e.tree} is not a live page table (no root record at slot ${e.tree})`
+        if (config === 'untracked') return `tree ${e.tree} is an untracked page table: its items are raw (pa, level, prop), not Frames`
         if (e.parentLevel !== 1) return `a Frame handle is a level-1 item (map_level() == 1), not positioned at parent level ${e.parentLevel}`
         const idx = frameToIndex(tableGet(s.frames, e.frame)!.paddr)
         const key = qualifiedPath(e.tree, e.path)
@@ -482,7 +491,7 @@ export const childFromFrame = defineEvent<ChildFromFrameEvent, { child: number }
       addObligation(t, idx, -1)
       patchOwner(t, s, idx, { pathsInPt: [...ownerOf(s, idx).pathsInPt, key].sort() })
       child = freshId(d, 'ptChild')
-      t.ptChildren.set(child, { kind: 'Frame', paddr, level: 1, prop: e.prop })
+      t.ptChildren.set(child, { kind: 'Frame', paddr, level: 1, prop: e.prop, config: treeConfig(s, e.tree)! })
       t.ptChildOwners.set(child, {
         kind: 'frame',
         frame: { mappedPa: paddr, size: PAGE_SIZE, prop: e.prop, isTracked: true },
@@ -527,7 +536,9 @@ export const childUntracked = defineEvent<ChildUntrackedEvent, { child: number }
       summary:
         '[model] An untracked item is what `item_into_raw` ensures for a leaf — level 1..3, `pa` aligned to `page_size(level)`, `pa + page_size(level) <= MAX_PADDR` — of a configuration that has untracked items (not the user one, whose items are tracked `Frame`s).',
       check: (s, e) => {
-        if (treeConfig(s, e.tree) === 'user') return `tree ${e.tree} is a user page table: its items are tracked Frames, not raw (pa, level, prop)`
+        const config = treeConfig(s, e.tree)
+        if (config === null) return `tree ${e.tree} is not a live page table (no root record at slot ${e.tree})`
+        if (config === 'user') return `tree ${e.tree} is a user page table: its items are tracked Frames, not raw (pa, level, prop)`
         if (e.level > NR_LEVELS - 1) return `a leaf is mapped at levels 1..3, not ${e.level}`
         const size = pageSize(e.level)
         if (e.paddr % size !== 0) return `${hex(e.paddr)} is not aligned to the level-${e.level} page size ${hex(size)}`
@@ -539,7 +550,7 @@ export const childUntracked = defineEvent<ChildUntrackedEvent, { child: number }
     let child = -1
     const snapshot = editSnapshot(s, (d, t) => {
       child = freshId(d, 'ptChild')
-      t.ptChildren.set(child, { kind: 'Frame', paddr: e.paddr, level: e.level, prop: e.prop })
+      t.ptChildren.set(child, { kind: 'Frame', paddr: e.paddr, level: e.level, prop: e.prop, config: treeConfig(s, e.tree)! })
       t.ptChildOwners.set(child, {
         kind: 'frame',
         frame: { mappedPa: e.paddr, size: pageSize(e.level), prop: e.prop, isTracked: false },

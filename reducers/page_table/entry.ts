@@ -172,7 +172,8 @@ const guardBorrowed: Requirement<EntryEvent> = {
   kind: 'requires',
   summary: "[model] An Entry is used only while the PageTableGuard it borrows is live (Rust's lifetime `'a` of `&'a mut PageTableGuard`): using it after the guard is dropped panics.",
   check: (s, e) => {
-    const entry = tableGet(s.pt.entries, e.entry)!
+    const entry = tableGet(s.pt.entries, e.entry)
+    if (entry === null) return null // REQ-HANDLE-1 (the checker evaluates each precondition on its own)
     return tableGet(s.pt.guards, entry.guard) === null ? `Entry ${e.entry} borrows PageTableGuard ${entry.guard}, which is no longer live` : null
   },
 }

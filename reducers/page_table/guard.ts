@@ -248,8 +248,8 @@ export type PtGuardWritePteEvent = z.infer<typeof PtGuardWritePteEvent>
  * caller (`Entry::replace`, `alloc_if_none`, `split_if_mapped_huge`) brings those in line, and
  * until it does INV-MATCH / INV-PTMETA-2 may fail (group B, checked at the boundary).
  *
- * Requires REQ-HANDLE-1, REQ-GUARD-LOCKED-1, REQ-GUARD-WRITEPTE-1..3. Owes ENS-GUARD-WRITEPTE-2..4
- * (ENS-GUARD-WRITEPTE-1, `owner.inv()` afterwards, is the INV-NODE invariants after the step).
+ * Requires REQ-HANDLE-1, REQ-GUARD-LOCKED-1, REQ-GUARD-WRITEPTE-1..3. Owes ENS-GUARD-WRITEPTE-1..4
+ * (-1, `owner.inv()` afterwards, is `NodeOwner::inv` of the guard's node in the post-state).
  */
 export const ptGuardWritePte = defineEvent<PtGuardWritePteEvent, null>({
   type: 'page_table_guard.write_pte',

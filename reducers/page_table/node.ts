@@ -33,6 +33,7 @@ import { isLast, isPresent, ptePaddr, pteProp, type Pte } from '../../src/arch/p
 import { managedIndexRange, ptConfig, type PtConfigName } from '../../src/arch/pt_config.js'
 import { editSnapshot, type Tables } from '../../src/model/edit.js'
 import { readPte } from '../../src/model/memory.js'
+import { handleOfRoot } from '../../src/model/pt_tables.js'
 import { qualifiedPath, type ChildEntryOwner, type PtGuardHandle, type PtNodeHandle, type PtNodeOwner } from '../../src/model/page_table.js'
 import { childPath, nodeOwnerAt, nodeOwnerInv } from '../../src/model/spec/page_table.js'
 import { FRESH_SLOT, isParked, isPhysicalSlot, ownerOf, slotOf } from '../../src/model/slots.js'
@@ -188,8 +189,21 @@ export function liveNodeHandle<E extends ModelEvent>(field: keyof E & string): R
     rule: 'REQ-HANDLE-1',
     kind: 'requires',
     summary: HANDLE_SUMMARY,
-    check: (s, e) => (nodeHandle(s, e[field] as number) === null ? `PageTableNode ${String(e[field])} is not a live handle (dropped, moved, or never created)` : null),
+    check: (s, e) => {
+      const id = e[field] as number
+      return nodeHandle(s, id) === null ? `PageTableNode ${String(id)} is not a live handle (dropped, moved, or never created)` : ownedByPageTableFailure(s, id)
+    },
   }
+}
+
+/**
+ * A `PageTable` owns its root through a `PageTableNode` handle (moved into it): the caller cannot
+ * use that handle (REQ-HANDLE-1); `page_table.drop` releases it.
+ */
+export function ownedByPageTableFailure(s: Snapshot, id: number): string | null {
+  const handle = nodeHandle(s, id)
+  const owner = handle === null ? null : handleOfRoot(s, frameToIndex(handle.paddr))
+  return owner !== null && tableGet(s.pt.tables, owner)!.root === id ? `PageTableNode ${id} is the root of PageTable ${owner}, which owns it (moved into the page table)` : null
 }
 
 /** REQ-HANDLE-1 on a `PageTableGuard` handle. */
@@ -606,9 +620,8 @@ function entryKey(s: Snapshot, idx: number, i: number): string | null {
  * removes each child's path — and takes the child out of the node's owner record (the entry
  * becomes absent, a child node's record `in_scope`, as `replace` does) — just before releasing it.
  *
- * Requires REQ-PTMETA-ONDROP-1..6. Owes ENS-PTMETA-ONDROP-2..3 (ENS-PTMETA-ONDROP-1 is
- * `regions.inv()` — the INV-SLOT / INV-REGIONS invariants after this step — and reader facts the
- * model does not have).
+ * Requires REQ-PTMETA-ONDROP-1..6. Owes ENS-PTMETA-ONDROP-1..3 (-1 is `regions.inv()` at the
+ * slots the step touched; its reader facts have no counterpart in the model).
  */
 export const ptMetaOnDrop: EventSpec<PtMetaOnDropEvent, null> = defineEvent<PtMetaOnDropEvent, null>({
   type: 'page_table_page_meta.on_drop',

@@ -7,6 +7,7 @@ import type { CheckMode } from '../check/rule.js'
 import { History, type HistoryOptions, type Step } from '../log/history.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { FrameFactory } from './frame.js'
+import { PageTableFactory } from './page_table.js'
 
 export interface ModelOptions extends Omit<HistoryOptions, 'check'> {
   /** Bytes of physical memory (default 256 MiB = 65,536 frames). */
@@ -17,10 +18,12 @@ export interface ModelOptions extends Omit<HistoryOptions, 'check'> {
 export class Model {
   readonly history: History
   readonly frames: FrameFactory
+  readonly pageTables: PageTableFactory
 
   constructor(options: ModelOptions = {}) {
     this.history = new History(options)
     this.frames = new FrameFactory(this)
+    this.pageTables = new PageTableFactory(this)
   }
 
   /** The current snapshot (immutable). */

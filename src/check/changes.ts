@@ -5,7 +5,8 @@
 import { frameToIndex, MAX_PADDR, PAGE_SIZE } from '../arch/constants.js'
 import type { MetaSlotCells, SegmentEntry, Snapshot } from '../model/snapshot.js'
 import { tableDiff, tableForEach, tableGet, type Table } from '../model/table.js'
-import { computePtChanges, entryUnit, markChildUnits, type PtChanges } from './pt_changes.js'
+import { computePtChanges, entryUnit, markChildUnits, markPageTableRoots, type PtChanges } from './pt_changes.js'
+import { markCursorUnits, markTreeHandles } from './pt_changes.js'
 
 export interface ChangeSet {
   /**
@@ -31,6 +32,8 @@ export interface ChangeSet {
   readonly ptGuards: ReadonlySet<number>
   readonly ptEntries: ReadonlySet<number>
   readonly ptChildren: ReadonlySet<number>
+  /** Page-table cursors whose record, or a node their verdict reads, changed (`markCursorUnits`). */
+  readonly ptCursors: ReadonlySet<number>
   /** Page-table nodes (by slot) and PTE slots (`node * 512 + index`) whose verdict may have changed. */
   readonly ptNode: ReadonlySet<number>
   readonly ptEntry: ReadonlySet<number>
@@ -71,6 +74,7 @@ export function computeChanges(before: Snapshot, after: Snapshot): ChangeSet {
   const ptGuards = new Set<number>()
   const ptEntries = new Set<number>()
   const ptChildren = new Set<number>()
+  const ptCursors = new Set<number>()
   let pt: PtChanges = { ptNode: new Set(), ptEntry: new Set() }
   if (before !== after) {
     keysChanged(before.metaSlots, after.metaSlots, slotCells)
@@ -91,7 +95,10 @@ export function computeChanges(before: Snapshot, after: Snapshot): ChangeSet {
     if (before.pt !== after.pt || slotCells.size > 0 || memory.size > 0 || parking.size > 0) {
       // parking is read by INV-NODE-6 / INV-SOUND-2..3 as much as the cells are
       const slotLike = parking.size === 0 ? slotCells : new Set([...slotCells, ...parking])
-      pt = computePtChanges(before, after, slotLike, memory)
+      // frame slots whose mapping entries changed (INV-TREE-8), physical ones only
+      const treeSlots = new Set<number>()
+      pt = computePtChanges(before, after, slotLike, memory, treeSlots)
+      for (const i of treeSlots) if (i < after.nrFrames) slots.add(i)
       // a handle to a node marks the node (handle counts), an owner of a child held by code its child id
       keysChanged(before.pt.nodes, after.pt.nodes, ptNodes, (e) => pt.ptNode.add(frameToIndex(e.paddr)))
       keysChanged(before.pt.guards, after.pt.guards, ptGuards, (e) => pt.ptNode.add(frameToIndex(e.paddr)))
@@ -109,10 +116,13 @@ export function computeChanges(before: Snapshot, after: Snapshot): ChangeSet {
       keysChanged(before.pt.childOwners, after.pt.childOwners, ptChildren)
       // a Child whose node, mapped slot or tree record changed (INV-CHILD-1/2 read them)
       markChildUnits(before, after, new Set([...slotLike, ...pt.ptNode]), ptChildren)
+      markPageTableRoots(before, after, pt)
+      markTreeHandles(before, after, pt, slots)
+      markCursorUnits(before, after, pt.ptNode, ptCursors)
       for (const slot of pt.ptNode) slots.add(slot)
     }
   }
-  return { slots, slotCells, parking, obligations, uniqueOwners, memory, frames, segments, uniqueFrames, lists, vmIos, ptNodes, ptGuards, ptEntries, ptChildren, ...pt }
+  return { slots, slotCells, parking, obligations, uniqueOwners, memory, frames, segments, uniqueFrames, lists, vmIos, ptNodes, ptGuards, ptEntries, ptChildren, ptCursors, ...pt }
 }
 
 // ---- linked lists (INV-LIST-*) -------------------------------------------------------------

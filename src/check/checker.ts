@@ -88,6 +88,8 @@ export function registryTable(s: Snapshot, scope: RegistryScope): Table<unknown>
       return s.pt.entries
     case 'ptChildren':
       return s.pt.children
+    case 'ptCursors':
+      return s.pt.cursors
     default:
       return s[scope] as Table<unknown>
   }

@@ -13,6 +13,12 @@ import { splitQualifiedPath, type PtNodeOwner } from '../model/page_table.js'
 import { ownerOf, slotOf } from '../model/slots.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { tableDiff, tableForEach, tableGet } from '../model/table.js'
+import { frameToIndex, MAX_NR_PAGES } from '../arch/constants.js'
+import { isPresent, ptePaddr } from '../arch/pte.js'
+import { readPte } from '../model/memory.js'
+import type { ChildEntryOwner } from '../model/page_table.js'
+import { entriesReferring, lockedEntries, referencedSlotOf } from '../model/spec/pt_tree.js'
+import { emptyTable, type Table } from '../model/table.js'
 
 export interface PtChanges {
   readonly ptNode: Set<number>
@@ -62,7 +68,7 @@ function sameRecordExceptChildren(a: PtNodeOwner, b: PtNodeOwner): boolean {
   )
 }
 
-export function computePtChanges(before: Snapshot, after: Snapshot, slotCells: ReadonlySet<number>, memory: ReadonlySet<number>): PtChanges {
+export function computePtChanges(before: Snapshot, after: Snapshot, slotCells: ReadonlySet<number>, memory: ReadonlySet<number>, slotsOut?: Set<number>): PtChanges {
   const ptNode = new Set<number>()
   const ptEntry = new Set<number>()
   const allEntries = (node: number): void => {
@@ -115,6 +121,7 @@ export function computePtChanges(before: Snapshot, after: Snapshot, slotCells: R
       if (head1 !== slot) referencing(s, head1, 2)
     }
   }
+  markTreeUnits(before, after, slotCells, memory, ptNode, ptEntry, slotsOut)
   return { ptNode, ptEntry }
 }
 
@@ -153,5 +160,171 @@ export function markChildUnits(before: Snapshot, after: Snapshot, touched: Reado
   }
 }
 
+/**
+ * A `PageTable` handle created, dropped or edited marks its root node and every entry of its tree
+ * (in both snapshots): whether a root entry is part of a shared kernel half
+ * (src/model/pt_tables.ts), and whether a tree is a kernel page table's (INV-VIEW-2), depend on
+ * the handle. Handles change rarely (a page table made or dropped), so the scan of the owner
+ * records this needs is rare too.
+ */
+export function markPageTableRoots(before: Snapshot, after: Snapshot, into: PtChanges): void {
+  const roots = new Set<number>()
+  tableDiff(before.pt.tables, after.pt.tables, (_id, b, a) => {
+    for (const h of [b, a]) {
+      if (h === null || !Number.isSafeInteger(h.rootPaddr) || h.rootPaddr < 0) continue
+      roots.add(Math.floor(h.rootPaddr / PAGE_SIZE))
+    }
+  })
+  if (roots.size === 0) return
+  for (const slot of roots) into.ptNode.add(slot)
+  for (const s of [before, after]) {
+    tableForEach(s.pt.owners, (r, slot) => {
+      if (!roots.has(slot) && !roots.has(r.tree)) return
+      for (let i = 0; i < NR_ENTRIES; i++) into.ptEntry.add(entryUnit(slot, i))
+    })
+  }
+}
+
 /** Bytes of one node page, for diagnostics. */
 export const NODE_PAGE_BYTES = PAGE_SIZE
+
+/**
+ * The owner-tree invariants (src/check/rules/page_table/tree.ts) read, at a unit, data that lives
+ * elsewhere: who names a node slot (INV-TREE-3 at the node, INV-TREE-7 at every naming entry),
+ * the record a node entry names (INV-TREE-2 / -7 at the entry), the usage and rc of the named slot
+ * (INV-TREE-7), the PTE words of `locked` entries (INV-TREE-3), and the frame owners mapping a
+ * slot (INV-TREE-8 at the slot). So a step also marks: for every entry it changed and every record
+ * it added, removed or moved, the node slots named before and after (`ptNode`) with every entry
+ * naming them in either snapshot (`ptEntry`), and the frame slots mapped before and after
+ * (`slotsOut`); for every slot whose cells or parking changed, the entries referring to it; for a
+ * `locked` entry changed or whose word changed, the nodes its word names. The referrers come from
+ * the reverse index of src/model/spec/pt_tree.ts, asked of each snapshot in turn.
+ */
+export function markTreeUnits(
+  before: Snapshot,
+  after: Snapshot,
+  slotCells: ReadonlySet<number>,
+  memory: ReadonlySet<number>,
+  ptNode: Set<number>,
+  ptEntry: Set<number>,
+  slotsOut?: Set<number>,
+): void {
+  const named = new Set<number>()
+  const referred = new Set<number>(slotCells)
+  // Only slots a meta slot can exist for are marked (a corrupted word or entry may name any number).
+  const lockedWords = (s: Snapshot, slot: number, i: number): void => {
+    const pte = readPte(s, slot, i)
+    const target = frameToIndex(ptePaddr(pte))
+    if (isPresent(pte) && target < MAX_NR_PAGES) ptNode.add(target)
+  }
+  const child = (slot: number, i: number, c: ChildEntryOwner | null): void => {
+    const ref = referencedSlotOf(c)
+    if (ref !== null && ref.slot < MAX_NR_PAGES) {
+      if (ref.kind === 'node') named.add(ref.slot)
+      else slotsOut?.add(ref.slot)
+    }
+    if (c !== null && typeof c === 'object' && c.kind === 'locked' && i >= 0 && i < NR_ENTRIES) {
+      lockedWords(before, slot, i)
+      lockedWords(after, slot, i)
+    }
+  }
+  const none = emptyTable<ChildEntryOwner>(NR_ENTRIES)
+  const childrenOf = (r: PtNodeOwner | null): Table<ChildEntryOwner> => {
+    const c = r === null ? null : (r as { children?: Table<ChildEntryOwner> }).children
+    return c !== null && c !== undefined && typeof c === 'object' && typeof c.depth === 'number' ? c : none
+  }
+  tableDiff(before.pt.owners, after.pt.owners, (slot, b, a) => {
+    // the entries that changed (all of them for a record added or removed)
+    tableDiff(childrenOf(b), childrenOf(a), (i, x, y) => {
+      child(slot, i, x)
+      child(slot, i, y)
+    })
+    // a record added, removed or changed besides its entries: the entries naming it read it
+    if (b === null || a === null || !sameRecordExceptChildren(b, a)) named.add(slot)
+  })
+  // a locked entry's word (INV-TREE-3 reads which node it names)
+  const locked = memory.size === 0 ? [] : [...lockedEntries(before), ...lockedEntries(after)]
+  for (const unit of new Set(locked)) {
+    const slot = Math.floor(unit / NR_ENTRIES)
+    const i = unit - slot * NR_ENTRIES
+    if (!memory.has(slot) || !changedPteIndices(tableGet(before.memory, slot), tableGet(after.memory, slot)).includes(i)) continue
+    lockedWords(before, slot, i)
+    lockedWords(after, slot, i)
+  }
+  for (const slot of named) {
+    ptNode.add(slot)
+    referred.add(slot)
+  }
+  if (referred.size === 0) return
+  for (const s of [before, after]) {
+    for (const slot of referred) for (const u of entriesReferring(s, slot)) ptEntry.add(u)
+  }
+}
+
+/**
+ * Marks for the owner-tree invariants what the handle registries change: a `Child::Frame` value
+ * or its owner added, removed or edited marks the slot it maps (INV-TREE-8 counts the tracked
+ * `Child::Frame` owners mapping a slot), and a `PageTableGuard` added, removed or moved marks the
+ * PTE slots of the Entry handles borrowing it (INV-TREE-9 compares their cached words).
+ */
+export function markTreeHandles(before: Snapshot, after: Snapshot, into: PtChanges, slots: Set<number>): void {
+  const childIds = new Set<number>()
+  tableDiff(before.pt.children, after.pt.children, (id) => childIds.add(id))
+  tableDiff(before.pt.childOwners, after.pt.childOwners, (id) => childIds.add(id))
+  const guardIds = new Set<number>()
+  tableDiff(before.pt.guards, after.pt.guards, (id) => guardIds.add(id))
+  for (const s of [before, after]) {
+    for (const id of childIds) {
+      const o = tableGet(s.pt.childOwners, id)
+      const ref = o === null ? null : referencedSlotOf(o)
+      if (ref !== null && ref.slot < s.nrFrames) slots.add(ref.slot)
+    }
+    if (guardIds.size === 0) continue
+    tableForEach(s.pt.entries, (e) => {
+      const g = guardIds.has(e.guard) ? tableGet(s.pt.guards, e.guard) : null
+      if (g !== null && Number.isSafeInteger(g.paddr) && g.paddr >= 0 && Number.isInteger(e.idx) && e.idx >= 0 && e.idx < NR_ENTRIES) into.ptEntry.add(entryUnit(frameToIndex(g.paddr), e.idx))
+    })
+  }
+}
+
+/**
+ * Page-table cursors (src/model/pt_cursor.ts): a cursor created, dropped or edited marks its unit
+ * and the nodes whose lock its range lock gained or lost (`ptNode`: INV-GUARD-1 and INV-PTCURSOR-1
+ * read the range locks); a cursor whose verdict reads a node the step marked — a continuation's
+ * node (its record, PTE words, lock, guard) or a node it holds — is marked too. Cursors are few;
+ * both snapshots' are scanned, only when something page-table related changed.
+ */
+export function markCursorUnits(before: Snapshot, after: Snapshot, ptNode: Set<number>, into: Set<number>): void {
+  if (before.pt.cursors.count === 0 && after.pt.cursors.count === 0) return
+  const none = emptyTable<true>()
+  tableDiff(before.pt.cursors, after.pt.cursors, (id, b, a) => {
+    into.add(id)
+    tableDiff(b?.locked ?? none, a?.locked ?? none, (slot) => ptNode.add(slot))
+  })
+  if (ptNode.size === 0) return
+  for (const s of [before, after]) {
+    tableForEach(s.pt.cursors, (c, id) => {
+      if (into.has(id)) return
+      const conts = Array.isArray(c.owner?.continuations) ? c.owner.continuations : []
+      for (const k of conts) {
+        if (k !== null && k !== undefined && ptNode.has(k.slot)) {
+          into.add(id)
+          return
+        }
+      }
+      if (c.locked === undefined) return
+      if (ptNode.size <= c.locked.count) {
+        for (const slot of ptNode) {
+          if (tableGet(c.locked, slot) !== null) {
+            into.add(id)
+            return
+          }
+        }
+      } else {
+        tableForEach(c.locked, (_v, slot) => {
+          if (ptNode.has(slot)) into.add(id)
+        })
+      }
+    })
+  }
+}

@@ -61,9 +61,9 @@ export interface EnsRule extends RuleBase {
 export type InvScope = 'slot' | RegistryScope | 'ptNode' | 'ptEntry' | 'global'
 
 /** Scopes whose units are the ids of a handle registry. */
-export type RegistryScope = 'frames' | 'segments' | 'uniqueFrames' | 'lists' | 'vmIos' | 'ptNodes' | 'ptGuards' | 'ptEntries' | 'ptChildren'
+export type RegistryScope = 'frames' | 'segments' | 'uniqueFrames' | 'lists' | 'vmIos' | 'ptNodes' | 'ptGuards' | 'ptEntries' | 'ptChildren' | 'ptCursors'
 
-export const REGISTRY_SCOPES: readonly RegistryScope[] = ['frames', 'segments', 'uniqueFrames', 'lists', 'vmIos', 'ptNodes', 'ptGuards', 'ptEntries', 'ptChildren']
+export const REGISTRY_SCOPES: readonly RegistryScope[] = ['frames', 'segments', 'uniqueFrames', 'lists', 'vmIos', 'ptNodes', 'ptGuards', 'ptEntries', 'ptChildren', 'ptCursors']
 
 export interface InvContext {
   /** Per-slot handle and cover counts of the embedding (state.md §15). */

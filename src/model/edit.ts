@@ -4,7 +4,8 @@
  * which copy only the chunks a write touches, each at most once per transaction. The result is a
  * new snapshot sharing every unchanged part with `pre`.
  */
-import type { ChildValue, LeafEntryOwner, PtEntryHandle, PtGuardHandle, PtNodeHandle, PtNodeOwner } from './page_table.js'
+import type { ChildValue, LeafEntryOwner, PageTableHandle, PtEntryHandle, PtGuardHandle, PtNodeHandle, PtNodeOwner } from './page_table.js'
+import type { PtCursor } from './pt_cursor.js'
 import type { MetaSlot, MetaSlotOwner, Snapshot, UniqueFrameOwner } from './snapshot.js'
 import { produce, snapshotFreezing, type Draft } from './immer.js'
 import { deepFreeze, TableEditor, type Table } from './table.js'
@@ -30,6 +31,8 @@ const TABLE_PATHS = {
   ptOwners: ['pt', 'owners'],
   ptChildOwners: ['pt', 'childOwners'],
   ptLocks: ['pt', 'locks'],
+  ptTables: ['pt', 'tables'],
+  ptCursors: ['pt', 'cursors'],
 } as const
 
 type TableName = keyof typeof TABLE_PATHS
@@ -48,7 +51,11 @@ type PtTableValue<K extends TableName> = K extends 'ptNodes'
             ? LeafEntryOwner
             : K extends 'ptLocks'
               ? true
-              : never
+              : K extends 'ptTables'
+                ? PageTableHandle
+                : K extends 'ptCursors'
+                  ? PtCursor
+                  : never
 
 type TableValue<K extends TableName> = K extends `pt${string}`
   ? PtTableValue<K>
@@ -98,6 +105,8 @@ class TableSet implements Tables {
   #ptOwners: TableEditor<unknown> | undefined
   #ptChildOwners: TableEditor<unknown> | undefined
   #ptLocks: TableEditor<unknown> | undefined
+  #ptTables: TableEditor<unknown> | undefined
+  #ptCursors: TableEditor<unknown> | undefined
   readonly opened: Array<[TableName, TableEditor<unknown>]> = []
 
   constructor(
@@ -167,6 +176,12 @@ class TableSet implements Tables {
   }
   get ptLocks(): TableEditor<TableValue<'ptLocks'>> {
     return (this.#ptLocks ??= this.open('ptLocks')) as TableEditor<TableValue<'ptLocks'>>
+  }
+  get ptTables(): TableEditor<TableValue<'ptTables'>> {
+    return (this.#ptTables ??= this.open('ptTables')) as TableEditor<TableValue<'ptTables'>>
+  }
+  get ptCursors(): TableEditor<TableValue<'ptCursors'>> {
+    return (this.#ptCursors ??= this.open('ptCursors')) as TableEditor<TableValue<'ptCursors'>>
   }
 }
 

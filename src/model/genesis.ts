@@ -35,7 +35,7 @@ export function genesis(input: ModelConfigInput = {}): Snapshot {
   return deepFreeze({
     config,
     nrFrames,
-    counters: { frame: 0, segment: 0, unique: 0, list: 0, vmIo: 0, ptNode: 0, ptGuard: 0, ptEntry: 0, ptChild: 0 },
+    counters: { frame: 0, segment: 0, unique: 0, list: 0, vmIo: 0, ptNode: 0, ptGuard: 0, ptEntry: 0, ptChild: 0, pageTable: 0, ptCursor: 0 },
     metaSlots: emptyTable(nrFrames),
     memory: emptyTable(nrFrames),
     allocator: { freeStack: emptyTable(), freeStackLen: 0, bumpIndex: 0 },
@@ -51,6 +51,8 @@ export function genesis(input: ModelConfigInput = {}): Snapshot {
     segments: emptyTable(),
     uniqueFrames: emptyTable(),
     pt: {
+      tables: emptyTable(),
+      boot: null,
       nodes: emptyTable(),
       guards: emptyTable(),
       entries: emptyTable(),
@@ -58,6 +60,7 @@ export function genesis(input: ModelConfigInput = {}): Snapshot {
       owners: emptyTable(nrFrames),
       childOwners: emptyTable(),
       locks: emptyTable(nrFrames),
+      cursors: emptyTable(),
     },
   }) as Snapshot
 }

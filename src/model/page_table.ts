@@ -38,6 +38,7 @@
 import type { PtConfigName } from '../arch/pt_config.js'
 import type { PageProperty } from '../arch/page_prop.js'
 import type { Table } from './table.js'
+import type { PtCursor } from './pt_cursor.js'
 
 // ---- exec handles ------------------------------------------------------------------------
 
@@ -64,7 +65,12 @@ export interface PtEntryHandle {
 export type ChildValue =
   /** Owns one reference to the node (like a `PageTableNode`). */
   | { readonly kind: 'PageTable'; readonly paddr: number }
-  | { readonly kind: 'Frame'; readonly paddr: number; readonly level: number; readonly prop: PageProperty }
+  /**
+   * `config`: the page table's configuration, `Child<C>`'s type parameter — what `item_from_raw`
+   * makes of the item (a tracked `Frame` or a raw untracked triple). It stays with the value when
+   * the tree it was taken from (or positioned for) is gone.
+   */
+  | { readonly kind: 'Frame'; readonly paddr: number; readonly level: number; readonly prop: PageProperty; readonly config: PtConfigName }
   | { readonly kind: 'None' }
 
 // ---- ghost owners ------------------------------------------------------------------------
@@ -139,7 +145,43 @@ export interface PtNodeOwner extends EntryPosition {
   readonly children: Table<ChildEntryOwner>
 }
 
+/**
+ * A `PageTable<C>` handle (`PageTable { root: PageTableNode<C> }`, state.md §5.1): it owns its root
+ * node through the `PageTableNode` handle `root` (in `pt.nodes`), so the root's reference is
+ * counted like any node handle's. Counter `pageTable`.
+ */
+export interface PageTableHandle {
+  readonly config: PtConfigName
+  /** The `PageTableNode` handle (an id of `pt.nodes`) through which the page table owns its root. */
+  readonly root: number
+  /** `root_paddr()`: the physical address of the root node. */
+  readonly rootPaddr: number
+  /**
+   * For a user page table made by `create_user_page_table`: the kernel page table (handle id)
+   * whose top-level entries 256..512 its root shares — PTE words copied raw, no reference taken,
+   * no ghost entries (INV-TREE-4; the model's INV-PTSHARE-1 checks the words). Otherwise null.
+   */
+  readonly sharesKernel: number | null
+}
+
+/**
+ * `BootPageTable` (ostd::mm::page_table::boot_pt): a page table outside the metadata-tracked
+ * page-table machinery. Its tables are plain frames (`alloc_frame().into_raw()`, usage Frame,
+ * rc 1, raw_count 1) recorded in `frames` for deallocation; it has no owner tree, no locks and
+ * no `nr_children`. Frame numbers are `paddr / PAGE_SIZE`, as OSTD keeps them.
+ */
+export interface BootPageTableState {
+  /** Frame number of the root table. */
+  readonly rootPt: number
+  /** Frame numbers of every table frame the boot page table allocated (the root first). */
+  readonly frames: readonly number[]
+}
+
 export interface PageTableState {
+  /** `PageTable` handles (src/model/pt_tables.ts reads them). */
+  readonly tables: Table<PageTableHandle>
+  /** The boot page table, once made (reducers/page_table/boot_pt.ts). */
+  readonly boot: BootPageTableState | null
   readonly nodes: Table<PtNodeHandle>
   readonly guards: Table<PtGuardHandle>
   readonly entries: Table<PtEntryHandle>
@@ -150,4 +192,6 @@ export interface PageTableState {
   readonly childOwners: Table<LeafEntryOwner>
   /** Ghost `Guards` ([JUN] set): node slots whose lock is held (meta address = `meta_addr(slot)`). */
   readonly locks: Table<true>
+  /** Live page-table cursors (src/model/pt_cursor.ts), counter `ptCursor`. */
+  readonly cursors: Table<PtCursor>
 }

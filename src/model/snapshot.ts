@@ -197,6 +197,8 @@ export interface Counters {
   readonly ptGuard: number
   readonly ptEntry: number
   readonly ptChild: number
+  readonly pageTable: number
+  readonly ptCursor: number
 }
 
 export interface ModelConfig {

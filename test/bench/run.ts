@@ -1,13 +1,16 @@
 /**
  * `npm run bench`: replay throughput and memory of the model on random valid histories.
- * Prints a Markdown table (copy it into BENCH.md with the machine line it prints).
- *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N]
+ * Prints a Markdown table per workload (copy them into BENCH.md with the machine line it prints):
+ * `frame` — the whole frame layer (ALL_OPS without the page-table operations); `pt` — random
+ * entry-operation histories (the page-table node / entry operations and the frame operations
+ * that supply their frames).
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|all]
  */
 import { cpus, totalmem } from 'node:os'
 import type { InternalStep, ModelEvent } from '../../reducers/index.js'
 import type { CheckMode } from '../../src/check/rule.js'
 import { History } from '../../src/log/history.js'
-import { generateHistory } from '../../src/log/gen.js'
+import { ALL_OPS, generateHistory, type Op } from '../../src/log/gen.js'
 import { setSnapshotFreezing } from '../../src/model/immer.js'
 
 const args = process.argv.slice(2)
@@ -17,6 +20,8 @@ const arg = (name: string, dflt: number): number => {
 }
 const OPS = arg('--ops', 20_000)
 const SEED = arg('--seed', 1)
+const workloadArg = args.indexOf('--workload')
+const WORKLOAD = workloadArg >= 0 ? args[workloadArg + 1]! : 'all'
 
 function gc(): void {
   ;(globalThis as { gc?: () => void }).gc?.()
@@ -55,23 +60,45 @@ function measure(events: readonly ModelEvent[], mode: CheckMode): Row {
   return { mode, events: events.length, primitive, ms, retainedBytesPerEvent: retained }
 }
 
-const events = generateHistory({ seed: SEED, ops: OPS })
-const types = new Map<string, number>()
-for (const e of events) types.set(e.type, (types.get(e.type) ?? 0) + 1)
+/** The operations of `ALL_OPS` whose group (key prefix) is in `groups`. */
+function groups(...names: string[]): Record<string, Op> {
+  return Object.fromEntries(Object.entries(ALL_OPS).filter(([k]) => names.includes(k.slice(0, k.indexOf('.')))))
+}
 
-// Warm up the JIT on a shorter run of the same workload.
-for (const mode of ['off', 'incremental'] as const) measure(events.slice(0, Math.min(3000, OPS)), mode)
-
-const rows = (['off', 'incremental', 'full'] as const).map((mode) => measure(mode === 'full' ? events.slice(0, Math.min(OPS, 5000)) : events, mode))
+const WORKLOADS: Record<string, { doc: string; operations: Record<string, Op>; fullEvents: number }> = {
+  frame: {
+    doc: 'the whole frame layer (frames, segments, unique frames, linked lists, frame/segment VmIo, readers and writers)',
+    operations: groups('meta', 'frame', 'unique', 'segment', 'list', 'io'),
+    fullEvents: 5000,
+  },
+  pt: {
+    doc: 'entry operations: page tables and nodes, locks, entries, Child values, replace / protect, drops (PT_OPS) with the frame operations that supply frames',
+    operations: groups('pt', 'frame'),
+    fullEvents: 5000,
+  },
+}
 
 const cpu = cpus()[0]
 console.log(`machine: ${cpu?.model ?? 'unknown CPU'} (${cpus().length} cores), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
-console.log(`workload: ${OPS} random valid events over the whole frame layer (frames, segments, unique frames, lists, VM I/O), seed ${SEED} (${[...types].map(([t, n]) => `${t} ${n}`).join(', ')})`)
-console.log('')
-console.log('| check | events | events/s | primitive events/s | µs/event | retained bytes/event |')
-console.log('|---|---:|---:|---:|---:|---:|')
-for (const r of rows) {
-  const perS = (n: number): string => Math.round((n / r.ms) * 1000).toLocaleString('en-US')
-  const retained = r.retainedBytesPerEvent === null ? 'n/a (run with --expose-gc)' : Math.round(r.retainedBytesPerEvent).toLocaleString('en-US')
-  console.log(`| ${r.mode} | ${r.events.toLocaleString('en-US')} | ${perS(r.events)} | ${perS(r.primitive)} | ${((r.ms * 1000) / r.events).toFixed(1)} | ${retained} |`)
+for (const [name, w] of Object.entries(WORKLOADS)) {
+  if (WORKLOAD !== 'all' && WORKLOAD !== name) continue
+  const events = generateHistory({ seed: SEED, ops: OPS, operations: w.operations })
+  const types = new Map<string, number>()
+  for (const e of events) types.set(e.type, (types.get(e.type) ?? 0) + 1)
+
+  // Warm up the JIT on a shorter run of the same workload.
+  for (const mode of ['off', 'incremental'] as const) measure(events.slice(0, Math.min(3000, OPS)), mode)
+
+  const rows = (['off', 'incremental', 'full'] as const).map((mode) => measure(mode === 'full' ? events.slice(0, Math.min(OPS, w.fullEvents)) : events, mode))
+
+  console.log('')
+  console.log(`workload ${name}: ${OPS} random valid events — ${w.doc}; seed ${SEED}; ${types.size} event types (${[...types].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(', ')})`)
+  console.log('')
+  console.log('| check | events | events/s | primitive events/s | µs/event | retained bytes/event |')
+  console.log('|---|---:|---:|---:|---:|---:|')
+  for (const r of rows) {
+    const perS = (n: number): string => Math.round((n / r.ms) * 1000).toLocaleString('en-US')
+    const retained = r.retainedBytesPerEvent === null ? 'n/a (run with --expose-gc)' : Math.round(r.retainedBytesPerEvent).toLocaleString('en-US')
+    console.log(`| ${r.mode} | ${r.events.toLocaleString('en-US')} | ${perS(r.events)} | ${perS(r.primitive)} | ${((r.ms * 1000) / r.events).toFixed(1)} | ${retained} |`)
+  }
 }

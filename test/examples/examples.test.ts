@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { frameTour } from '../../examples/frame_tour.js'
 import { runFaulty } from '../../examples/faulty_variant.js'
-import { createModel } from '../../src/index.js'
+import { pageTableTour } from '../../examples/page_table_tour.js'
+import { createModel, PageFlags, PrivilegedPageFlags } from '../../src/index.js'
 
 describe('examples', () => {
   it('the frame tour runs with zero violations in both check modes', () => {
@@ -19,6 +20,21 @@ describe('examples', () => {
     frameTour(model)
     expect(readFileSync('examples/traces/default.ndjson', 'utf8')).toBe(model.history.toNDJSON())
   })
+
+  it('the page-table tour runs with zero violations (incremental: the kernel page table is slow to check in full)', () => {
+    const model = createModel({ check: 'incremental' })
+    const walks = pageTableTour(model)
+    expect(walks).toEqual({
+      bootUser: { pa: 0x10_0123, prop: { flags: PageFlags.R, cache: 'Writeback', privFlags: PrivilegedPageFlags.USER } },
+      bootKernel: { pa: 0x20_0abc, prop: { flags: PageFlags.RW, cache: 'Writeback', privFlags: 0 } },
+      bootUnmapped: null,
+      sameKernel: true,
+      userKernelHalf: null,
+    })
+    expect(model.history.violations()).toEqual([])
+    expect(model.state.pt.boot).toBeNull()
+    expect(model.state.pt.tables.count).toBe(1) // the kernel page table
+  }, 60_000)
 
   it('the faulty drop variant is caught, at the faulty step, by the clauses it breaks', () => {
     const violations = runFaulty()

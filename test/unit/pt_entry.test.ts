@@ -67,7 +67,7 @@ describe('PageTableGuard::entry and the Entry queries', () => {
       const before = m.state
       expect(m.call({ type: 'entry.is_none', entry: e })).toBe(false)
       expect(m.call({ type: 'entry.is_node', entry: e })).toBe(false)
-      expect(m.call({ type: 'entry.to_ref', entry: e })).toEqual({ kind: 'Frame', paddr: pa, level: 1, prop: RW })
+      expect(m.call({ type: 'entry.to_ref', entry: e })).toEqual({ kind: 'Frame', paddr: pa, level: 1, prop: RW, config: 'user' })
       expect(m.state).toBe(before)
       dropEntry(m, e)
       const e2 = entry(m, n.guard!, 4)
@@ -131,7 +131,7 @@ describe('Entry::replace', () => {
       const e = entry(m, n.guard!, 5)
       const old = replace(m, e, child)
       const key = qualifiedPath(n.slot, '5')
-      expect(tableGet(m.state.pt.children, old)).toEqual({ kind: 'Frame', paddr: pa1, level: 1, prop: RW })
+      expect(tableGet(m.state.pt.children, old)).toEqual({ kind: 'Frame', paddr: pa1, level: 1, prop: RW, config: 'user' })
       expect(nrChildren(m.state, n.slot)).toEqual([1, 1, 1])
       expect(readPte(m.state, n.slot, 5)).toBe(newPage(pa2, 1, RX))
       expect(ownerOf(m.state, pa1 / 0x1000).pathsInPt).toEqual([key])

@@ -36,13 +36,14 @@ function firstCaught(m: Model): { event: string; rules: string[] } {
 }
 
 const EXPECTED: Record<keyof typeof PT_FAULTS, { event: string; rules: string[]; panic: string | null }> = {
-  // The PTE now points at the new node, the owner tree still says absent.
-  replaceForgetsOwnerTree: { event: 'entry.replace', rules: ['ENS-ENTRY-REPLACE-1', 'ENS-ENTRY-REPLACE-6', 'INV-MATCH-3'], panic: null },
+  // The PTE now points at the new node, the owner tree still says absent (and no entry holds the
+  // node's record, positioned there: INV-TREE-3).
+  replaceForgetsOwnerTree: { event: 'entry.replace', rules: ['ENS-ENTRY-REPLACE-1', 'ENS-ENTRY-REPLACE-6', 'INV-MATCH-3', 'INV-TREE-3'], panic: null },
   // The exec counter and its ghost cell both stay at 0 while a child is present.
   replaceForgetsNrChildren: { event: 'entry.replace', rules: ['ENS-ENTRY-REPLACE-18', 'INV-NODE-6', 'INV-PTMETA-2', 'INV-SLOT-9'], panic: null },
   // The Child::Frame's path is missing from the slot: caught at child.from_frame; the replace that
   // would install it is then refused (its REQ-ENTRY-REPLACE-2, Child::invariants).
-  fromFrameForgetsPath: { event: 'child.from_frame', rules: ['ENS-CHILD-FROMFRAME-1', 'INV-ACCT-2', 'INV-SOUND-2'], panic: 'REQ-ENTRY-REPLACE-2' },
+  fromFrameForgetsPath: { event: 'child.from_frame', rules: ['ENS-CHILD-FROMFRAME-1', 'INV-ACCT-2', 'INV-SOUND-2', 'INV-TREE-8'], panic: 'REQ-ENTRY-REPLACE-2' },
 }
 
 describe('faulty page-table reducers are caught on their first faulty step', () => {

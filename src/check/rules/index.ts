@@ -7,11 +7,16 @@ import { segmentRules } from './frame/segment.js'
 import { uniqueRules } from './frame/unique.js'
 import { ioRules } from './io/io.js'
 import { ptEntryRules } from './page_table/entry.js'
+import { ptEntryCompositeRules } from './page_table/entry_composite.js'
 import { ptNodeRules } from './page_table/node.js'
+import { ptHandleRules } from './page_table/page_table.js'
+import { ptViewRules } from './page_table/view.js'
+import { bootPtRules } from './page_table/boot_pt.js'
 import { metaEnsRules } from './frame/meta.js'
 import { slotInvariants, slotUmbrellas } from './frame/slots.js'
 import { storeInvariants, storeUmbrellas } from './frame/store.js'
 import { DIGEST_SUMMARIES } from './helpers.js'
+import { ptTreeRules } from './page_table/tree.js'
 
 export function defaultRegistry(): RuleRegistry {
   return new RuleRegistry()
@@ -28,4 +33,9 @@ export function defaultRegistry(): RuleRegistry {
     .addAll(ioRules)
     .addAll(ptNodeRules)
     .addAll(ptEntryRules)
+    .addAll(ptEntryCompositeRules)
+    .addAll(ptHandleRules)
+    .addAll(ptViewRules)
+    .addAll(bootPtRules)
+    .addAll(ptTreeRules)
 }

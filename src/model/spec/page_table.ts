@@ -218,9 +218,12 @@ export function metaregionSound(s: Snapshot, view: EntryOwnerView, where: string
     const pa = view.frame.mappedPa
     const idx = Math.floor(pa / PAGE_SIZE)
     const o = ownerOf(s, idx)
-    if (!isParked(s, idx)) out.push(finding('INV-SOUND-2', `regions.slots[${idx}]`, `mapped frame slot ${idx} is not parked`, true, false))
     // Untracked items (MMIO, the untracked configuration) hold no reference and record no path.
+    // Deviation: nor do they need their slot parked. The untracked configuration maps any physical
+    // address (behaviour.md §2.2), RAM a UniqueFrame holds included; for an MMIO item of the
+    // kernel configuration the clause holds by construction (an MMIO slot is never un-parked).
     if (view.frame.isTracked) {
+      if (!isParked(s, idx)) out.push(finding('INV-SOUND-2', `regions.slots[${idx}]`, `mapped frame slot ${idx} is not parked`, true, false))
       if (o.usage !== PageUsage.MMIO && !sharedRc(o.innerPerms.refCount)) {
         out.push(finding('INV-SOUND-2', `regions.slotOwners[${idx}].innerPerms.refCount`, `mapped frame slot ${idx} has rc ${refCountName(o.innerPerms.refCount)}`, '1..=MAX', o.innerPerms.refCount))
       }

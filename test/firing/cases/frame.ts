@@ -60,6 +60,7 @@ export const frameCases: FiringCase[] = [
   {
     rule: 'INV-SLOT-7',
     title: 'paths_in_pt with a duplicate path',
+    expect: ['INV-SLOT-7', 'INV-TREE-8'],
     run: () =>
       corrupted(oneFrame, (d) => {
         setCells(d, 0, { refCount: 3 })

@@ -5,7 +5,11 @@ import { ioCases } from './io.js'
 import { linkedListCases } from './linked_list.js'
 import { ptEntryCases } from './pt_entry.js'
 import { ptNodeCases } from './pt_node.js'
+import { ptViewCases } from './pt_view.js'
+import { ptBootCases } from './pt_boot.js'
 import { segmentCases } from './segment.js'
 import { uniqueCases } from './unique.js'
+import { ptTreeCases } from './pt_tree.js'
+import { ptCompositeCases } from './pt_composite.js'
 
-export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases, ...ptNodeCases, ...ptEntryCases]
+export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases, ...ptNodeCases, ...ptEntryCases, ...ptTreeCases, ...ptCompositeCases, ...ptViewCases, ...ptBootCases]

@@ -194,6 +194,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'INV-ENTRY-2',
     title: "a node entry whose node record's parent level is not its level + 1",
+    expect: ['INV-ENTRY-2', 'INV-TREE-2'],
     run: () => corruptedOn(twoLevels, (d, t) => setRecord(d, t.sub.slot, { parentLevel: 3 })),
   },
   {
@@ -204,6 +205,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'INV-ENTRY-4',
     title: 'an absent entry owner whose path has an index past 511',
+    expect: ['INV-ENTRY-4', 'INV-TREE-2'],
     run: () => corruptedOn(leafWithFrame, (d, l) => setEntryOwner(d, l.n.slot, 4, { kind: 'absent', tree: l.n.slot, path: '4.999', parentLevel: 1, inScope: false })),
   },
   {
@@ -214,6 +216,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'INV-ENTRY-6',
     title: 'a frame of a user page table recorded as untracked',
+    expect: ['INV-ENTRY-6', 'INV-TREE-8'],
     run: () => corruptedOn(leafWithFrame, (d, l) => setEntryOwner(d, l.n.slot, 3, { ...frameOwnerAt(d, l.n.slot, 3), frame: { ...frameOwnerAt(d, l.n.slot, 3).frame, isTracked: false } })),
   },
   {
@@ -245,6 +248,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'INV-SOUND-2',
     title: 'a mapped frame whose slot records another path instead of the entry',
+    expect: ['INV-SOUND-2', 'INV-TREE-8'],
     run: () => corruptedOn(leafWithFrame, (d, l) => setOwner(d, l.frame / 0x1000, { pathsInPt: [`${l.n.slot}:7`] })),
   },
   {
@@ -288,7 +292,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'INV-CHILD-2',
     title: "a Child::Frame whose frame does not record the child's path (reported as INV-SOUND-2)",
-    expect: ['INV-SOUND-2'],
+    expect: ['INV-SOUND-2', 'INV-TREE-8'],
     run: () =>
       corruptedOn(
         (m) => frameChild(m, allocNode(m, 1), 0),
@@ -369,6 +373,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'ENS-GUARD-ENTRY-1',
     title: 'entry returns an Entry caching a word the node does not store',
+    expect: ['ENS-GUARD-ENTRY-1', 'INV-TREE-9'],
     run: () => variantOn([editing(guardEntry, (d, _e, r) => setEntryHandle(d, r.entry, { pte: pteToHex(0x1000n) }))], leafWithFrame, (m, l) => void entry(m, l.n.guard!, 3)),
   },
   {
@@ -384,6 +389,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'ENS-ENTRY-NEWAT-1',
     title: 'Entry::new_at caches a wrong word',
+    expect: ['ENS-ENTRY-NEWAT-1', 'INV-TREE-9'],
     run: () => variantOn([editing(entryNewAt, (d, _e, r) => setEntryHandle(d, r.entry, { pte: pteToHex(0x1000n) }))], leafWithFrame, (m, l) => void m.call({ type: 'entry.new_at', guard: l.n.guard!, idx: 3 })),
   },
   {
@@ -510,7 +516,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'ENS-ENTRY-PROTECT-1',
     title: 'protect leaves the cached word stale',
-    expect: ['ENS-ENTRY-PROTECT-1', 'ENS-ENTRY-PROTECT-5'],
+    expect: ['ENS-ENTRY-PROTECT-1', 'ENS-ENTRY-PROTECT-5', 'INV-TREE-9'],
     run: () => variantOn([editing(entryProtect, (d, e, _r, pre) => setEntryHandle(d, e.entry, { pte: tableGet(pre.pt.entries, e.entry)!.pte }))], leafEntry, (m, l) => void m.call({ type: 'entry.protect', entry: l.e, prop: RX })),
   },
   {
@@ -638,7 +644,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'ENS-ENTRY-REPLACE-1',
     title: "replace leaves the Entry's cached word stale",
-    expect: ['ENS-ENTRY-REPLACE-1', 'ENS-ENTRY-REPLACE-17'],
+    expect: ['ENS-ENTRY-REPLACE-1', 'ENS-ENTRY-REPLACE-17', 'INV-TREE-9'],
     run: () =>
       variantOn([editing(entryReplace, (d, e, _r, pre) => setEntryHandle(d, e.entry, { pte: tableGet(pre.pt.entries, e.entry)!.pte }))], absentToFrameSetup, (m, t) => void replace(m, t.e, t.c)),
   },
@@ -692,7 +698,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'ENS-ENTRY-REPLACE-10',
     title: 'replace installs a node whose slot records no path',
-    expect: ['ENS-ENTRY-REPLACE-10', 'INV-SOUND-1'],
+    expect: ['ENS-ENTRY-REPLACE-10', 'INV-SOUND-1', 'INV-TREE-6'],
     run: () => variantOn([editing(entryReplace, (d, e, _r, pre) => setOwner(d, nodeChildSlot(pre, e.child), { pathsInPt: [] }))], replaceNodeSetup, (m, t) => void replace(m, t.e, t.c)),
   },
   {
@@ -726,7 +732,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'ENS-ENTRY-REPLACE-16',
     title: 'a replace without its panic check installs a 4 KiB frame into a level-2 node',
-    expect: ['ENS-ENTRY-REPLACE-16', 'ENS-ENTRY-REPLACE-3', 'INV-MATCH-3', 'REQ-ENTRY-REPLACE-4', 'REQ-ENTRY-REPLACE-6'],
+    expect: ['ENS-ENTRY-REPLACE-16', 'ENS-ENTRY-REPLACE-3', 'INV-MATCH-3', 'INV-TREE-2', 'REQ-ENTRY-REPLACE-4', 'REQ-ENTRY-REPLACE-6'],
     run: () =>
       variantOn(
         [after(entryReplace, (_s, _e, out) => out, { requires: [] })],
@@ -783,12 +789,12 @@ export const ptEntryCases: FiringCase[] = [
     rule: 'ENS-CHILD-FROMPTE-1',
     title: 'from_pte (in replace) returns a child of another property',
     expect: ['ENS-CHILD-FROMPTE-1', 'ENS-ENTRY-REPLACE-2', 'INV-CHILD-1'],
-    run: () => variantOn([editing(childFromPte, (d, _e, r) => setChildValue(d, r.child, { kind: 'Frame', paddr: 0x1000, level: 1, prop: RX }))], replaceFrameSetup, (m, t) => void replace(m, t.e, t.c)),
+    run: () => variantOn([editing(childFromPte, (d, _e, r) => setChildValue(d, r.child, { kind: 'Frame', paddr: 0x1000, level: 1, prop: RX, config: 'user' }))], replaceFrameSetup, (m, t) => void replace(m, t.e, t.c)),
   },
   {
     rule: 'ENS-CHILD-FROMPTE-2',
     title: 'from_pte (in replace) hands out an owner with another path',
-    expect: ['ENS-CHILD-FROMPTE-2', 'ENS-ENTRY-REPLACE-5', 'INV-SOUND-2'],
+    expect: ['ENS-CHILD-FROMPTE-2', 'ENS-ENTRY-REPLACE-5', 'INV-SOUND-2', 'INV-TREE-8'],
     run: () => variantOn([editing(childFromPte, (d, _e, r) => setChildOwner(d, r.child, { ...childOwnerIn(d, r.child), path: '5' }))], replaceFrameSetup, (m, t) => void replace(m, t.e, t.c)),
   },
   {
@@ -805,12 +811,13 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'ENS-CHILD-INTOPTE-1',
     title: "into_pte returns a word the child's owner does not match",
+    expect: ['ENS-CHILD-INTOPTE-1', 'INV-TREE-8'],
     run: () => variantOn([returning(childIntoPte, (r) => ({ ...r, pte: pteToHex(setProp(BigInt(r.pte), RX)) }))], (m) => frameChild(m, allocNode(m, 1), 0), (m, c) => void m.call({ type: 'child.into_pte', child: c.child })),
   },
   {
     rule: 'ENS-CHILD-INTOPTE-2',
     title: 'into_pte hands back an owner still in scope',
-    expect: ['ENS-CHILD-INTOPTE-1', 'ENS-CHILD-INTOPTE-2'],
+    expect: ['ENS-CHILD-INTOPTE-1', 'ENS-CHILD-INTOPTE-2', 'INV-TREE-8'],
     run: () => variantOn([returning(childIntoPte, (r) => ({ ...r, owner: { ...r.owner!, inScope: true } }))], (m) => frameChild(m, allocNode(m, 1), 0), (m, c) => void m.call({ type: 'child.into_pte', child: c.child })),
   },
   {
@@ -911,7 +918,7 @@ export const ptEntryCases: FiringCase[] = [
   {
     rule: 'ENS-CHILD-DROP-2',
     title: "dropping a tracked Child::Frame (of a frame with a second handle) keeps its path",
-    expect: ['ENS-CHILD-DROP-2', 'INV-ACCT-3'],
+    expect: ['ENS-CHILD-DROP-2', 'INV-ACCT-3', 'INV-TREE-8'],
     run: () =>
       variantOn(
         [editing(childDrop, (d, e, _r, pre) => {

@@ -474,7 +474,7 @@ export const ptNodeCases: FiringCase[] = [
     expect: ['INV-NODE-3', 'INV-NODE-5'],
     run: () => corrupted((m) => void allocNode(m), (d) => setRecord(d, 0, { slotIndex: 5000 }), { physicalMemory: PT_MEMORY }),
   },
-  { rule: 'INV-NODE-4', title: 'tree_level != 4 - level', run: () => corrupted((m) => void allocNode(m), (d) => setRecord(d, 0, { treeLevel: 2 })) },
+  { rule: 'INV-NODE-4', title: 'tree_level != 4 - level', expect: ['INV-NODE-4', 'INV-TREE-3'], run: () => corrupted((m) => void allocNode(m), (d) => setRecord(d, 0, { treeLevel: 2 })) },
   { rule: 'INV-NODE-5', title: "slot_index is another slot's", run: () => corrupted((m) => void allocNode(m), (d) => setRecord(d, 0, { slotIndex: 9 })) },
   { rule: 'INV-NODE-6', title: 'meta_own disagrees with the stored metadata', run: () => corrupted((m) => void allocNode(m), (d) => setRecord(d, 0, { metaOwn: { nrChildren: 0, stray: true } })) },
   {
@@ -509,7 +509,7 @@ export const ptNodeCases: FiringCase[] = [
   {
     rule: 'ENS-NODE-ALLOC-1',
     title: "alloc corrupts the announced parent's NodeOwner",
-    expect: ['ENS-NODE-ALLOC-1', 'INV-NODE-4'],
+    expect: ['ENS-NODE-ALLOC-1', 'INV-NODE-4', 'INV-TREE-3'],
     run: () =>
       withVariantBothModes(
         [variant(ptNodeAlloc, (s, e) => {
@@ -538,7 +538,7 @@ export const ptNodeCases: FiringCase[] = [
     rule: 'ENS-NODE-ALLOC-3',
     title: 'alloc makes a node whose child entry is a node',
     // (the entry names a slot without a NodeOwner: not an EntryOwner at all)
-    expect: ['ENS-NODE-ALLOC-3', 'INV-ENTRY-1'],
+    expect: ['ENS-NODE-ALLOC-3', 'INV-ENTRY-1', 'INV-TREE-2', 'INV-TREE-7'],
     run: () =>
       withVariantBothModes(
         [variant(ptNodeAlloc, (s, e) => {
@@ -642,6 +642,8 @@ export const ptNodeCases: FiringCase[] = [
   {
     rule: 'ENS-NODE-ALLOC-11',
     title: 'alloc_if_none ends without the parent PTE alloc announced (hand-built composite)',
+    // The hand-built step names no live Entry: entry.alloc_if_none's REQ-HANDLE-1 reports that too.
+    expect: ['ENS-NODE-ALLOC-11', 'REQ-HANDLE-1'],
     run: () => checkStep(allocIfNoneStep(false)),
   },
   {
@@ -659,6 +661,7 @@ export const ptNodeCases: FiringCase[] = [
   {
     rule: 'ENS-PT-EMPTY-1',
     title: 'PageTable::empty makes a root that is in_scope',
+    expect: ['ENS-PT-EMPTY-1', 'INV-TREE-1'],
     run: () =>
       withVariantBothModes(
         [variant(pageTableEmpty, (s, e) => {
@@ -736,7 +739,7 @@ export const ptNodeCases: FiringCase[] = [
   {
     rule: 'ENS-PTMETA-ONDROP-2',
     title: 'on_drop un-parks a slot',
-    expect: ['ENS-NODE-DROP-1', 'ENS-PTMETA-ONDROP-2', 'INV-REGIONS-5', 'INV-STORE-2'],
+    expect: ['ENS-NODE-DROP-1', 'ENS-PTMETA-ONDROP-1', 'ENS-PTMETA-ONDROP-2', 'INV-REGIONS-5', 'INV-STORE-2'],
     run: () =>
       withVariantBothModes(
         [variant(ptMetaOnDrop, (s, e) => {
@@ -749,6 +752,7 @@ export const ptNodeCases: FiringCase[] = [
   {
     rule: 'ENS-PTMETA-ONDROP-3',
     title: 'on_drop forgets to release the child node',
+    expect: ['ENS-PTMETA-ONDROP-3', 'INV-TREE-3'],
     run: () =>
       withVariantBothModes([variant(ptMetaOnDrop, (s) => ({ snapshot: s, result: null }))], (m) => m.dispatch({ type: 'page_table_node.drop', node: 0 }), {
         initial: initialOf(() => rootWithChild().b),

@@ -2,22 +2,24 @@
  * Rules of page-table nodes and guards (seed 000; spec/operations.md §2–§4, state.md §2, §5, §8):
  *
  * - invariants: INV-PTMETA-1..3 (node metadata), INV-NODE-1..6 (`NodeOwner::inv` of every owner
- *   record), INV-GUARD-1..2 (lock byte ⟺ `Guards`; only live nodes are locked), and the model's
+ *   record), INV-GUARD-1..2 (lock byte ⟺ `Guards` or a live cursor's range lock; only live nodes are locked), and the model's
  *   INV-PTACCT-1 (references to a node slot, as src/model/page_table.ts states them) and
  *   INV-PTGUARD-1 (guard handles hold their node's lock);
  * - postconditions: ENS-NODE-ALLOC-1..12 (-11 on the enclosing composite, MD-13),
  *   ENS-NODE-LEVEL-1, ENS-NODE-LOCK-1..4, ENS-NODE-MKGUARD-1..3, ENS-GUARD-NRCHILDREN-1,
- *   ENS-GUARD-STRAYMUT-1..2, ENS-GUARD-READPTE-1, ENS-GUARD-WRITEPTE-2..4, ENS-GUARD-NRCHMUT-1..2,
- *   ENS-PTMETA-ONDROP-2..3, and the model's ENS-PT-EMPTY-1, ENS-NODE-DROP-1..2,
+ *   ENS-GUARD-STRAYMUT-1..2, ENS-GUARD-READPTE-1, ENS-GUARD-WRITEPTE-1..4, ENS-GUARD-NRCHMUT-1..2,
+ *   ENS-PTMETA-ONDROP-1..3, and the model's ENS-PT-EMPTY-1, ENS-NODE-DROP-1..2,
  *   ENS-GUARD-DROP-1..2, ENS-GUARD-STRAYWRITE-1, ENS-GUARD-NRCHWRITE-1.
  *
  * The REQ rules come from the event specs (reducers/page_table/{node,guard}.ts).
  *
- * Left to the invariants (clauses that restate them): ENS-NODE-ALLOC-1's `regions.inv()` (its
- * `parent_owner.inv()` is checked here), ENS-GUARD-WRITEPTE-1 (`owner.inv()` afterwards =
- * INV-NODE-*, group A, after the step), ENS-PTMETA-ONDROP-1 (`regions.inv()` = INV-SLOT-* /
- * INV-REGIONS-* after the step; its reader / `VmIoOwner` facts have no counterpart: the model
- * reads the node's PTEs directly).
+ * Clauses that restate invariants over the post-state are evaluated for what the step touched,
+ * under the ENS ID, so that they are attributed to the step (the invariants report the same
+ * breakage under their own IDs): ENS-GUARD-WRITEPTE-1 (`owner.inv()` afterwards = INV-NODE-1..6
+ * of the guard's node), ENS-PTMETA-ONDROP-1 (`regions.inv()` = INV-SLOT-1..9 / INV-REGIONS-5..6
+ * at the node's slot and every slot on_drop changed; its reader / `VmIoOwner` facts have no
+ * counterpart: the model reads the node's PTEs directly). Left to the invariants:
+ * ENS-NODE-ALLOC-1's `regions.inv()` (its `parent_owner.inv()` is checked here).
  *
  * Scopes: the per-node invariants are evaluated on `slot` units where their verdict also depends
  * on parking or obligations (a `ptNode` unit is not marked by those changes: INV-NODE-6 reads
@@ -46,8 +48,13 @@ import type { PtNodeOwner } from '../../../model/page_table.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
 import { metaregionSound, metaregionSoundNode, matchPte, nodeEntryView, nodeOwnerAt, nodeOwnerInv } from '../../../model/spec/page_table.js'
 import { isMmioPaddr, isParked, obligationsOf, ownerOf, slotOf } from '../../../model/slots.js'
+import { isSharedKernelEntry } from '../../../model/pt_tables.js'
+import { heldByCursor } from '../../../model/pt_cursor.js'
 import type { MetaSlotCells, Snapshot } from '../../../model/snapshot.js'
 import { tableDiff, tableGet } from '../../../model/table.js'
+import { REF_COUNT_UNIQUE } from '../../../arch/constants.js'
+import { localRegionInv } from '../../../model/spec/slot.js'
+import { isPhysicalSlot } from '../../../model/slots.js'
 import type { EnsContext, EnsRule, InvRule } from '../../rule.js'
 import { cellsUnchanged, ens, inv, num, obligationsChanged, otherSlotsChanged, ownerFieldsUnchanged, parkingChanged, storeUnchanged } from '../helpers.js'
 
@@ -90,7 +97,10 @@ function nodeInvAt(s: Snapshot, idx: number): Finding[] {
 
 function presentCount(s: Snapshot, idx: number): number {
   let n = 0
-  for (const pte of readPtes(s, idx)) if (isPresent(pte)) n++
+  // A user root's shared kernel half is not counted by OSTD (raw copies, src/model/pt_tables.ts).
+  readPtes(s, idx).forEach((pte, i) => {
+    if (isPresent(pte) && !isSharedKernelEntry(s, idx, i)) n++
+  })
   return n
 }
 
@@ -158,10 +168,14 @@ export const ptNodeInvariants: InvRule[] = [
     if (!nodeUnit(s, idx)) return []
     const m = execNodeStorage(s, idx)
     if (m === null) return [] // a lock on a slot that is no node: INV-GUARD-2
-    const held = tableGet(s.pt.locks, idx) !== null
+    // Model: a node a live cursor holds without a guard (OSTD's `dfs_acquire_lock` forgets the
+    // guards of the covered sub-tree, `ManuallyDrop`) is locked too (src/model/pt_cursor.ts).
+    const inGuards = tableGet(s.pt.locks, idx) !== null
+    const cursor = heldByCursor(s, idx)
+    const held = inGuards || cursor !== null
     return (m.lock === 1) === held
       ? []
-      : [finding('INV-GUARD-1', `metaSlots[${idx}].storage.lock`, `node ${idx}: lock byte ${m.lock} but ${held ? '' : 'not '}in Guards`, held ? 1 : 0, m.lock)]
+      : [finding('INV-GUARD-1', `metaSlots[${idx}].storage.lock`, `node ${idx}: lock byte ${m.lock} but ${inGuards ? 'in Guards' : cursor !== null ? `held by cursor ${cursor}` : 'neither in Guards nor held by a cursor'}`, held ? 1 : 0, m.lock)]
   }),
   inv('INV-GUARD-2', 'A', 'ptNode', (s, idx) => {
     if (tableGet(s.pt.locks, idx) === null) return []
@@ -539,6 +553,20 @@ const dropRules: EnsRule[] = [
     (ctx) => obligationsChanged(ctx, 'ENS-NODE-DROP-2', new Map([[dropIdx(ctx), -1]])),
     "[model] `FO := FO - {idx}` for the dropped node (ENS-FRAME-DROP-2); the children `on_drop` revives and drops leave no obligation behind.",
   ),
+  ens('ENS-PTMETA-ONDROP-1', ['page_table_page_meta.on_drop'], (ctx) => {
+    // `regions.inv()` afterwards, where on_drop can have broken it: the node's slot and every slot
+    // the step touched (the released children). The reader / VmIoOwner facts have no counterpart:
+    // the model reads the node's PTEs directly (REQ-PTMETA-ONDROP-1).
+    const out: Finding[] = []
+    const touched = [...new Set([eventIdx(ctx), ...ctx.changes.slotCells, ...ctx.changes.parking])].sort((a, b) => a - b)
+    for (const i of touched) {
+      if (!isPhysicalSlot(ctx.post, i)) continue
+      out.push(...relabel(localRegionInv(slotOf(ctx.post, i), ownerOf(ctx.post, i), i, ctx.post.config), 'ENS-PTMETA-ONDROP-1'))
+      const rc = ownerOf(ctx.post, i).innerPerms.refCount
+      if (!isParked(ctx.post, i) && rc !== REF_COUNT_UNIQUE) out.push(finding('ENS-PTMETA-ONDROP-1', `regions.slots[${i}]`, `INV-REGIONS-5: slot ${i} is not parked after on_drop but its rc is ${refCountName(rc)}, not UNIQUE (MD-2)`, true, false))
+    }
+    return out
+  }),
   ens('ENS-PTMETA-ONDROP-2', ['page_table_page_meta.on_drop'], (ctx) => parkingChanged(ctx, 'ENS-PTMETA-ONDROP-2')),
   ens('ENS-PTMETA-ONDROP-3', ['page_table_page_meta.on_drop'], (ctx) => {
     const rule = 'ENS-PTMETA-ONDROP-3'
@@ -677,6 +705,13 @@ const guardRules: EnsRule[] = [
     const out = stateUnchanged(ctx, 'ENS-GUARD-READPTE-1')
     if (ctx.result !== want) out.push(finding('ENS-GUARD-READPTE-1', 'result', 'the result is not the PTE word at idx', want, ctx.result))
     return out
+  }),
+  ens('ENS-GUARD-WRITEPTE-1', ['page_table_guard.write_pte'], (ctx) => {
+    // `owner.inv()` afterwards: NodeOwner::inv (INV-NODE-1..6) of the guard's node in the post-state.
+    const idx = guardIdxOf(ctx.pre, ctx)
+    const r = nodeOwnerAt(ctx.post, idx)
+    if (r === null) return [finding('ENS-GUARD-WRITEPTE-1', ownerPath(idx), `the NodeOwner of node ${idx} is gone after write_pte`)]
+    return relabel(nodeOwnerInv(ctx.post, r, idx, ownerPath(idx)), 'ENS-GUARD-WRITEPTE-1')
   }),
   ens('ENS-GUARD-WRITEPTE-2', ['page_table_guard.write_pte'], (ctx) => {
     // The owner's level, meta_own and slot_index — and, as the PTE write leaks the old child,

@@ -1,0 +1,210 @@
+/**
+ * Rules of the boot page table (reducers/page_table/boot_pt.ts), all the model's:
+ *
+ * - INV-BOOTPT-1 (group A, global) — the boot page table's tables are its own forgotten frames:
+ *   `frames` starts with the root and has no duplicate, and every frame in it is live (a shared
+ *   ref count), usage `Frame`, with a forgotten reference (`raw_count >= 1`, from `into_raw`).
+ * - ENS-BOOTPT-NEW-1, -MAP-1, -PROTECT-1, -PAGEWALK-1, -DROP-1.
+ *
+ * The postconditions are stated through the software MMU walk (src/model/pt_walk.ts): what
+ * `map_base_page` / `protect_base_page` promise is a translation, and the walk is what the MMU
+ * would do with the words.
+ */
+import equal from 'fast-deep-equal/es6/index.js'
+import { indexToFrame, NR_ENTRIES, PAGE_SIZE, PageUsage, REF_COUNT_MAX, REF_COUNT_UNUSED, refCountName } from '../../../arch/constants.js'
+import { newPage, pteProp } from '../../../arch/pte.js'
+import type { PageProperty } from '../../../arch/page_prop.js'
+import { readPte } from '../../../model/memory.js'
+import type { BootPageTableState } from '../../../model/page_table.js'
+import { pageWalk, vaPageOffset, walkTrace, type Va } from '../../../model/pt_walk.js'
+import { finding, type Finding } from '../../../model/spec/finding.js'
+import { ownerOf } from '../../../model/slots.js'
+import type { Snapshot } from '../../../model/snapshot.js'
+import { vaOf, type VaddrArg } from '../../../../reducers/page_table/page_table.js'
+import { protectOp, type EntryProtectEvent } from '../../../../reducers/page_table/entry.js'
+import type { EnsContext, EnsRule, InvRule } from '../../rule.js'
+import { ens, inv } from '../helpers.js'
+
+function bootFindings(s: Snapshot): Finding[] {
+  const boot = s.pt.boot
+  if (boot === null) return []
+  const rule = 'INV-BOOTPT-1'
+  const out: Finding[] = []
+  if (boot.frames[0] !== boot.rootPt) out.push(finding(rule, 'pt.boot.frames', 'the root is not the first table the boot page table records', boot.rootPt, boot.frames[0] ?? null))
+  const seen = new Set<number>()
+  boot.frames.forEach((f, i) => {
+    if (seen.has(f)) out.push(finding(rule, `pt.boot.frames[${i}]`, `frame ${f} is recorded twice`))
+    seen.add(f)
+    const o = ownerOf(s, f)
+    const rc = o.innerPerms.refCount
+    if (!(rc >= 1 && rc <= REF_COUNT_MAX) || o.usage !== PageUsage.Frame || o.rawCount < 1) {
+      out.push(finding(rule, `pt.boot.frames[${i}]`, `boot table frame ${f} is not a live forgotten frame (rc ${refCountName(rc)}, usage ${o.usage}, raw_count ${o.rawCount})`, { rc: '>= 1', usage: PageUsage.Frame, rawCount: '>= 1' }, { rc, usage: o.usage, rawCount: o.rawCount }))
+    }
+  })
+  return out
+}
+
+export const bootPtInvariants: InvRule[] = [
+  inv(
+    'INV-BOOTPT-1',
+    'A',
+    'global',
+    (s) => bootFindings(s),
+    "[model] The boot page table's tables are its own: `frames` starts with the root and lists each table once, and each is a live frame (shared rc, usage Frame) whose reference was forgotten into the table (`raw_count >= 1`, `alloc_frame().into_raw()`).",
+  ),
+]
+
+// ---- postconditions ------------------------------------------------------------------------------
+
+function bootOf(s: Snapshot): BootPageTableState | null {
+  return s.pt.boot
+}
+
+function eventVa(ctx: EnsContext): Va {
+  return vaOf((ctx.event as unknown as { va: VaddrArg }).va)
+}
+
+/** The 4 KiB-aligned VA of `va` as a bigint-or-number (page of the same kind). */
+function pageOf(va: Va): Va {
+  return typeof va === 'bigint' ? va - BigInt(vaPageOffset(va, 1)) : va - vaPageOffset(va, 1)
+}
+
+/** The property a leaf written with `prop` decodes to (the PTE keeps only what it can encode). */
+function encoded(pa: number, prop: PageProperty): PageProperty {
+  return pteProp(newPage(pa, 1, prop))
+}
+
+/** The tables a step may write: those on the post-state walk of `va` (new ones included). */
+function writesOnlyWalk(ctx: EnsContext, rule: string, boot: BootPageTableState, va: Va): Finding[] {
+  const onWalk = new Set(walkTrace(ctx.post, indexToFrame(boot.rootPt), va).steps.map((st) => st.slot))
+  const out: Finding[] = []
+  for (const i of ctx.changes.memory) if (!onWalk.has(i) && !(bootOf(ctx.post)?.frames.includes(i) && !bootOf(ctx.pre)?.frames.includes(i))) out.push(finding(rule, `memory[${i}]`, `frame ${i}, which is not a table on the walk of the page, was written`))
+  return out
+}
+
+/** The tables the step allocated are appended to `frames`, each a fresh forgotten frame. */
+function framesGrew(ctx: EnsContext, rule: string, before: BootPageTableState, after: BootPageTableState): Finding[] {
+  if (after.rootPt !== before.rootPt || !equal(after.frames.slice(0, before.frames.length), before.frames)) {
+    return [finding(rule, 'pt.boot', 'the root or the recorded tables changed (tables are only appended)', before, after)]
+  }
+  const out: Finding[] = []
+  for (const f of after.frames.slice(before.frames.length)) {
+    if (ownerOf(ctx.pre, f).innerPerms.refCount !== REF_COUNT_UNUSED) out.push(finding(rule, `pt.boot.frames`, `table frame ${f} was not free before`))
+  }
+  return out
+}
+
+const newRules: EnsRule[] = [
+  ens(
+    'ENS-BOOTPT-NEW-1',
+    ['boot_page_table.new'],
+    (ctx) => {
+      const rule = 'ENS-BOOTPT-NEW-1'
+      const boot = bootOf(ctx.post)
+      const r = ctx.result as { rootPaddr?: unknown } | null
+      if (boot === null) return [finding(rule, 'pt.boot', 'there is no boot page table after the call')]
+      const out: Finding[] = []
+      if (!equal(boot.frames, [boot.rootPt]) || r?.rootPaddr !== indexToFrame(boot.rootPt)) out.push(finding(rule, 'pt.boot', 'the boot page table is not one recorded root table, returned as rootPaddr', { rootPaddr: indexToFrame(boot.rootPt), frames: [boot.rootPt] }, { result: ctx.result, frames: boot.frames }))
+      if (ownerOf(ctx.pre, boot.rootPt).innerPerms.refCount !== REF_COUNT_UNUSED) out.push(finding(rule, `regions.slotOwners[${boot.rootPt}]`, 'the root frame was not free before'))
+      for (let i = 0; i < NR_ENTRIES; i++) {
+        if (readPte(ctx.post, boot.rootPt, i) !== 0n) {
+          out.push(finding(rule, `memory[${boot.rootPt}].pte[${i}]`, 'the root table is not zeroed', '0x0', readPte(ctx.post, boot.rootPt, i).toString(16)))
+          break
+        }
+      }
+      return out
+    },
+    '[model] `boot_page_table.new`: a boot page table whose root is a fresh, zeroed table frame, recorded as its only table and returned as `rootPaddr`.',
+  ),
+  ens(
+    'ENS-BOOTPT-MAP-1',
+    ['boot_page_table.map_base_page'],
+    (ctx) => {
+      const rule = 'ENS-BOOTPT-MAP-1'
+      const before = bootOf(ctx.pre)!
+      const after = bootOf(ctx.post)
+      if (after === null) return [finding(rule, 'pt.boot', 'the boot page table is gone')]
+      const e = ctx.event as unknown as { va: VaddrArg; frameNumber: number; prop: PageProperty }
+      const va = pageOf(eventVa(ctx))
+      const pa = e.frameNumber * PAGE_SIZE
+      const want = { pa, prop: encoded(pa, e.prop) }
+      const got = pageWalk(ctx.post, indexToFrame(after.rootPt), va)
+      const trace = walkTrace(ctx.post, indexToFrame(after.rootPt), va)
+      const out: Finding[] = []
+      if (!equal(got, want) || trace.leaf?.level !== 1) out.push(finding(rule, 'result', `the page at ${String(e.va)} does not translate to frame ${e.frameNumber} with the property as a 4 KiB leaf`, want, got))
+      out.push(...framesGrew(ctx, rule, before, after), ...writesOnlyWalk(ctx, rule, after, va))
+      return out
+    },
+    '[model] `map_base_page(from, to, prop)`: afterwards the page at `from` translates (walk) to `to * PAGE_SIZE` through a level-1 leaf with `prop` (as the PTE encodes it); new tables are appended to `frames` (fresh frames); only tables on that walk were written.',
+  ),
+  ens(
+    'ENS-BOOTPT-PROTECT-1',
+    ['boot_page_table.protect_base_page'],
+    (ctx) => {
+      const rule = 'ENS-BOOTPT-PROTECT-1'
+      const before = bootOf(ctx.pre)!
+      const after = bootOf(ctx.post)
+      if (after === null) return [finding(rule, 'pt.boot', 'the boot page table is gone')]
+      const va = pageOf(eventVa(ctx))
+      const old = walkTrace(ctx.pre, indexToFrame(before.rootPt), va).leaf
+      const out: Finding[] = []
+      if (old === null) return [finding(rule, 'pre', 'the page was not mapped')]
+      const newProp = protectOp(ctx.event as unknown as EntryProtectEvent, old.prop)
+      const want = { pa: old.pa, prop: encoded(old.pa, newProp) }
+      const got = pageWalk(ctx.post, indexToFrame(after.rootPt), va)
+      const level = walkTrace(ctx.post, indexToFrame(after.rootPt), va).leaf?.level
+      if (!equal(got, want) || level !== 1) out.push(finding(rule, 'result', 'the page does not keep its frame with op(prop) as a 4 KiB leaf', want, got))
+      // A split huge page keeps the translation of its other pages.
+      if (old.level > 1) {
+        const size = 2 ** (12 + 9 * (old.level - 1))
+        const base = typeof va === 'bigint' ? va - BigInt(vaPageOffset(va, old.level)) : va - vaPageOffset(va, old.level)
+        for (const off of [0, size - PAGE_SIZE]) {
+          const x = typeof base === 'bigint' ? base + BigInt(off) : base + off
+          if (x === va) continue
+          const a = pageWalk(ctx.pre, indexToFrame(before.rootPt), x)
+          const b = pageWalk(ctx.post, indexToFrame(after.rootPt), x)
+          if (!equal(a, b)) out.push(finding(rule, 'result', `splitting the huge page changed the translation of ${String(x)}`, a, b))
+        }
+      }
+      out.push(...framesGrew(ctx, rule, before, after), ...writesOnlyWalk(ctx, rule, after, va))
+      return out
+    },
+    "[model] `protect_base_page(va, op)`: afterwards the page at `va` translates to the same physical address through a level-1 leaf with `op(old prop)` (as the PTE encodes it); the other pages of a split huge page keep their translation; split tables are appended to `frames`; only tables on the walk were written.",
+  ),
+  ens(
+    'ENS-BOOTPT-PAGEWALK-1',
+    ['boot_page_table.page_walk'],
+    (ctx) => {
+      const rule = 'ENS-BOOTPT-PAGEWALK-1'
+      const boot = bootOf(ctx.pre)!
+      const out: Finding[] = []
+      if (ctx.pre !== ctx.post) out.push(finding(rule, 'snapshot', 'page_walk changed the state'))
+      const want = pageWalk(ctx.pre, indexToFrame(boot.rootPt), eventVa(ctx))
+      if (!equal(ctx.result, want)) out.push(finding(rule, 'result', 'the result is not the walk of the PTE words from the boot root', want, ctx.result))
+      return out
+    },
+    '[model] `page_walk` on the boot page table changes nothing and returns the software MMU walk from its root.',
+  ),
+  ens(
+    'ENS-BOOTPT-DROP-1',
+    ['boot_page_table.drop'],
+    (ctx) => {
+      const rule = 'ENS-BOOTPT-DROP-1'
+      const before = bootOf(ctx.pre)!
+      const out: Finding[] = []
+      if (bootOf(ctx.post) !== null) out.push(finding(rule, 'pt.boot', 'the boot page table is still there'))
+      for (const f of before.frames) {
+        const a = ownerOf(ctx.pre, f)
+        const b = ownerOf(ctx.post, f)
+        const rc = a.innerPerms.refCount
+        const want = { refCount: rc === 1 ? REF_COUNT_UNUSED : rc - 1, rawCount: a.rawCount - 1 }
+        const got = { refCount: b.innerPerms.refCount, rawCount: b.rawCount }
+        if (!equal(got, want)) out.push(finding(rule, `regions.slotOwners[${f}]`, `table frame ${f}'s forgotten reference was not released`, want, got))
+      }
+      return out
+    },
+    "[model] Drop of the boot page table: it is gone, and each table frame it recorded has its forgotten reference released (raw_count − 1, rc − 1; the last reference frees the frame).",
+  ),
+]
+
+export const bootPtRules: Array<EnsRule | InvRule> = [...bootPtInvariants, ...newRules]
