@@ -16,6 +16,8 @@ import { ptGuardEvents } from './page_table/guard.js'
 import { ptNodeEvents } from './page_table/node.js'
 import { pageTableEvents } from './page_table/page_table.js'
 import { bootPtEvents } from './page_table/boot_pt.js'
+import { ptCursorEvents } from './page_table/cursor.js'
+import { ptCursorMutEvents } from './page_table/cursor_mut.js'
 import type { EventSpec, ModelEvent } from './types.js'
 
 export type AnyEventSpec = EventSpec<ModelEvent, unknown>
@@ -53,6 +55,9 @@ export const EVENT_SPECS: readonly AnyEventSpec[] = [
   // ostd::mm::page_table (PageTable, page_walk) and ostd::mm::page_table::boot_pt
   ...pageTableEvents,
   ...bootPtEvents,
+  // ostd::mm::page_table::cursor (Cursor, CursorMut)
+  ...ptCursorEvents,
+  ...ptCursorMutEvents,
 ] as unknown as readonly AnyEventSpec[]
 
 const BY_TYPE = new Map(EVENT_SPECS.map((s) => [s.type, s]))
@@ -66,4 +71,19 @@ export function eventTypes(): string[] {
   return [...BY_TYPE.keys()]
 }
 
+/**
+ * Applies an event the caller dispatches (top level): first the ownership the caller cannot
+ * reach past — a `PageTableGuard` a live cursor holds is the cursor's (Rust: a private field of
+ * `Cursor`), so only the cursor's own internal steps use it (REQ-HANDLE-1) — then `applyEvent`.
+ */
+export function applyCall<R>(spec: EventSpec<ModelEvent, R>, s: Snapshot, e: ModelEvent): Outcome<R> {
+  const owned = 'guard' in e && typeof e.guard === 'number' ? cursorOwningGuard(s, e.guard) : null
+  if (owned !== null) throw new OstdPanic('REQ-HANDLE-1', `PageTableGuard ${String(e.guard)} is held by cursor ${owned} (the cursor owns its guards; drop or move the cursor instead)`, 'requires')
+  return applyEvent(spec, s, e)
+}
+
 export * from './types.js'
+import { applyEvent, type Outcome } from './types.js'
+import { OstdPanic } from '../src/arch/errors.js'
+import type { Snapshot } from '../src/model/snapshot.js'
+import { cursorOwningGuard } from '../src/model/pt_cursor.js'

@@ -29,6 +29,7 @@ import { editSnapshot } from '../../src/model/edit.js'
 import { readPte } from '../../src/model/memory.js'
 import type { PageTableHandle } from '../../src/model/page_table.js'
 import { pageTableHandle, sharersOf } from '../../src/model/pt_tables.js'
+import { cursorsOn } from '../../src/model/pt_cursor.js'
 import { pageWalk, type Va, type WalkResult } from '../../src/model/pt_walk.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import type { AnyEventSpec } from '../index.js'
@@ -254,7 +255,7 @@ export type PageTableDropEvent = z.infer<typeof PageTableDropEvent>
  * The kernel page table is `'static` in OSTD and user page tables rely on it outliving them
  * (REQ-PT-DROP-1: it is dropped only when no live user page table shares it).
  *
- * Requires REQ-HANDLE-1, REQ-PT-DROP-1 (and its internal step's). Owes ENS-PT-DROP-1.
+ * Requires REQ-HANDLE-1, REQ-PT-DROP-1, REQ-PTCURSOR-BORROW-1 (and its internal step's). Owes ENS-PT-DROP-1.
  */
 export const pageTableDrop = defineEvent<PageTableDropEvent, null>({
   type: 'page_table.drop',
@@ -270,6 +271,15 @@ export const pageTableDrop = defineEvent<PageTableDropEvent, null>({
       check: (s, e) => {
         const sharers = sharersOf(s, e.pageTable)
         return sharers.length === 0 ? null : `kernel PageTable ${e.pageTable} is still shared by user PageTable ${sharers.join(', ')}`
+      },
+    },
+    {
+      rule: 'REQ-PTCURSOR-BORROW-1',
+      kind: 'requires',
+      summary: "[model] A PageTable is dropped only when no cursor over it is live: a cursor borrows its page table (`Cursor<'rcu, C>` holds `&'rcu PageTable<C>`).",
+      check: (s, e) => {
+        const live = cursorsOn(s, e.pageTable)
+        return live.length === 0 ? null : `cursor ${live.join(', ')} over PageTable ${e.pageTable} is still live`
       },
     },
   ],

@@ -118,7 +118,7 @@ export function computeChanges(before: Snapshot, after: Snapshot): ChangeSet {
       markChildUnits(before, after, new Set([...slotLike, ...pt.ptNode]), ptChildren)
       markPageTableRoots(before, after, pt)
       markTreeHandles(before, after, pt, slots)
-      markCursorUnits(before, after, pt.ptNode, ptCursors)
+      markCursorUnits(before, after, pt.ptNode, ptCursors, ptGuards)
       for (const slot of pt.ptNode) slots.add(slot)
     }
   }

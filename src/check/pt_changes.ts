@@ -294,12 +294,29 @@ export function markTreeHandles(before: Snapshot, after: Snapshot, into: PtChang
  * node (its record, PTE words, lock, guard) or a node it holds — is marked too. Cursors are few;
  * both snapshots' are scanned, only when something page-table related changed.
  */
-export function markCursorUnits(before: Snapshot, after: Snapshot, ptNode: Set<number>, into: Set<number>): void {
+export function markCursorUnits(before: Snapshot, after: Snapshot, ptNode: Set<number>, into: Set<number>, guards: ReadonlySet<number> = new Set()): void {
   if (before.pt.cursors.count === 0 && after.pt.cursors.count === 0) return
   const none = emptyTable<true>()
+  // a cursor whose page table handle or one of whose guard handles changed (its verdicts read them)
+  const tables = new Set<number>()
+  if (before.pt.tables !== after.pt.tables) tableDiff(before.pt.tables, after.pt.tables, (id) => tables.add(id))
+  if (tables.size > 0 || guards.size > 0) {
+    for (const s of [before, after]) {
+      tableForEach(s.pt.cursors, (c, id) => {
+        const named = Array.isArray(c.path) && c.path.some((g) => g !== null && guards.has(g))
+        const conts = Array.isArray(c.owner?.continuations) ? c.owner.continuations : []
+        if (!named && !tables.has(c.pageTable) && !conts.some((k) => k !== null && k !== undefined && k.guard !== null && guards.has(k.guard))) return
+        into.add(id)
+        if (tables.has(c.pageTable) && c.locked !== undefined) tableForEach(c.locked, (_v, slot) => ptNode.add(slot))
+      })
+    }
+  }
   tableDiff(before.pt.cursors, after.pt.cursors, (id, b, a) => {
     into.add(id)
-    tableDiff(b?.locked ?? none, a?.locked ?? none, (slot) => ptNode.add(slot))
+    // what a held node's verdict reads of its cursor (INV-PTCURSOR-1): all of them when it changed
+    const same = b !== null && a !== null && b.pageTable === a.pageTable && b.owner?.guardLevel === a.owner?.guardLevel && b.owner?.prefix === a.owner?.prefix && b.barrierVa?.start === a.barrierVa?.start && b.barrierVa?.end === a.barrierVa?.end
+    if (same) tableDiff(b.locked ?? none, a.locked ?? none, (slot) => ptNode.add(slot))
+    else for (const c of [b, a]) if (c?.locked !== undefined) tableForEach(c.locked, (_v, slot) => ptNode.add(slot))
   })
   if (ptNode.size === 0) return
   for (const s of [before, after]) {

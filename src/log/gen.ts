@@ -6,7 +6,7 @@
  * `ostd-model gen`.
  *
  * Operations are grouped by OSTD module (`META_OPS`, `FRAME_OPS`, `UNIQUE_OPS`, `SEGMENT_OPS`,
- * `LIST_OPS`, `IO_OPS`, and the page-table node / entry layer's `PT_OPS` and `PAGE_TABLE_OPS` in gen_pt.ts, which
+ * `LIST_OPS`, `IO_OPS`, and the page-table node / entry layer's `PT_OPS`, `PAGE_TABLE_OPS` and `CURSOR_OPS` in gen_pt.ts, which
  * filters its candidates through the model's own preconditions); `ALL_OPS` is their union (keys prefixed by the group) and the default.
  * An operation is `{ weight, gen }`: `gen(s, rng, index)` proposes one event valid in `s`, or null
  * when it does not apply now (no candidate handle, or no room: see `room`). Failing-but-valid calls
@@ -38,7 +38,7 @@ import { UNIT_META, type FrameMeta, type JsonValue, type Snapshot, type VmIoEntr
 import { tableDiff, tableForEach, tableGet, type Table } from '../model/table.js'
 import { setSnapshotFreezing, snapshotFreezing } from '../model/immer.js'
 import { History } from './history.js'
-import { PAGE_TABLE_OPS, PT_EXCLUDED_EVENT_TYPES, PT_OPS } from './gen_pt.js'
+import { CURSOR_OPS, PAGE_TABLE_OPS, PT_EXCLUDED_EVENT_TYPES, PT_OPS } from './gen_pt.js'
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Rng {
@@ -871,6 +871,7 @@ export const ALL_OPS: Record<string, Op> = {
   ...prefixed('io', IO_OPS),
   ...prefixed('pt', PT_OPS),
   ...prefixed('pagetable', PAGE_TABLE_OPS),
+  ...prefixed('cursor', CURSOR_OPS),
 }
 
 /** Event types the generators never propose, and why. */

@@ -6,7 +6,7 @@
  * generator keeps them bounded by `PT_CAPS`) and aims at the interesting cases — entries at a few
  * low indices so that replaces, protects and queries meet what earlier steps installed; children
  * positioned for a live entry and of the level `replace` accepts — and then passes the candidate
- * through `admissible`: the event's own preconditions and reduction (`applyEvent`). The page-table
+ * through `admissible`: the event's own preconditions and reduction (`applyCall`, as a dispatched call). The page-table
  * preconditions are structural predicates over the owner tree (REQ-ENTRY-REPLACE-1..6,
  * REQ-CHILD-FROMFRAME-1, REQ-NODE-LOCK-2 …) that a hand-written copy here would only duplicate; a
  * candidate the model refuses is dropped, so every proposed event is valid.
@@ -14,10 +14,11 @@
 import { PAGE_SIZE, pageSize } from '../arch/constants.js'
 import { isOstdPanic } from '../arch/errors.js'
 import { newUser, PageFlags, type PageProperty } from '../arch/page_prop.js'
-import type { PtConfigName } from '../arch/pt_config.js'
-import { applyEvent, eventSpec, type ModelEvent } from '../../reducers/index.js'
+import { ptConfig, type PtConfigName } from '../arch/pt_config.js'
+import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { childPath } from '../model/spec/page_table.js'
+import { handleOfRoot } from '../model/pt_tables.js'
 import { tableGet, tableKeys } from '../model/table.js'
 import type { GenIndex, Op, Rng } from './gen.js'
 
@@ -39,7 +40,7 @@ function admissible(s: Snapshot, e: ModelEvent | null): ModelEvent | null {
   const spec = eventSpec(e.type)
   if (spec === undefined) throw new Error(`generator proposed an unknown event type ${e.type}`)
   try {
-    applyEvent(spec, s, e)
+    applyCall(spec, s, e)
     return e
   } catch (err) {
     if (isOstdPanic(err)) return null
@@ -129,7 +130,10 @@ export const PT_OPS: Record<string, Op> = {
   }),
   lock: op(4, (s, rng) => {
     if (!room(rng, s.pt.guards.count, PT_CAPS.guards)) return null
-    const slot = pickKey(rng, tableKeys(s.pt.owners).filter((k) => tableGet(s.pt.locks, k) === null))
+    // The raw entry layer works on trees that are not `PageTable` objects: those belong to their
+    // cursors (OSTD's Entry is crate-private; a raw replace above a cursor's guard node would pull
+    // its sub-tree away under it).
+    const slot = pickKey(rng, tableKeys(s.pt.owners).filter((k) => tableGet(s.pt.locks, k) === null && handleOfRoot(s, tableGet(s.pt.owners, k)!.tree) === null))
     return slot === undefined ? null : { type: 'page_table_node_ref.lock', paddr: slot * PAGE_SIZE }
   }),
   guardDrop: op(2, (s, rng) => {
@@ -149,7 +153,12 @@ export const PT_OPS: Record<string, Op> = {
     if (!room(rng, s.pt.entries.count, PT_CAPS.entries)) return null
     const guard = pickKey(rng, tableKeys(s.pt.guards))
     if (guard === undefined) return null
-    return { type: rng.chance(0.85) ? 'page_table_guard.entry' : 'entry.new_at', guard, idx: entryIdx(rng) }
+    // A page table's root manages only TOP_LEVEL_INDEX_RANGE: a raw replace outside it breaks
+    // INV-TREE-4 (the cursor, not Entry, keeps it), so the generator stays inside.
+    const rec = tableGet(s.pt.owners, tableGet(s.pt.guards, guard)!.paddr / PAGE_SIZE)
+    const [lo, hi] = rec !== null && rec.path === '' && !rec.inScope ? ptConfig(rec.config).topLevelIndexRange : [0, 512]
+    const idx = Math.min(hi - 1, lo + entryIdx(rng))
+    return { type: rng.chance(0.85) ? 'page_table_guard.entry' : 'entry.new_at', guard, idx }
   }),
   entryDrop: op(3, (s, rng) => {
     const entry = pickKey(rng, tableKeys(s.pt.entries))
@@ -223,6 +232,64 @@ export const PAGE_TABLE_OPS: Record<string, Op> = {
   bootDrop: op(1, (s, rng) => (s.pt.boot !== null && rng.chance(0.2) ? { type: 'boot_page_table.drop' } : null)),
 }
 
+/** A cursor range in the first 8 MiB: mostly aligned, a few empty or unaligned (Err results). */
+function cursorRange(rng: Rng): { vaStart: number; vaEnd: number } {
+  const start = PAGE_SIZE * rng.int(2048)
+  const len = rng.chance(0.3) ? 0x20_0000 * (1 + rng.int(2)) : PAGE_SIZE * rng.int(64)
+  const jitter = rng.chance(0.05) ? 1 + rng.int(PAGE_SIZE - 1) : 0
+  return { vaStart: start, vaEnd: start + len + jitter }
+}
+
+/** A live cursor id (of `kind`, when given). */
+function liveCursor(s: Snapshot, rng: Rng, kind?: 'Cursor' | 'CursorMut'): number | undefined {
+  const ids = tableKeys(s.pt.cursors)
+  return rng.pick(kind === undefined ? ids : ids.filter((id) => tableGet(s.pt.cursors, id)!.kind === kind))
+}
+
+/** Page-table cursors (`Cursor`, `CursorMut`) over the `PageTable` objects. */
+export const CURSOR_OPS: Record<string, Op> = {
+  cursorNew: op(3, (s, rng) => {
+    if (!room(rng, s.pt.cursors.count, 3)) return null
+    const pageTable = pickKey(rng, tableKeys(s.pt.tables))
+    return pageTable === undefined ? null : { type: rng.chance(0.7) ? 'page_table.cursor_mut' : 'page_table.cursor', pageTable, ...cursorRange(rng) }
+  }),
+  cursorDrop: op(2, (s, rng) => {
+    const cursor = liveCursor(s, rng)
+    return cursor === undefined ? null : { type: 'cursor.drop', cursor }
+  }),
+  cursorRead: op(4, (s, rng) => {
+    const cursor = liveCursor(s, rng)
+    if (cursor === undefined) return null
+    return { type: rng.pick(['cursor.virt_addr', 'cursor.query', 'cursor.next'] as const)!, cursor }
+  }),
+  cursorJump: op(2, (s, rng) => {
+    const cursor = liveCursor(s, rng)
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const span = Math.max(1, (c.barrierVa.end - c.barrierVa.start) / PAGE_SIZE)
+    return { type: 'cursor.jump', cursor, va: c.barrierVa.start + PAGE_SIZE * (rng.int(span + 1)) }
+  }),
+  cursorFindNext: op(2, (s, rng) => {
+    const cursor = liveCursor(s, rng)
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const room = Math.max(0, Math.floor((c.barrierVa.end - c.va) / PAGE_SIZE))
+    return { type: 'cursor.find_next', cursor, len: PAGE_SIZE * rng.int(room + 1) }
+  }),
+  cursorMap: op(6, (s, rng, g) => {
+    const cursor = liveCursor(s, rng, 'CursorMut')
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    if (c.config === 'untracked') {
+      const level = rng.chance(0.8) ? 1 : 2
+      const size = pageSize(level)
+      return { type: 'cursor_mut.map', cursor, item: { pa: size * rng.int(Math.floor(s.config.physicalMemory / size)), level, prop: rng.pick(PROPS)! } }
+    }
+    const frame = g.frames.pick(rng)
+    return frame === undefined ? null : { type: 'cursor_mut.map', cursor, item: { frame, prop: rng.pick(PROPS)! } }
+  }),
+}
+
 /** Page-table event types the generators never propose at top level, and why. */
 export const PT_EXCLUDED_EVENT_TYPES: Readonly<Record<string, string>> = {
   'page_table_page_meta.on_drop': 'the teardown of a node inside the drop of its last reference (an internal step of page_table_node.drop / child.drop)',
@@ -236,6 +303,7 @@ export const PT_EXCLUDED_EVENT_TYPES: Readonly<Record<string, string>> = {
   'page_table.new_kernel':
     'a kernel page table pre-allocates its 256 level-3 nodes (about 3,100 internal steps): the full-mode oracle of the random-history properties cannot afford it; test/unit/page_table.test.ts covers it',
   'page_table.create_user_page_table': 'needs a kernel page table (page_table.new_kernel, excluded above); test/unit/page_table.test.ts covers it',
+  'cursor.forget_guard': "a cursor's ManuallyDrop of a guard it keeps the lock of: the internal step of cursor creation and moves",
   'page_table_node_ref.make_guard_unchecked':
     'unsafe, "must be called if this task logically holds the lock": valid only while the lock byte is already 1 without a guard (a guard forgotten by a cursor); in the states generated here the byte is 0 and the step breaks INV-GUARD-1, as the checker reports',
 }

@@ -8,7 +8,7 @@
  */
 import equal from 'fast-deep-equal/es6/index.js'
 import { Subject } from 'rxjs'
-import { applyEvent, eventSpec, withVariants, type AnyEventSpec, type InternalStep, type ModelEvent } from '../../reducers/index.js'
+import { applyCall, eventSpec, withVariants, type AnyEventSpec, type InternalStep, type ModelEvent } from '../../reducers/index.js'
 import { Checker } from '../check/checker.js'
 import { defaultRegistry } from '../check/rules/index.js'
 import type { RuleRegistry } from '../check/registry.js'
@@ -169,7 +169,7 @@ export class History {
     let s = this.genesis
     for (let i = 0; i < this.head; i++) {
       const recorded = this.entries[i]!
-      const outcome = withVariants(this.variants, () => applyEvent(eventSpec(recorded.event.type)!, s, recorded.event))
+      const outcome = withVariants(this.variants, () => applyCall(eventSpec(recorded.event.type)!, s, recorded.event))
       if (!equal(outcome.snapshot, recorded.after)) return i
       s = outcome.snapshot
     }
@@ -187,7 +187,7 @@ export class History {
   private apply(event: ModelEvent, index: number): Step {
     const before = this.state
     const spec = eventSpec(event.type)!
-    const outcome = withVariants(this.variants, () => applyEvent(spec, before, event))
+    const outcome = withVariants(this.variants, () => applyCall(spec, before, event))
     const internal: InternalStep = { event, before, after: outcome.snapshot, result: outcome.result, steps: outcome.steps ?? [] }
     const violations = this.checker.check(internal, index)
     return { ...internal, index, violations }

@@ -119,6 +119,15 @@ export interface PtCursor {
 }
 
 /** The live cursor `id`, or null. */
+/** The id of the live cursor whose path holds `PageTableGuard` `guard`, or null. */
+export function cursorOwningGuard(s: Snapshot, guard: number): number | null {
+  let owner: number | null = null
+  tableForEach(s.pt.cursors, (c, id) => {
+    if (owner === null && c.path.includes(guard)) owner = id
+  })
+  return owner
+}
+
 export function cursorAt(s: Snapshot, id: number): PtCursor | null {
   return tableGet(s.pt.cursors, id)
 }

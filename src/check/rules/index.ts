@@ -17,6 +17,7 @@ import { slotInvariants, slotUmbrellas } from './frame/slots.js'
 import { storeInvariants, storeUmbrellas } from './frame/store.js'
 import { DIGEST_SUMMARIES } from './helpers.js'
 import { ptTreeRules } from './page_table/tree.js'
+import { ptCursorRules } from './page_table/cursor.js'
 
 export function defaultRegistry(): RuleRegistry {
   return new RuleRegistry()
@@ -38,4 +39,5 @@ export function defaultRegistry(): RuleRegistry {
     .addAll(ptViewRules)
     .addAll(bootPtRules)
     .addAll(ptTreeRules)
+    .addAll(ptCursorRules)
 }

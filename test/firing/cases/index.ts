@@ -11,5 +11,6 @@ import { segmentCases } from './segment.js'
 import { uniqueCases } from './unique.js'
 import { ptTreeCases } from './pt_tree.js'
 import { ptCompositeCases } from './pt_composite.js'
+import { ptCursorCases } from './pt_cursor.js'
 
-export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases, ...ptNodeCases, ...ptEntryCases, ...ptTreeCases, ...ptCompositeCases, ...ptViewCases, ...ptBootCases]
+export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases, ...ptNodeCases, ...ptEntryCases, ...ptTreeCases, ...ptCompositeCases, ...ptViewCases, ...ptBootCases, ...ptCursorCases]

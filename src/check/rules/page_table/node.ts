@@ -131,6 +131,21 @@ function nodeAccounting(s: Snapshot, idx: number): Finding[] {
   return out
 }
 
+
+/** The node slots below `idx` (its PTEs' child nodes, recursively) and the tracked items they map. */
+function subtreeSlots(s: Snapshot, idx: number): Set<number> {
+  const out = new Set<number>()
+  const todo = [idx]
+  while (todo.length > 0) {
+    for (const c of onDropChildren(s, todo.pop()!)) {
+      if (!c.tracked || out.has(c.slot)) continue
+      out.add(c.slot)
+      if (c.node) todo.push(c.slot)
+    }
+  }
+  return out
+}
+
 export const ptNodeInvariants: InvRule[] = [
   inv('INV-PTMETA-1', 'A', 'ptNode', (s, idx) => {
     if (!nodeUnit(s, idx)) return []
@@ -585,8 +600,11 @@ const dropRules: EnsRule[] = [
       const got = ownerOf(ctx.post, slot).innerPerms.refCount
       if (got !== want) out.push(finding(rule, `${slotPath(slot)}.innerPerms.refCount`, `child slot ${slot} held by ${k} PTE(s) went from rc ${refCountName(rc)} to ${refCountName(got)}`, want, got))
     }
+    // An untracked item may point at any physical page (behaviour.md §2.2), even one this drop
+    // releases for another reason: a node of the sub-tree or a tracked frame mapped in it.
+    const released = untracked.size === 0 ? new Set<number>() : subtreeSlots(ctx.pre, idx)
     for (const slot of untracked) {
-      if (!held.has(slot) && !equal(ownerOf(ctx.pre, slot), ownerOf(ctx.post, slot))) out.push(finding(rule, slotPath(slot), `the untracked item at slot ${slot} was touched`, ownerOf(ctx.pre, slot), ownerOf(ctx.post, slot)))
+      if (!held.has(slot) && !released.has(slot) && !equal(ownerOf(ctx.pre, slot), ownerOf(ctx.post, slot))) out.push(finding(rule, slotPath(slot), `the untracked item at slot ${slot} was touched`, ownerOf(ctx.pre, slot), ownerOf(ctx.post, slot)))
     }
     out.push(...obligationsChanged(ctx, rule, new Map()))
     // §4 (a)4: the node's own PTEs, nr_children and paths_in_pt are not modified.
