@@ -78,7 +78,7 @@ import { defineEvent, err, ok, StepRecorder, type EventSpec, type ModelEvent, ty
 import type { AnyEventSpec } from '../index.js'
 import { firstFailure, livePtHandle } from './child.js'
 import { entryDrop, entryIsNode, entryIsNone, entryToRef, guardEntry } from './entry.js'
-import { entryAllocIfNone } from './entry_composite.js'
+import { entryAllocIfNone, entrySplitIfMappedHuge } from './entry_composite.js'
 import { ptGuardDrop, ptGuardNrChildren, ptGuardStrayMut } from './guard.js'
 import { ptNodeRefLock, ptNodeRefMakeGuard } from './node.js'
 import { livePageTable, VaddrSchema, vaOf, type VaddrArg } from './page_table.js'
@@ -876,33 +876,69 @@ export function findNextPanic(c: PtCursor, len: number): string | null {
   return null
 }
 
+/** The flags of `find_next_impl` (all false: `find_next`). */
+export interface FindNextOptions {
+  /** `find_unmap_subtree` (`take_next`): a child node whose whole span lies in the window and starts at the address stops the walk. */
+  readonly findUnmapSubtree?: boolean
+  /** `split_huge` (`take_next`, `protect_next`): a huge leaf not wholly in the window is split and the walk goes on in the new node. */
+  readonly splitHuge?: boolean
+  /**
+   * behaviour.md §2.5.9 (`take_next`): when nothing is found the cursor stops at the window end —
+   * a skipped slot that reaches past it leaves the cursor at the end, in that slot's node, instead
+   * of moving to the slot's end (which `find_next` may do, §2.5.7).
+   */
+  readonly stopAtEnd?: boolean
+}
+
 /**
- * `find_next_impl(len, find_unmap_subtree = false, split_huge = false)` as steps: walks
- * `[va, va + len)` entry by entry — an absent entry is skipped (`move_forward`), a child node is
- * entered (`make_guard_unchecked`; `push_level` when it has children, else its guard is forgotten
- * and the cursor moves past it), a leaf stops the walk. Returns the leaf's address (the cursor
- * stays there) or null (the cursor ends at or past the window end).
+ * `find_next_impl(len, find_unmap_subtree, split_huge)` as steps: walks `[va, va + len)` entry by
+ * entry — an absent entry is skipped (`move_forward`); a child node stops the walk when
+ * `find_unmap_subtree` and it fits the window (its span inside it, starting at the address; never a
+ * root entry of a configuration that cannot unmap them), else is entered (`make_guard_unchecked`;
+ * `push_level` when it has children, else its guard is forgotten and the cursor moves past it); a
+ * leaf stops the walk when it fits or `split_huge` is off, else it is split
+ * (`entry.split_if_mapped_huge`) and the walk goes on in the new node. Returns the address where it
+ * stopped (the cursor stays there) or null (the cursor ends at or past the window end).
  */
-export function runFindNext(rec: StepRecorder, id: number, len: number): number | null {
+export function runFindNext(rec: StepRecorder, id: number, len: number, opts: FindNextOptions = {}): number | null {
   const end = cursorOf(rec.snapshot, id).va + len
-  while (cursorOf(rec.snapshot, id).va < end) {
-    const ref = curChildRef(rec, id)
+  const skip = (): void => {
     const c = cursorOf(rec.snapshot, id)
+    if (opts.stopAtEnd === true && curVaRange(c).end > end) rec.set(setVa(rec.snapshot, id, end))
+    else moveForward(rec, id)
+  }
+  while (cursorOf(rec.snapshot, id).va < end) {
+    const c = cursorOf(rec.snapshot, id)
+    const slot = curVaRange(c)
+    const fits = c.va === slot.start && slot.end <= end
+    const entry = curEntry(rec, id)
+    const ref = rec.run(entryToRef, { type: 'entry.to_ref', entry })
     if (ref.kind === 'PageTable') {
+      rec.run(entryDrop, { type: 'entry.drop', entry })
+      if (opts.findUnmapSubtree === true && fits && (ptConfig(c.config).topLevelCanUnmap || c.level !== NR_LEVELS)) return c.va
       const { guard } = rec.run(ptNodeRefMakeGuard, { type: 'page_table_node_ref.make_guard_unchecked', paddr: ref.paddr })
       const n = rec.run(ptGuardNrChildren, { type: 'page_table_guard.nr_children', guard })
       if (n !== 0) rec.set(pushLevel(rec.snapshot, id, guard))
       else {
         rec.run(cursorForgetGuard, { type: 'cursor.forget_guard', cursor: id, guard })
-        moveForward(rec, id)
+        skip()
       }
       continue
     }
     if (ref.kind === 'None') {
-      moveForward(rec, id)
+      rec.run(entryDrop, { type: 'entry.drop', entry })
+      skip()
       continue
     }
-    return c.va
+    if (fits || opts.splitHuge !== true) {
+      rec.run(entryDrop, { type: 'entry.drop', entry })
+      return c.va
+    }
+    const made = rec.run(entrySplitIfMappedHuge, { type: 'entry.split_if_mapped_huge', entry })
+    rec.run(entryDrop, { type: 'entry.drop', entry })
+    // `.expect("The entry must be a huge page")`: a leaf that does not fit is above level 1.
+    if (made === null) throw new Error(`find_next_impl: the leaf at level ${c.level} that does not fit the window gave no node to split into`)
+    rec.set(pushLevel(rec.snapshot, id, made.guard))
   }
   return null
 }

@@ -1,14 +1,18 @@
 /**
- * `CursorMut::map` (ostd::mm::page_table::cursor, upstream a1accf430; behaviour.md §2.5.8;
- * spec/operations.md §10.5): maps exactly one page of the item's level at the cursor, splitting a
- * covering huge page and creating nodes on the way, replaces what was there and advances. The
- * cursor state and the movement helpers are in cursor.ts; `take_next` and `protect_next` join
- * this module as further events built from the same pieces (`dfsMarkStrayAndUnlock`,
- * `fragOfOld`, the level adjustment).
+ * `CursorMut`'s mutating methods (ostd::mm::page_table::cursor, upstream a1accf430; behaviour.md
+ * §2.5.8–11, §2.6; spec/operations.md §10.5–10.7): `map` maps exactly one page of the item's level
+ * at the cursor, splitting a covering huge page and creating nodes on the way, replaces what was
+ * there and advances; `take_next` removes the next leaf or wholly covered sub-tree of a window;
+ * `unmap` takes everything in a window (a loop of `take_next`); `protect_next` changes the property
+ * of the next leaf of a window. The cursor state and the movement helpers (and `find_next_impl`,
+ * `runFindNext`) are in cursor.ts.
  *
  * Events:
  *   cursor_mut.map {cursor, item}   item: `{ frame, prop }` (a tracked `Frame` handle, consumed) or
  *                                   `{ pa, level, prop }` (untracked); `Ok(null)` or `Err(frag)`
+ *   cursor_mut.take_next {cursor, len}        the removed fragment, or null
+ *   cursor_mut.unmap {cursor, len}            the number of 4 KiB frames unmapped
+ *   cursor_mut.protect_next {cursor, len, prop | mask}   the protected slot's range, or null
  *
  * `PageTableFrag` (API.md): `{ kind: 'Mapped', va, item }` — the replaced leaf, a new reference the
  * caller owns (a tracked frame as a `Frame` handle) — or `{ kind: 'StrayPageTable', va, len,
@@ -16,22 +20,30 @@
  * `PageTableNode` handle of its top, which the caller drops (OSTD's `frag.pt`).
  *
  * Model rules (not in the digest): REQ-PTCURSOR-KIND-1, REQ-PTCURSOR-ITEM-1 and REQ-HANDLE-1 on
- * the item's frame.
+ * the item's frame; REQ-PTCURSOR-TAKENEXT-1 (`take_next` / `unmap` require `find_next`'s cursor
+ * state) and ENS-PTCURSOR-TAKENEXT-1..5 (the digest summarises `take_next`'s [JUN] ensures under
+ * `unmap` without ids).
+ *
+ * Where the digest's `unmap` ids go: the digest's `CursorMut::unmap(len)` is `vm_space`'s, a call
+ * of its own built from `take_next` (operations.md §10.6, behaviour.md §2.6), so the model makes it
+ * the event `cursor_mut.unmap` and puts ENS-CURSORMUT-UNMAP-1..3 on it; its panics
+ * (REQ-CURSORMUT-UNMAP-1..3) are `take_next`'s own (`find_next`'s), so both events carry them.
  */
 import { z } from 'zod'
-import { frameToIndex, MAX_PADDR, NR_LEVELS, pageSize, PageUsage, REF_COUNT_MAX, REF_COUNT_UNUSED, refCountName } from '../../src/arch/constants.js'
+import { frameToIndex, MAX_PADDR, NR_LEVELS, PAGE_SIZE, pageSize, PageUsage, REF_COUNT_MAX, REF_COUNT_UNUSED, refCountName } from '../../src/arch/constants.js'
 import { PageFlags, PTE_CACHE_POLICIES, pagePropertyInv, type PageProperty } from '../../src/arch/page_prop.js'
 import { ptConfig, type PtConfigName } from '../../src/arch/pt_config.js'
 import { editSnapshot } from '../../src/model/edit.js'
 import { qualifiedPath, type ChildValue } from '../../src/model/page_table.js'
-import { alignDown, cursorAt, fullVa, indexAt, inLockedRange, type PtCursor } from '../../src/model/pt_cursor.js'
+import { alignDown, cursorAt, cursorRootSlot, curVaRange, fullVa, indexAt, inLockedRange, type PtCursor } from '../../src/model/pt_cursor.js'
+import { firstMappingFrom, mappingAt, type Mapping } from '../../src/model/pt_view.js'
 import { isParked, ownerOf } from '../../src/model/slots.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { childPath, nodeOwnerAt } from '../../src/model/spec/page_table.js'
 import { tableGet } from '../../src/model/table.js'
 import { addObligation, freshId, patchOwner } from '../frame/edit.js'
-import { Addr, HandleId } from '../schema.js'
-import { defineEvent, err, ok, StepRecorder, type Requirement, type Result } from '../types.js'
+import { Addr, HandleId, Usize } from '../schema.js'
+import { defineEvent, err, ok, StepRecorder, type ModelEvent, type Requirement, type Result } from '../types.js'
 import type { AnyEventSpec } from '../index.js'
 import { childDrop, childFromFrame, childNone, childOwner, childUntracked, Level, PagePropertySchema } from './child.js'
 import {
@@ -39,19 +51,27 @@ import {
   curEntry,
   cursorOf,
   descendInto,
+  findNextPanic,
   forKind,
   liveCursor,
+  locksFailure,
   moveForward,
+  ownerWfFailure,
   popLevel,
+  propTracked,
   pushLevel,
+  rangeOut,
   releaseNode,
+  runFindNext,
   type MappedItemOut,
+  type RangeOut,
   type VaOut,
 } from './cursor.js'
-import { entryDrop, entryReplace, entryToRef, guardEntry } from './entry.js'
+import { entryDrop, entryProtect, entryReplace, entryToRef, guardEntry, ProtectMaskSchema } from './entry.js'
+import { frameDrop } from '../frame/frame.js'
 import { entryAllocIfNone, entrySplitIfMappedHuge } from './entry_composite.js'
 import { ptGuardDrop, ptGuardNrChildren, ptGuardStrayMut, ptGuardStrayWrite } from './guard.js'
-import { ptNodeRefMakeGuard } from './node.js'
+import { ptNodeDrop, ptNodeRefMakeGuard } from './node.js'
 
 // ---- items -----------------------------------------------------------------------------------
 
@@ -225,9 +245,9 @@ function itemShapeFailure(config: PtConfigName, item: MappedItemArg): string | n
   return items === 'tracked' ? 'the user configuration maps (Frame, prop) items, not raw (pa, level, prop)' : null
 }
 
-const mapRequires: Array<Requirement<CursorMutMapEvent>> = [
-  liveCursor('cursor'),
-  {
+/** REQ-PTCURSOR-KIND-1: a `CursorMut` method is called on a `CursorMut`. */
+export function cursorMutOnly<E extends ModelEvent & { cursor: number }>(): Requirement<E> {
+  return {
     rule: 'REQ-PTCURSOR-KIND-1',
     kind: 'requires',
     summary: '[model] `map` (and every `CursorMut` method) is called on a `CursorMut`: a read-only `Cursor` has no such method (a type error in Rust; spec/README.md §4 item 13 notes the embedding never checks it).',
@@ -235,7 +255,12 @@ const mapRequires: Array<Requirement<CursorMutMapEvent>> = [
       const c = cursorAt(s, e.cursor)
       return c === null || c.kind === 'CursorMut' ? null : `cursor ${e.cursor} is a read-only Cursor`
     },
-  },
+  }
+}
+
+const mapRequires: Array<Requirement<CursorMutMapEvent>> = [
+  liveCursor('cursor'),
+  cursorMutOnly(),
   {
     rule: 'REQ-HANDLE-1',
     kind: 'requires',
@@ -352,4 +377,223 @@ export const cursorMutMap = defineEvent<CursorMutMapEvent, Result<null, PageTabl
   },
 })
 
-export const ptCursorMutEvents: readonly AnyEventSpec[] = [cursorMutMap] as unknown as readonly AnyEventSpec[]
+// ---- cursor_mut.take_next ----------------------------------------------------------------------
+
+export const CursorMutTakeNextEvent = z.object({ type: z.literal('cursor_mut.take_next'), cursor: HandleId, len: Usize })
+export type CursorMutTakeNextEvent = z.infer<typeof CursorMutTakeNextEvent>
+export const CursorMutUnmapEvent = z.object({ type: z.literal('cursor_mut.unmap'), cursor: HandleId, len: Usize })
+export type CursorMutUnmapEvent = z.infer<typeof CursorMutUnmapEvent>
+type WindowEvent = ModelEvent & { cursor: number; len: number }
+
+/**
+ * The preconditions of `take_next(len)` and of `unmap(len)`, which is built from it. `take_next`
+ * has no ids of its own in the digest; its panics are `find_next`'s (behaviour.md §2.5.9), which
+ * are `unmap`'s REQ-CURSORMUT-UNMAP-1 (`len` page-aligned) and -3 (`va + len` within the range:
+ * the digest states the bound as `KERNEL_VADDR_RANGE.end` and notes that the exec panic is at
+ * `barrier_va.end`, which is what OSTD checks and the model enforces), with -2 (`va` page-aligned).
+ * What the cursor must satisfy is `find_next`'s (REQ-PTCURSOR-TAKENEXT-1).
+ */
+function windowRequires<E extends WindowEvent>(): Array<Requirement<E>> {
+  return [
+    liveCursor<E>('cursor'),
+    cursorMutOnly<E>(),
+    forKind<E>('any', 'REQ-CURSORMUT-UNMAP-1', 'panic', (_s, _c, e) => (e.len % PAGE_SIZE === 0 ? null : `assert_eq!(len % PAGE_SIZE, 0) fails: len ${e.len} is not page-aligned`)),
+    forKind<E>('any', 'REQ-CURSORMUT-UNMAP-3', 'panic', (_s, c, e) => (c.va + e.len <= c.barrierVa.end ? null : `assert!(va + len <= barrier_va.end) fails: ${c.va} + ${e.len} is past the range end ${c.barrierVa.end}`)),
+    forKind<E>('any', 'REQ-CURSORMUT-UNMAP-2', 'requires', (_s, c) => (Number.isSafeInteger(c.va) && c.va % PAGE_SIZE === 0 ? null : `the cursor's address ${c.va} is not page-aligned`)),
+    {
+      rule: 'REQ-PTCURSOR-TAKENEXT-1',
+      kind: 'requires',
+      summary:
+        "[model] `take_next` / `unmap` require of the cursor what `find_next` requires (REQ-CURSORMUT-FINDNEXT-1..3, read for OSTD's guard level): `owner.inv()`, `wf`, `regions.inv()`, `level <= guard_level`, `!popped_too_high`, `children_not_locked`, `nodes_locked`, `relate_region` — the digest gives `take_next` no requires of its own ([JUN] verifies it under `find_next_impl`'s).",
+      check: (s, e) => {
+        const c = cursorAt(s, e.cursor)
+        if (c === null) return null
+        if (c.owner.poppedTooHigh) return 'the cursor popped above its guard level (popped_too_high)'
+        if (!(c.level <= c.guardLevel)) return `level ${c.level} is above the guard level ${c.guardLevel}`
+        return ownerWfFailure(s, e.cursor, c) ?? locksFailure(s, e.cursor, c)
+      },
+    },
+  ]
+}
+
+/**
+ * `replace_cur_entry(Child::None)`: the current entry's child is replaced by a `Child::None`
+ * positioned there (`child.none`, `entry.replace`; the Entry, a temporary, is dropped), and the old
+ * child becomes the fragment (`fragOfOld`).
+ */
+function takeCurEntry(rec: StepRecorder, id: number): PageTableFragOut | null {
+  const c = cursorOf(rec.snapshot, id)
+  const node = nodeOwnerAt(rec.snapshot, c.owner.continuations[c.level - 1]!.slot)!
+  const position = { tree: node.tree, path: childPath(node.path, indexAt(c.va, c.level)) }
+  const entry = curEntry(rec, id)
+  const none = rec.run(childNone, { type: 'child.none', ...position, parentLevel: c.level })
+  const old = rec.run(entryReplace, { type: 'entry.replace', entry, child: none.child }).child
+  rec.run(entryDrop, { type: 'entry.drop', entry })
+  return fragOfOld(rec, id, old, c.va, c.level)
+}
+
+/**
+ * `CursorMut::take_next(len)` (behaviour.md §2.5.9; operations.md §10.6, the [JUN] `take_next`):
+ *
+ * 1. Panics, state unchanged, as `find_next` does: `len` not page-aligned, `va + len` past the
+ *    range end.
+ * 2. `find_next_impl(len, find_unmap_subtree = true, split_huge = true)`: the walk over the window
+ *    stops at the first leaf, or at the first child-node entry whose whole span lies in the window
+ *    and starts at the current address (a root entry never, when the configuration cannot unmap
+ *    top-level entries); a huge leaf only partly in the window is split first
+ *    (`entry.split_if_mapped_huge`) and the walk goes on in the new node. Only entries inside the
+ *    guard node are considered.
+ * 3. Nothing found: `None` (null), the cursor at the window end (behaviour.md; `find_next` itself may
+ *    stop past it — `FindNextOptions.stopAtEnd`).
+ * 4. Found: `replace_cur_entry(Child::None)` — a leaf becomes `Mapped { va, item }` (a tracked
+ *    frame's reference moves from its path into a new `Frame` handle the caller owns); a node is
+ *    detached (`dfs_mark_stray_and_unlock`: marked stray, unlocked, leaving the cursor's range lock)
+ *    and becomes `StrayPageTable { va, len = span of the entry, numFrames, pt }` — `numFrames` the
+ *    present entries of its level-1 nodes (huge leaves not counted), `pt` a `PageTableNode` handle
+ *    the caller drops. Then `move_forward()` past the removed entry.
+ *
+ * Requires REQ-HANDLE-1, REQ-PTCURSOR-KIND-1, REQ-CURSORMUT-UNMAP-1/3 (panics), REQ-CURSORMUT-UNMAP-2,
+ * REQ-PTCURSOR-TAKENEXT-1. Owes ENS-PTCURSOR-TAKENEXT-1..5.
+ */
+export const cursorMutTakeNext = defineEvent<CursorMutTakeNextEvent, PageTableFragOut | null>({
+  type: 'cursor_mut.take_next',
+  doc: 'CursorMut::take_next(len): remove the first leaf, or the first child sub-tree lying wholly in [va, va + len) at the address (splitting a partly covered huge leaf); return it as a fragment and advance past it; null at the window end otherwise.',
+  schema: CursorMutTakeNextEvent,
+  requires: windowRequires<CursorMutTakeNextEvent>(),
+  reduce(s, e) {
+    const rec = new StepRecorder(s)
+    const found = runFindNext(rec, e.cursor, e.len, { findUnmapSubtree: true, splitHuge: true, stopAtEnd: true })
+    if (found === null) return { snapshot: rec.snapshot, result: null, steps: rec.steps }
+    const frag = takeCurEntry(rec, e.cursor)
+    moveForward(rec, e.cursor)
+    return { snapshot: rec.snapshot, result: frag, steps: rec.steps }
+  },
+})
+
+// ---- cursor_mut.unmap ------------------------------------------------------------------------------
+
+/**
+ * `CursorMut::unmap(len)` → the number of 4 KiB frames unmapped (operations.md §10.6, the seed's
+ * `vm_space::CursorMut::unmap`; behaviour.md §2.6). The digest's unmap is this call of its own —
+ * a loop over `take_next` — so the model makes it an event whose internal steps are the
+ * `cursor_mut.take_next` calls (each checked on its own) and the drops of what they return:
+ * until `take_next(end - va)` gives `None`, a `Mapped` item counts 1 and its tracked frame is
+ * dropped (`frame.drop`: rc − 1, torn down at the last reference); a `StrayPageTable` counts its
+ * `numFrames` and its node is dropped (`page_table_node.drop`: the sub-tree is freed recursively
+ * through `on_drop`). The cursor ends at `va + len`. TLB flushing is not modelled here (the seed
+ * comments it out; the VmSpace layer owns the flusher), so fragments are released at once.
+ *
+ * Requires what `take_next` requires (REQ-CURSORMUT-UNMAP-1..3, REQ-PTCURSOR-TAKENEXT-1). Owes
+ * ENS-CURSORMUT-UNMAP-1..3.
+ */
+export const cursorMutUnmap = defineEvent<CursorMutUnmapEvent, number>({
+  type: 'cursor_mut.unmap',
+  doc: 'CursorMut::unmap(len): take_next until the window [va, va + len) is empty, dropping what it returns; the number of 4 KiB frames unmapped.',
+  schema: CursorMutUnmapEvent,
+  requires: windowRequires<CursorMutUnmapEvent>(),
+  reduce(s, e) {
+    const rec = new StepRecorder(s)
+    const end = cursorOf(s, e.cursor).va + e.len
+    let count = 0
+    for (;;) {
+      const va = cursorOf(rec.snapshot, e.cursor).va
+      const frag = rec.run(cursorMutTakeNext, { type: 'cursor_mut.take_next', cursor: e.cursor, len: Math.max(0, end - va) })
+      if (frag === null) break
+      // A take_next that returns a fragment moves past it; a variant that does not would loop forever.
+      if (cursorOf(rec.snapshot, e.cursor).va <= va) break
+      if (frag.kind === 'Mapped') {
+        count += 1
+        if ('frame' in frag.item) rec.run(frameDrop, { type: 'frame.drop', frame: frag.item.frame })
+      } else {
+        count += frag.numFrames
+        rec.run(ptNodeDrop, { type: 'page_table_node.drop', node: frag.pt })
+      }
+    }
+    return { snapshot: rec.snapshot, result: count, steps: rec.steps }
+  },
+})
+
+// ---- cursor_mut.protect_next -------------------------------------------------------------------------
+
+export const CursorMutProtectNextEvent = z.union([
+  z.object({ type: z.literal('cursor_mut.protect_next'), cursor: HandleId, len: Usize, prop: PagePropertySchema }),
+  z.object({ type: z.literal('cursor_mut.protect_next'), cursor: HandleId, len: Usize, mask: ProtectMaskSchema }),
+])
+export type CursorMutProtectNextEvent = z.infer<typeof CursorMutProtectNextEvent>
+
+/** `op(p)` of a protect_next event (entry.protect's encoding: the new property, or a flags edit). */
+export function protectNextOp(e: CursorMutProtectNextEvent, p: PageProperty): PageProperty {
+  return 'prop' in e ? e.prop : { ...p, flags: (p.flags & ~e.mask.clear) | e.mask.set }
+}
+
+/**
+ * The leaf `protect_next(len)` would protect, as the PTE words map it: the first mapping
+ * overlapping `[va, va + len)` (the one containing `va` included), or null.
+ */
+export function protectTarget(s: Snapshot, c: PtCursor, len: number): Mapping | null {
+  const root = cursorRootSlot(s, c)
+  if (root === null || len <= 0) return null
+  const opts = { source: 'pte' as const, config: c.config }
+  return mappingAt(s, root, c.va, opts) ?? firstMappingFrom(s, root, c.va, c.va + len, opts)
+}
+
+/**
+ * `CursorMut::protect_next(len, op)` (behaviour.md §2.5.10; operations.md §10.7):
+ *
+ * 1. Panics, state unchanged, as `find_next` does (REQ-CURSORMUT-PROTECTNEXT-4).
+ * 2. `find_next_impl(len, false, split_huge = true)`: the first leaf in the window; a huge leaf not
+ *    wholly inside it is split (into 512 pieces of contiguous PAs and the same property) down to
+ *    the piece at the address that fits. None: `None` (null), nothing changes but the cursor,
+ *    which ends at or past the window end.
+ * 3. `cur_entry().protect(op)` (`entry.protect`): `op` applied to that leaf's PTE property — one
+ *    slot per call; then `move_forward()` past it. Returns `Some(slot range)`.
+ *
+ * `op` is carried as its result, like `entry.protect`'s: `prop` (the new property) or `mask`
+ * (`flags := (flags & ~clear) | set`). It applies to the PTE's property, as OSTD's does (for the
+ * kernel configuration that includes AVAIL1, which `op` must keep: REQ-CURSORMUT-PROTECTNEXT-5).
+ *
+ * Deviations (behaviour.md wins): REQ-CURSORMUT-PROTECTNEXT-2 (`!cur_entry_owner().is_absent()`)
+ * is not enforced — `protect_next` over a window whose current entry is absent is an ordinary call
+ * that returns `None` or protects a later leaf (§2.5.10; VmSpace callers loop until `None`); -3's
+ * `in_locked_range()` is not required (`protect_next(0)` at the end is `None`), as for `find_next`.
+ * -4's `level < NR_LEVELS` is read for OSTD's guard level: `level <= guard_level`.
+ *
+ * Requires REQ-HANDLE-1, REQ-PTCURSOR-KIND-1, REQ-CURSORMUT-PROTECTNEXT-4 (panic), -1, -3, -5.
+ * Owes ENS-CURSORMUT-PROTECTNEXT-1..3.
+ */
+export const cursorMutProtectNext = defineEvent<CursorMutProtectNextEvent, RangeOut | null>({
+  type: 'cursor_mut.protect_next',
+  doc: 'CursorMut::protect_next(len, op): apply op to the first leaf in [va, va + len) (splitting a huge leaf not wholly inside), advance past it, return its range; null when the window holds no mapping.',
+  schema: CursorMutProtectNextEvent as unknown as z.ZodType<CursorMutProtectNextEvent>,
+  requires: [
+    liveCursor('cursor'),
+    cursorMutOnly(),
+    forKind<CursorMutProtectNextEvent>('any', 'REQ-CURSORMUT-PROTECTNEXT-4', 'panic', (_s, c, e) =>
+      findNextPanic(c, e.len) ?? (c.level <= c.guardLevel ? null : `level ${c.level} is above the guard level ${c.guardLevel}`),
+    ),
+    forKind('any', 'REQ-CURSORMUT-PROTECTNEXT-1', 'requires', (s, c, e) => ownerWfFailure(s, e.cursor, c)),
+    forKind('any', 'REQ-CURSORMUT-PROTECTNEXT-3', 'requires', (s, c, e) => (c.owner.poppedTooHigh ? 'the cursor popped above its guard level (popped_too_high)' : locksFailure(s, e.cursor, c))),
+    forKind<CursorMutProtectNextEvent>('any', 'REQ-CURSORMUT-PROTECTNEXT-5', 'requires', (s, c, e) => {
+      const m = protectTarget(s, c, e.len)
+      if (m === null) return null
+      const p = protectNextOp(e, m.property)
+      if (!pagePropertyInv(p) || (p.flags & PageFlags.R) === 0) return `op returns ${JSON.stringify(p)} for the leaf at ${m.vaRange.start}: a PTE property needs R set and no undefined bit (REQ-PTE-2)`
+      if (!PTE_CACHE_POLICIES.includes(p.cache)) return `op returns cache policy ${p.cache} for the leaf at ${m.vaRange.start}, which a PTE cannot encode (REQ-PTE-3)`
+      return propTracked(c.config, p) === propTracked(c.config, m.property) ? null : `op changes whether the leaf at ${m.vaRange.start} is a tracked item (AVAIL1 of the ${c.config} configuration)`
+    }),
+  ],
+  reduce(s, e) {
+    const rec = new StepRecorder(s)
+    const found = runFindNext(rec, e.cursor, e.len, { splitHuge: true })
+    if (found === null) return { snapshot: rec.snapshot, result: null, steps: rec.steps }
+    const entry = curEntry(rec, e.cursor)
+    rec.run(entryProtect, 'prop' in e ? { type: 'entry.protect', entry, prop: e.prop } : { type: 'entry.protect', entry, mask: e.mask })
+    rec.run(entryDrop, { type: 'entry.drop', entry })
+    const c = cursorOf(rec.snapshot, e.cursor)
+    const range = rangeOut(c.config, curVaRange(c))
+    moveForward(rec, e.cursor)
+    return { snapshot: rec.snapshot, result: range, steps: rec.steps }
+  },
+})
+
+export const ptCursorMutEvents: readonly AnyEventSpec[] = [cursorMutMap, cursorMutTakeNext, cursorMutUnmap, cursorMutProtectNext] as unknown as readonly AnyEventSpec[]

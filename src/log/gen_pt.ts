@@ -288,6 +288,32 @@ export const CURSOR_OPS: Record<string, Op> = {
     const frame = g.frames.pick(rng)
     return frame === undefined ? null : { type: 'cursor_mut.map', cursor, item: { frame, prop: rng.pick(PROPS)! } }
   }),
+  // take_next / protect_next / unmap: windows of a few pages (a huge leaf partly inside is split);
+  // take_next sometimes over the rest of the range, to take whole sub-trees (StrayPageTable).
+  // unmap stays short: every fragment is a take_next step the full-mode oracle checks.
+  cursorTakeNext: op(3, (s, rng) => {
+    const w = cursorWindow(s, rng, 0.4)
+    return w === null ? null : { type: 'cursor_mut.take_next', ...w }
+  }),
+  cursorProtectNext: op(3, (s, rng) => {
+    const w = cursorWindow(s, rng, 0.05)
+    if (w === null) return null
+    const mask = { clear: rng.pick([0, PageFlags.W, PageFlags.X])!, set: rng.pick([0, PageFlags.W, PageFlags.X, PageFlags.ACCESSED])! }
+    return rng.chance(0.5) ? { type: 'cursor_mut.protect_next', ...w, prop: rng.pick(PROPS)! } : { type: 'cursor_mut.protect_next', ...w, mask }
+  }),
+  cursorUnmap: op(2, (s, rng) => {
+    const w = cursorWindow(s, rng, 0)
+    return w === null ? null : { type: 'cursor_mut.unmap', ...w }
+  }),
+}
+
+/** A live CursorMut and a window from its address: up to 16 pages, or (with probability `whole`) the rest of its range. */
+function cursorWindow(s: Snapshot, rng: Rng, whole: number): { cursor: number; len: number } | null {
+  const cursor = liveCursor(s, rng, 'CursorMut')
+  if (cursor === undefined) return null
+  const c = tableGet(s.pt.cursors, cursor)!
+  const room = Math.max(0, Math.floor((c.barrierVa.end - c.va) / PAGE_SIZE))
+  return { cursor, len: PAGE_SIZE * (rng.chance(whole) ? room : rng.int(Math.min(room, 16) + 1)) }
 }
 
 /** Page-table event types the generators never propose at top level, and why. */

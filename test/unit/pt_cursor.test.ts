@@ -1,12 +1,14 @@
 /**
- * Page-table cursors (behaviour.md §2.5 items 1–8, 13): creation with its errors and the guard
- * node, the locks a cursor holds, virt_addr / query / next / jump / find_next, `CursorMut::map`
- * with its panics, replacements, splits and stray page tables — on the user and untracked
- * configurations (and one kernel case), 4 KiB / 2 MiB / 1 GiB pages. Every history must be clean;
- * bad input panics or errs with the state unchanged.
+ * Page-table cursors (behaviour.md §2.5 items 1–13, §2.6 `unmap`): creation with its errors and the
+ * guard node, the locks a cursor holds, virt_addr / query / next / jump / find_next,
+ * `CursorMut::map` with its panics, replacements, splits and stray page tables, `take_next`,
+ * `protect_next` and `unmap` (leaves, stray sub-trees with their frame counts, huge pages split
+ * when only partly in the window) — on the user and untracked configurations (and kernel cases),
+ * 4 KiB / 2 MiB / 1 GiB pages. Every history must be clean; bad input panics or errs with the
+ * state unchanged.
  */
 import { describe, expect, it } from 'vitest'
-import { frameToIndex, PAGE_SIZE, pageSize } from '../../src/arch/constants.js'
+import { frameToIndex, PAGE_SIZE, pageSize, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { isPresent } from '../../src/arch/pte.js'
 import { readPte } from '../../src/model/memory.js'
@@ -546,6 +548,306 @@ describe('the guards a cursor holds are its own', () => {
       expect(map(m, c, { frame: frame(m).frame, prop: RW }).ok).toBe(true)
       m.call({ type: 'cursor.drop', cursor: c })
       expect(m.history.violations()).toEqual([])
+    })
+  })
+})
+
+// ---- take_next / protect_next / unmap ----------------------------------------------------------
+
+type Frag = { kind: 'Mapped'; va: number; item: any } | { kind: 'StrayPageTable'; va: number; len: number; numFrames: number; pt: number }
+
+function takeNext(m: Model, cursor: number, len: number): Frag | null {
+  return m.call({ type: 'cursor_mut.take_next', cursor, len })
+}
+
+function protectNext(m: Model, cursor: number, len: number, op: object): { start: number; end: number } | null {
+  return m.call({ type: 'cursor_mut.protect_next', cursor, len, ...op })
+}
+
+function unmap(m: Model, cursor: number, len: number): number {
+  return m.call({ type: 'cursor_mut.unmap', cursor, len })
+}
+
+function jumpTo(m: Model, cursor: number, to: number): void {
+  m.call({ type: 'cursor.jump', cursor, va: to })
+}
+
+function walk(m: Model, pageTable: number, at: number): { pa: number; prop: object } | null {
+  return m.call({ type: 'page_table.page_walk', pageTable, va: at })
+}
+
+/** A user page table, a CursorMut over [0, 4 MiB) and tracked frames mapped at 0, 4K, 8K (their addresses). */
+function userFrames(m: Model): { pt: number; c: number; paddrs: number[] } {
+  const pt = newPt(m)
+  const c = open(m, pt, 0, 2 * M2)
+  const paddrs: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const f = frame(m)
+    paddrs.push(f.paddr)
+    map(m, c, { frame: f.frame, prop: RW })
+  }
+  jumpTo(m, c, 0)
+  return { pt, c, paddrs }
+}
+
+describe('CursorMut::take_next (§2.5.9, §2.5.11)', () => {
+  it('user, 4 KiB: the first leaf comes out as Mapped with a new Frame handle (its reference moved out of the PTE); the cursor moves past it', () => {
+    inModes(BOTH, (m) => {
+      const { pt, c, paddrs } = userFrames(m)
+      const idx = frameToIndex(paddrs[0]!)
+      const r = takeNext(m, c, 4 * K4)!
+      expect(r).toMatchObject({ kind: 'Mapped', va: 0, item: { prop: RW } })
+      expect(tableGet(m.state.frames, r.kind === 'Mapped' ? r.item.frame : -1)!.paddr).toBe(paddrs[0])
+      expect([slotOf(m.state, idx).refCount, ownerOf(m.state, idx).pathsInPt]).toEqual([1, []])
+      // va_range() = va .. va + page_size(1): unmapped, the cursor at its end
+      expect(walk(m, pt, 0)).toBe(null)
+      expect(va(m, c)).toBe(K4)
+      m.call({ type: 'frame.drop', frame: (r as { item: { frame: number } }).item.frame })
+      expect(slotOf(m.state, idx).refCount).toBe(REF_COUNT_UNUSED)
+      expect(takeNext(m, c, 3 * K4)).toMatchObject({ kind: 'Mapped', va: K4 })
+      // from inside the window's empty tail: None, the cursor stops at the window end
+      jumpTo(m, c, 3 * K4)
+      expect(takeNext(m, c, 2 * K4)).toBe(null)
+      expect(va(m, c)).toBe(5 * K4)
+    })
+  })
+
+  it('None leaves the cursor exactly at the window end, where find_next may stop past it', () => {
+    inModes(BOTH, (m) => {
+      const pt = newPt(m)
+      const c = open(m, pt, 0, 2 * M2)
+      // [2M, 4M) is an absent level-2 entry of the guard node
+      jumpTo(m, c, M2)
+      const before = m.state.pt.owners
+      expect(takeNext(m, c, K4)).toBe(null)
+      expect(va(m, c)).toBe(M2 + K4)
+      expect(m.state.pt.owners).toBe(before)
+      jumpTo(m, c, M2)
+      expect(m.call({ type: 'cursor.find_next', cursor: c, len: K4 })).toBe(null)
+      expect(va(m, c)).toBe(2 * M2)
+      // len 0: None, nothing moves
+      jumpTo(m, c, M2)
+      expect(takeNext(m, c, 0)).toBe(null)
+      expect(va(m, c)).toBe(M2)
+    })
+  })
+
+  it('a child node wholly inside the window at the address comes out as StrayPageTable (stray, unlocked, numFrames = its 4 KiB frames); dropping it frees the frames', () => {
+    inModes(BOTH, (m) => {
+      const { pt, c, paddrs } = userFrames(m)
+      const l1 = nodes(m.state).find((n) => nodeOwnerAt(m.state, n)!.level === 1)!
+      // up to the guard level (the level-2 node): jump out of the level-1 node and back
+      jumpTo(m, c, M2)
+      jumpTo(m, c, 0)
+      const r = takeNext(m, c, M2)!
+      expect(r).toMatchObject({ kind: 'StrayPageTable', va: 0, len: M2, numFrames: 3 })
+      expect(slotOf(m.state, l1).storage).toMatchObject({ kind: 'PTNode', stray: true, lock: 0 })
+      expect(tableKeys(cursorAt(m.state, c)!.locked)).not.toContain(l1)
+      expect(tableGet(m.state.pt.nodes, (r as { pt: number }).pt)!.paddr).toBe(l1 * PAGE_SIZE)
+      expect(va(m, c)).toBe(M2)
+      for (const at of [0, K4, 2 * K4]) expect(walk(m, pt, at)).toBe(null)
+      // the frames are still referenced by the detached sub-tree until its handle is dropped
+      expect(paddrs.map((p) => slotOf(m.state, frameToIndex(p)).refCount)).toEqual([1, 1, 1])
+      m.call({ type: 'page_table_node.drop', node: (r as { pt: number }).pt })
+      expect(paddrs.map((p) => slotOf(m.state, frameToIndex(p)).refCount)).toEqual([REF_COUNT_UNUSED, REF_COUNT_UNUSED, REF_COUNT_UNUSED])
+      expect(nodeOwnerAt(m.state, l1)).toBe(null)
+      m.call({ type: 'cursor.drop', cursor: c })
+    })
+  })
+
+  it('a cursor already inside a node (a query descended) takes its leaves one by one, not the node', () => {
+    inModes(BOTH, (m) => {
+      const { c } = userFrames(m)
+      m.call({ type: 'cursor.query', cursor: c })
+      expect(cursorAt(m.state, c)!.level).toBe(1)
+      expect(takeNext(m, c, M2)).toMatchObject({ kind: 'Mapped', va: 0 })
+      expect(takeNext(m, c, M2 - K4)).toMatchObject({ kind: 'Mapped', va: K4 })
+    })
+  })
+
+  it('untracked: numFrames counts the level-1 frames of the sub-tree, not its huge leaves; a 1 GiB sub-tree', () => {
+    inModes(INC, (m) => {
+      const pt = newPt(m, 'untracked')
+      const c = open(m, pt, 0, 2 * G1)
+      map(m, c, { pa: 4 * M2, level: 2, prop: RW })
+      jumpTo(m, c, M2 + K4)
+      map(m, c, { pa: 0x1000, level: 1, prop: RW })
+      map(m, c, { pa: 0x2000, level: 1, prop: RX })
+      // at the guard level (3): the level-2 node under its entry 0 spans [0, 1G)
+      jumpTo(m, c, G1)
+      jumpTo(m, c, 0)
+      const r = takeNext(m, c, G1)!
+      expect(r).toMatchObject({ kind: 'StrayPageTable', va: 0, len: G1, numFrames: 2 })
+      expect(va(m, c)).toBe(G1)
+      m.call({ type: 'page_table_node.drop', node: (r as { pt: number }).pt })
+      expect(walk(m, pt, M2 + K4)).toBe(null)
+    })
+  })
+
+  it('untracked: a huge leaf partly in the window is split first; the piece at the address comes out (2 MiB and 1 GiB)', () => {
+    inModes(INC, (m) => {
+      const pt = newPt(m, 'untracked')
+      const c = open(m, pt, 0, 2 * G1)
+      jumpTo(m, c, G1)
+      map(m, c, { pa: G1, level: 3, prop: RW })
+      jumpTo(m, c, M2)
+      map(m, c, { pa: 4 * M2, level: 2, prop: RX })
+      // the cursor inside the 2 MiB leaf: split to 4 KiB, the piece at the address
+      jumpTo(m, c, M2 + 2 * K4)
+      expect(takeNext(m, c, K4)).toEqual({ kind: 'Mapped', va: M2 + 2 * K4, item: { pa: 4 * M2 + 2 * K4, level: 1, prop: RX } })
+      expect(walk(m, pt, M2 + K4)).toEqual({ pa: 4 * M2 + K4, prop: RX })
+      expect(walk(m, pt, M2 + 2 * K4)).toBe(null)
+      expect(va(m, c)).toBe(M2 + 3 * K4)
+      // the window ends inside the 1 GiB leaf: split to 2 MiB; the 2 MiB piece at the start fits
+      jumpTo(m, c, G1)
+      expect(takeNext(m, c, M2 + K4)).toEqual({ kind: 'Mapped', va: G1, item: { pa: G1, level: 2, prop: RW } })
+      expect(va(m, c)).toBe(G1 + M2)
+      expect(m.call({ type: 'cursor.query', cursor: c })).toEqual({ ok: true, value: [{ start: G1 + M2, end: G1 + 2 * M2 }, { pa: G1 + M2, level: 2, prop: RW }] })
+      // a leaf wholly in the window comes out whole
+      jumpTo(m, c, G1 + M2)
+      expect(takeNext(m, c, M2)).toEqual({ kind: 'Mapped', va: G1 + M2, item: { pa: G1 + M2, level: 2, prop: RW } })
+    })
+  })
+
+  it('panics like find_next (unaligned length, past the end), refuses a read-only Cursor and a dead handle; state unchanged', () => {
+    inModes(BOTH, (m) => {
+      const { pt, c } = userFrames(m)
+      panicsWith(m, { type: 'cursor_mut.take_next', cursor: c, len: 0x800 }, 'REQ-CURSORMUT-UNMAP-1')
+      panicsWith(m, { type: 'cursor_mut.take_next', cursor: c, len: 2 * M2 + K4 }, 'REQ-CURSORMUT-UNMAP-3')
+      m.call({ type: 'cursor.drop', cursor: c })
+      panicsWith(m, { type: 'cursor_mut.take_next', cursor: c, len: K4 }, 'REQ-HANDLE-1')
+      const r = open(m, pt, 0, K4, false)
+      panicsWith(m, { type: 'cursor_mut.take_next', cursor: r, len: K4 }, 'REQ-PTCURSOR-KIND-1')
+    })
+  })
+})
+
+describe('CursorMut::protect_next (§2.5.10)', () => {
+  it('user, 4 KiB: one slot per call, op applied, the cursor past it; None when the window holds no mapping', () => {
+    inModes(BOTH, (m) => {
+      const { pt, c, paddrs } = userFrames(m)
+      expect(protectNext(m, c, 4 * K4, { prop: RX })).toEqual({ start: 0, end: K4 })
+      expect(va(m, c)).toBe(K4)
+      expect(walk(m, pt, 0)).toEqual({ pa: paddrs[0], prop: RX })
+      expect(walk(m, pt, K4)).toEqual({ pa: paddrs[1], prop: RW })
+      // a flags edit: clear W, set X
+      expect(protectNext(m, c, 3 * K4, { mask: { clear: PageFlags.W, set: PageFlags.X } })).toEqual({ start: K4, end: 2 * K4 })
+      expect(walk(m, pt, K4)).toEqual({ pa: paddrs[1], prop: RX })
+      expect(protectNext(m, c, 2 * K4, { prop: RX })).toEqual({ start: 2 * K4, end: 3 * K4 })
+      const owners = m.state.pt.owners
+      expect(protectNext(m, c, K4, { prop: RX })).toBe(null)
+      expect(m.state.pt.owners).toBe(owners)
+      expect(va(m, c) as number).toBeGreaterThanOrEqual(4 * K4)
+      // no reference count moves
+      expect(paddrs.map((p) => slotOf(m.state, frameToIndex(p)).refCount)).toEqual([1, 1, 1])
+    })
+  })
+
+  it('untracked: a huge leaf wholly inside is protected whole; one not wholly inside is split (512 pieces, contiguous PAs, same property) and only the piece at the address changes', () => {
+    inModes(INC, (m) => {
+      const pt = newPt(m, 'untracked')
+      const c = open(m, pt, 0, 2 * G1)
+      map(m, c, { pa: G1, level: 3, prop: RW })
+      map(m, c, { pa: 4 * M2, level: 2, prop: RW })
+      // the 2 MiB leaf at 1 GiB, wholly in the window
+      jumpTo(m, c, G1)
+      expect(protectNext(m, c, 2 * M2, { prop: RX })).toEqual({ start: G1, end: G1 + M2 })
+      expect(walk(m, pt, G1 + M2 - K4)).toEqual({ pa: 5 * M2 - K4, prop: RX })
+      // the 1 GiB leaf at 0, the window [8K, 12K): split to 2 MiB, then the first 2 MiB piece to 4 KiB
+      jumpTo(m, c, 2 * K4)
+      expect(protectNext(m, c, K4, { prop: RX })).toEqual({ start: 2 * K4, end: 3 * K4 })
+      expect(walk(m, pt, 2 * K4)).toEqual({ pa: G1 + 2 * K4, prop: RX })
+      expect(walk(m, pt, 3 * K4)).toEqual({ pa: G1 + 3 * K4, prop: RW })
+      expect(walk(m, pt, M2 + 5)).toEqual({ pa: G1 + M2 + 5, prop: RW })
+      jumpTo(m, c, 4 * M2)
+      expect(m.call({ type: 'cursor.query', cursor: c })).toEqual({ ok: true, value: [{ start: 4 * M2, end: 5 * M2 }, { pa: G1 + 4 * M2, level: 2, prop: RW }] })
+    })
+  })
+
+  it('panics like find_next; an op whose result is not a PTE property panics; a read-only Cursor is refused; state unchanged', () => {
+    inModes(BOTH, (m) => {
+      const { pt, c } = userFrames(m)
+      panicsWith(m, { type: 'cursor_mut.protect_next', cursor: c, len: 0x800, prop: RX }, 'REQ-CURSORMUT-PROTECTNEXT-4')
+      panicsWith(m, { type: 'cursor_mut.protect_next', cursor: c, len: 2 * M2 + K4, prop: RX }, 'REQ-CURSORMUT-PROTECTNEXT-4')
+      panicsWith(m, { type: 'cursor_mut.protect_next', cursor: c, len: K4, mask: { clear: PageFlags.R, set: 0 } }, 'REQ-CURSORMUT-PROTECTNEXT-5')
+      panicsWith(m, { type: 'cursor_mut.protect_next', cursor: c, len: K4, prop: { ...RW, cache: 'WriteCombining' } }, 'REQ-CURSORMUT-PROTECTNEXT-5')
+      const r = open(m, pt, G1, G1 + K4, false)
+      panicsWith(m, { type: 'cursor_mut.protect_next', cursor: r, len: K4, prop: RX }, 'REQ-PTCURSOR-KIND-1')
+    })
+  })
+
+  it('kernel: op applies to the PTE property, and may not drop AVAIL1 (trackedness) of a tracked item', () => {
+    inModes(INC, (m) => {
+      const { pageTable } = m.call<{ pageTable: number }>({ type: 'page_table.new_kernel' })
+      const start = '0xffff800000200000'
+      const c = open(m, pageTable, start, '0xffff800000202000')
+      map(m, c, { frame: frame(m).frame, prop: RW })
+      m.call({ type: 'cursor.jump', cursor: c, va: start })
+      panicsWith(m, { type: 'cursor_mut.protect_next', cursor: c, len: K4, mask: { clear: PageFlags.AVAIL1, set: 0 } }, 'REQ-CURSORMUT-PROTECTNEXT-5')
+      expect(protectNext(m, c, K4, { mask: { clear: PageFlags.W, set: 0 } })).toEqual({ start, end: '0xffff800000201000' })
+      expect(m.call({ type: 'page_table.page_walk', pageTable, va: start })).toMatchObject({ prop: { flags: PageFlags.R | PageFlags.AVAIL1 } })
+    })
+  })
+})
+
+describe('CursorMut::unmap (§2.6, operations.md §10.6)', () => {
+  it('user: take_next until the window is empty, dropping what it takes; returns the frames unmapped; 0 for an empty range', () => {
+    inModes(BOTH, (m) => {
+      const { pt, c, paddrs } = userFrames(m)
+      expect(unmap(m, c, 4 * K4)).toBe(3)
+      expect(va(m, c)).toBe(4 * K4)
+      expect(paddrs.map((p) => slotOf(m.state, frameToIndex(p)).refCount)).toEqual([REF_COUNT_UNUSED, REF_COUNT_UNUSED, REF_COUNT_UNUSED])
+      expect(walk(m, pt, K4)).toBe(null)
+      expect(m.state.frames.count).toBe(0)
+      expect(unmap(m, c, 4 * K4)).toBe(0)
+      expect(va(m, c)).toBe(8 * K4)
+    })
+  })
+
+  it('user: a whole level-1 node goes as one stray page table counting its frames, and is freed', () => {
+    inModes(BOTH, (m) => {
+      const { c, paddrs } = userFrames(m)
+      const l1 = nodes(m.state).find((n) => nodeOwnerAt(m.state, n)!.level === 1)!
+      jumpTo(m, c, M2)
+      jumpTo(m, c, 0)
+      const steps = m.history.length
+      expect(unmap(m, c, 2 * M2)).toBe(3)
+      expect(m.history.length).toBe(steps + 1)
+      expect(nodeOwnerAt(m.state, l1)).toBe(null)
+      expect(slotOf(m.state, l1).refCount).toBe(REF_COUNT_UNUSED)
+      expect(paddrs.map((p) => slotOf(m.state, frameToIndex(p)).refCount)).toEqual([REF_COUNT_UNUSED, REF_COUNT_UNUSED, REF_COUNT_UNUSED])
+      expect([va(m, c), m.state.pt.nodes.count]).toEqual([2 * M2, 1])
+    })
+  })
+
+  it('untracked: a huge leaf partly unmapped counts one per piece and its other pieces stay; huge leaves inside a stray sub-tree are not counted', () => {
+    inModes(INC, (m) => {
+      const pt = newPt(m, 'untracked')
+      const c = open(m, pt, 0, 2 * G1)
+      jumpTo(m, c, M2)
+      map(m, c, { pa: 4 * M2, level: 2, prop: RW })
+      jumpTo(m, c, M2 + M2 / 2)
+      expect(unmap(m, c, M2 / 2)).toBe(256)
+      expect(walk(m, pt, M2 + K4)).toEqual({ pa: 4 * M2 + K4, prop: RW })
+      expect(walk(m, pt, M2 + M2 / 2)).toBe(null)
+      // the level-2 node [0, 1G): a level-1 node with 256 frames (the split's) and a 2 MiB leaf
+      jumpTo(m, c, 4 * M2)
+      map(m, c, { pa: 8 * M2, level: 2, prop: RW })
+      jumpTo(m, c, G1)
+      jumpTo(m, c, 0)
+      expect(unmap(m, c, G1)).toBe(256)
+      expect(walk(m, pt, 4 * M2)).toBe(null)
+      expect(va(m, c)).toBe(G1)
+    })
+  })
+
+  it('panics like take_next (unaligned length, past the end); a read-only Cursor is refused; state unchanged', () => {
+    inModes(BOTH, (m) => {
+      const { pt, c } = userFrames(m)
+      panicsWith(m, { type: 'cursor_mut.unmap', cursor: c, len: K4 + 1 }, 'REQ-CURSORMUT-UNMAP-1')
+      panicsWith(m, { type: 'cursor_mut.unmap', cursor: c, len: 4 * M2 }, 'REQ-CURSORMUT-UNMAP-3')
+      const r = open(m, pt, G1, G1 + K4, false)
+      panicsWith(m, { type: 'cursor_mut.unmap', cursor: r, len: K4 }, 'REQ-PTCURSOR-KIND-1')
     })
   })
 })

@@ -5,6 +5,9 @@
  * and the postconditions (faulty reducer variants). The spec's `Cursor` and `CursorMut` ids are
  * generated for both kinds from one fault each.
  *
+ * `take_next` / `unmap` / `protect_next` (`windowCases`) take the 4 KiB leaf at 0x1000 (a window
+ * [0, 0x2000)) or the level-1 node (a window [0, 2 MiB)), and protect the leaf at 0x1000.
+ *
  * Scenes are built with events: an untracked page table with a cursor over [0, 4 MiB) (its guard
  * node the level-2 node), a 4 KiB leaf at 0x1000 and a 2 MiB leaf at 2 MiB; a user page table
  * with a frame mapped at 0x1000.
@@ -21,9 +24,9 @@ import { type PtCursor } from '../../../src/model/pt_cursor.js'
 import { nodeOwnerAt } from '../../../src/model/spec/page_table.js'
 import type { Snapshot } from '../../../src/model/snapshot.js'
 import { tableGet, tableWith, type Table } from '../../../src/model/table.js'
-import { variantOf, type EventSpec, type ModelEvent, type Outcome } from '../../../reducers/types.js'
+import { StepRecorder, variantOf, type EventSpec, type ModelEvent, type Outcome } from '../../../reducers/types.js'
 import { cursorDrop, cursorFindNext, cursorJump, cursorNext, cursorQuery, cursorVirtAddr, pageTableCursor, pageTableCursorMut } from '../../../reducers/page_table/cursor.js'
-import { cursorMutMap } from '../../../reducers/page_table/cursor_mut.js'
+import { cursorMutMap, cursorMutProtectNext, cursorMutTakeNext, cursorMutUnmap } from '../../../reducers/page_table/cursor_mut.js'
 import { edit, rejected, withVariantBothModes, corrupted, type FiringCase, type FiringOutcome } from '../harness.js'
 import { plain, recordIn, setEntryOwner, setPteIn } from './pt_util.js'
 import { setCells, stateWith, tableSet } from './util.js'
@@ -774,6 +777,93 @@ const ensMap: FiringCase[] = [
   },
 ]
 
+// ---- take_next / unmap / protect_next ----------------------------------------------------------------
+
+const takeNext = (len: number, va = 0) => (m: Model, t: Scene): void => {
+  jump(m, t.c, va)
+  m.call({ type: 'cursor_mut.take_next', cursor: t.c, len })
+}
+const protectNext = (len: number, prop: PageProperty = RX, va = 0) => (m: Model, t: Scene): void => {
+  jump(m, t.c, va)
+  m.call({ type: 'cursor_mut.protect_next', cursor: t.c, len, prop })
+}
+const unmap = (len: number, va = 0) => (m: Model, t: Scene): void => {
+  jump(m, t.c, va)
+  m.call({ type: 'cursor_mut.unmap', cursor: t.c, len })
+}
+
+/** A path added to the root node's slot (in use, not touched by the operation): breaks the frame rule and INV-TREE-6. */
+function rootGainsPath(d: Draft<Snapshot>, e: { cursor: number }): void {
+  const slot = contSlot(d, e.cursor, 4)
+  const o = plain(tableGet(d.regions.slotOwners as Table<{ pathsInPt: string[] }>, slot))!
+  tableSet(d.regions.slotOwners, slot, { ...(o as object), pathsInPt: ['0:9'] } as never)
+}
+
+/** Retags the scene's 2 MiB leaf (entry 1 of the level-2 guard node) with RX. */
+function retagHuge(d: Draft<Snapshot>, e: { cursor: number }): void {
+  retag(d, contSlot(d, e.cursor, 2), 1, RX)
+}
+
+/** `unmap` that forgets to drop the page tables it takes (the detached sub-tree and its handle are left behind). */
+const unmapKeepsStray = variantOf(cursorMutUnmap, (s, e) => {
+  const rec = new StepRecorder(s)
+  const end = tableGet(s.pt.cursors, e.cursor)!.va + e.len
+  let count = 0
+  for (;;) {
+    const frag = rec.run(cursorMutTakeNext, { type: 'cursor_mut.take_next', cursor: e.cursor, len: end - tableGet(rec.snapshot.pt.cursors, e.cursor)!.va })
+    if (frag === null) break
+    count += frag.kind === 'Mapped' ? 1 : frag.numFrames
+  }
+  return { snapshot: rec.snapshot, result: count, steps: rec.steps }
+})
+
+const windowCases: FiringCase[] = [
+  { rule: 'REQ-CURSORMUT-UNMAP-1', title: 'take_next with an unaligned length (panics)', run: () => rejectedOn(scene, (t) => ({ type: 'cursor_mut.take_next', cursor: t.c, len: 0x800 })) },
+  { rule: 'REQ-CURSORMUT-UNMAP-3', title: 'unmap past the end of the range (panics)', run: () => rejectedOn(scene, (t) => ({ type: 'cursor_mut.unmap', cursor: t.c, len: 3 * M2 })) },
+  {
+    rule: 'REQ-CURSORMUT-UNMAP-2',
+    title: "take_next by a cursor whose address is not page-aligned",
+    run: () => rejectedOn(scene, (t) => ({ type: 'cursor_mut.take_next', cursor: t.c, len: K4 }), (d, t) => setCursor(d, t.c, (x) => ({ ...x, va: 0x1800, owner: { ...x.owner, va: 0x1800 } }))),
+  },
+  { rule: 'REQ-PTCURSOR-TAKENEXT-1', title: "take_next by a cursor whose owner breaks CursorOwner::inv", run: () => rejectedOn(scene, (t) => ({ type: 'cursor_mut.take_next', cursor: t.c, len: K4 }), (d, t) => breakOwner(d, { cursor: t.c })) },
+  { rule: 'REQ-CURSORMUT-PROTECTNEXT-4', title: 'protect_next with an unaligned length (panics)', run: () => rejectedOn(scene, (t) => ({ type: 'cursor_mut.protect_next', cursor: t.c, len: 0x800, prop: RX })) },
+  { rule: 'REQ-CURSORMUT-PROTECTNEXT-1', title: "protect_next by a cursor whose owner breaks CursorOwner::inv", run: () => rejectedOn(scene, (t) => ({ type: 'cursor_mut.protect_next', cursor: t.c, len: K4, prop: RX }), (d, t) => breakOwner(d, { cursor: t.c })) },
+  { rule: 'REQ-CURSORMUT-PROTECTNEXT-3', title: 'protect_next by a cursor whose guard node is not in Guards (nodes_locked)', run: () => rejectedOn(scene, (t) => ({ type: 'cursor_mut.protect_next', cursor: t.c, len: K4, prop: RX }), (d, t) => dropGuardLock(d, t.c)) },
+  {
+    rule: 'REQ-CURSORMUT-PROTECTNEXT-5',
+    title: 'protect_next whose op removes R from the leaf it finds (the result cannot be a PTE property)',
+    run: () => rejectedOn(scene, (t) => ({ type: 'cursor_mut.protect_next', cursor: t.c, len: M2, prop: { ...RW, flags: PageFlags.W } })),
+  },
+  // take_next of the 4 KiB leaf at 0x1000 (window [0, 0x2000)), or of the level-1 node (window [0, 2 MiB))
+  { rule: 'ENS-PTCURSOR-TAKENEXT-1', title: "take_next leaves the cursor's owner broken", expect: ['ENS-PTCURSOR-TAKENEXT-1', 'INV-CURSOR-8'], run: () => variantOn([editing(cursorMutTakeNext, breakOwner)], scene, takeNext(2 * K4)) },
+  { rule: 'ENS-PTCURSOR-TAKENEXT-2', title: 'take_next also changes the property of the 2 MiB leaf outside its window', run: () => variantOn([editing(cursorMutTakeNext, retagHuge)], scene, takeNext(2 * K4)) },
+  {
+    rule: 'ENS-PTCURSOR-TAKENEXT-3',
+    title: 'take_next of a level-1 node reports no frames in it (forgets num_frames)',
+    run: () => variantOn([returning(cursorMutTakeNext, (r) => (r !== null && r.kind === 'StrayPageTable' ? { ...r, numFrames: 0 } : r))], scene, takeNext(M2)),
+  },
+  {
+    rule: 'ENS-PTCURSOR-TAKENEXT-4',
+    title: 'take_next leaves the cursor one page past the leaf it removed',
+    run: () => variantOn([after(cursorMutTakeNext, (_s, e, out) => ({ ...out, snapshot: setVa(out.snapshot, e.cursor, tableGet(out.snapshot.pt.cursors, e.cursor)!.va + K4) }))], scene, takeNext(2 * K4)),
+  },
+  { rule: 'ENS-PTCURSOR-TAKENEXT-5', title: "take_next adds a path to the root node's slot", expect: ['ENS-PTCURSOR-TAKENEXT-5', 'INV-TREE-6'], run: () => variantOn([editing(cursorMutTakeNext, rootGainsPath)], scene, takeNext(2 * K4)) },
+  { rule: 'ENS-CURSORMUT-PROTECTNEXT-1', title: "protect_next leaves the cursor's owner broken", expect: ['ENS-CURSORMUT-PROTECTNEXT-1', 'INV-CURSOR-8'], run: () => variantOn([editing(cursorMutProtectNext, breakOwner)], scene, protectNext(2 * K4)) },
+  {
+    rule: 'ENS-CURSORMUT-PROTECTNEXT-2',
+    title: 'protect_next reports the next slot as the one it protected',
+    run: () => variantOn([returning(cursorMutProtectNext, (r) => (r === null ? r : { start: (r.start as number) + K4, end: (r.end as number) + K4 }))], scene, protectNext(2 * K4)),
+  },
+  { rule: 'ENS-CURSORMUT-PROTECTNEXT-3', title: "protect_next adds a path to the root node's slot", expect: ['ENS-CURSORMUT-PROTECTNEXT-3', 'INV-TREE-6'], run: () => variantOn([editing(cursorMutProtectNext, rootGainsPath)], scene, protectNext(2 * K4)) },
+  {
+    rule: 'ENS-CURSORMUT-UNMAP-1',
+    title: 'unmap leaves the window mapped (it only moves the cursor to the window end)',
+    run: () => variantOn([variantOf(cursorMutUnmap, (s, e) => ({ snapshot: setVa(s, e.cursor, tableGet(s.pt.cursors, e.cursor)!.va + e.len), result: 0 }))], scene, unmap(M2)),
+  },
+  { rule: 'ENS-CURSORMUT-UNMAP-2', title: 'unmap counts one frame more than it unmapped', run: () => variantOn([returning(cursorMutUnmap, (r) => r + 1)], scene, unmap(M2)) },
+  { rule: 'ENS-CURSORMUT-UNMAP-3', title: 'unmap forgets to drop the page table it takes (the sub-tree is not freed)', run: () => variantOn([unmapKeepsStray], scene, unmap(M2)) },
+]
+
 export const ptCursorCases: FiringCase[] = [
   ...reqCases,
   ...invCases,
@@ -781,4 +871,5 @@ export const ptCursorCases: FiringCase[] = [
   ...KINDS.flatMap((k) => [...ensQueryCases(k), ensQueryTracked(k), ...ensJumpCases(k), ...ensFindNextCases(k)]),
   ensNext,
   ...ensMap,
+  ...windowCases,
 ]

@@ -21,8 +21,18 @@
  *
  * Postconditions: ENS-VMSPACE-CURSOR-1..4 (`Cursor::new`'s [JUN] spec, operations.md §8.2, on
  * `page_table.cursor` / `page_table.cursor_mut`), ENS-CURSOR-QUERY/FINDNEXT/JUMP/VIRTADDR-* for a
- * `Cursor` and their ENS-CURSORMUT-* aliases for a `CursorMut`, ENS-CURSORMUT-MAP-1..6, and the
- * model's ENS-PTCURSOR-NEW-1, ENS-PTCURSOR-DROP-1, ENS-PTCURSOR-NEXT-1, ENS-PTCURSOR-MAP-1.
+ * `Cursor` and their ENS-CURSORMUT-* aliases for a `CursorMut`, ENS-CURSORMUT-MAP-1..6,
+ * ENS-CURSORMUT-PROTECTNEXT-1..3 (`protect_spec`), ENS-CURSORMUT-UNMAP-1..3 (on `cursor_mut.unmap`:
+ * `unmap_spec`, the count, the references released), and the model's ENS-PTCURSOR-NEW-1,
+ * ENS-PTCURSOR-DROP-1, ENS-PTCURSOR-NEXT-1, ENS-PTCURSOR-MAP-1, ENS-PTCURSOR-TAKENEXT-1..5 (the
+ * [JUN] `take_next` ensures operations.md §10.6 summarises without ids, and behaviour.md §2.5.9:
+ * which entry is taken, the fragment, the cursor, the references).
+ *
+ * `take_next` / `protect_next` are checked against a walk of the pre-state's owner tree
+ * (`walkFind`): where `find_next_impl` stops — the first leaf, or for `take_next` the first child
+ * node wholly in the window at the address — read from the ghost tree, not the PTE words or the
+ * reducer's steps; `protect_spec` is checked on the view alone (the first mapping overlapping the
+ * window, split to the piece OSTD's walk stops at, `fittingSize`).
  *
  * The semantic specification: every cursor event is checked against the abstract view
  * (src/model/pt_view.ts, from the owner tree) before and after — `query_item_spec` (query),
@@ -35,14 +45,20 @@
  * so the clause is read as "the range contains the address". `find_next_spec` moves the view's
  * cursor to the end of the found mapping and ignores a mapping that starts before the cursor;
  * OSTD leaves the cursor at the leaf (§2.5.7) and finds the leaf the cursor is inside (returning
- * the cursor's own address), which ENS-CURSOR-FINDNEXT-3/5 check.
+ * the cursor's own address), which ENS-CURSOR-FINDNEXT-3/5 check. `protect_spec` likewise finds the
+ * mapping the cursor is inside, and its `None` case (`cur_va += len`) is read as "at or past the
+ * window end" (OSTD's walk may stop past it); `take_next`'s `None` stops exactly at the window end
+ * (behaviour.md §2.5.9, ENS-PTCURSOR-TAKENEXT-4), which `unmap_spec`'s `cur_va' >= cur_va + len`
+ * allows.
  */
 import equal from 'fast-deep-equal/es6/index.js'
 import { frameToIndex, NR_ENTRIES, NR_LEVELS, PAGE_SIZE, pageSize, REF_COUNT_MAX, REF_COUNT_UNUSED, refCountName } from '../../../arch/constants.js'
 import { PageFlags, type PageProperty } from '../../../arch/page_prop.js'
-import { type PtConfigName } from '../../../arch/pt_config.js'
-import { qualifiedPath, type ChildEntryOwner, type PtNodeOwner } from '../../../model/page_table.js'
+import { ptConfig, type PtConfigName } from '../../../arch/pt_config.js'
+import { qualifiedPath, splitQualifiedPath, type ChildEntryOwner, type PtNodeOwner } from '../../../model/page_table.js'
 import {
+  alignDown,
+  continuationAt,
   coveredNodes,
   curVaRange,
   cursorAt,
@@ -60,17 +76,17 @@ import {
   nodeSpan,
   type PtCursor,
 } from '../../../model/pt_cursor.js'
-import { firstMappingFrom, mappingAt, mappingsIn, pathVaddr, positionedAsInPageTable, type Mapping, type VaRange } from '../../../model/pt_view.js'
+import { entryMapping, firstMappingFrom, mappingAt, mappingsIn, pathVaddr, positionedAsInPageTable, type Mapping, type VaRange } from '../../../model/pt_view.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
-import { childPath, nodeOwnerAt } from '../../../model/spec/page_table.js'
+import { childPath, nodeOwnerAt, pathLength } from '../../../model/spec/page_table.js'
 import { obligationsOf, ownerOf, slotOf } from '../../../model/slots.js'
 import type { Snapshot } from '../../../model/snapshot.js'
 import { emptyTable, tableDiff, tableForEach, tableGet, type Table } from '../../../model/table.js'
-import { itemIntoRaw, type MappedItemArg, type PageTableFragOut } from '../../../../reducers/page_table/cursor_mut.js'
+import { itemIntoRaw, protectNextOp, type CursorMutProtectNextEvent, type MappedItemArg, type PageTableFragOut } from '../../../../reducers/page_table/cursor_mut.js'
 import { propTracked, queryPanic, validatedRange, type MappedItemOut, type QueryValue, type RangeOut } from '../../../../reducers/page_table/cursor.js'
 import { pageTableHandle } from '../../../model/pt_tables.js'
 import type { EnsContext, EnsRule, InvRule } from '../../rule.js'
-import { ens, inv, isErrResult, isOkResult, num } from '../helpers.js'
+import { ens, inv, isErrResult, isOkResult, num, obligationsChanged, parkingChanged } from '../helpers.js'
 
 // ---- invariants ------------------------------------------------------------------------------
 
@@ -662,17 +678,24 @@ function piece(m: Mapping, size: number, n: number): Mapping {
   return { vaRange: { start: m.vaRange.start + n * size, end: m.vaRange.start + (n + 1) * size }, paRange: { start: m.paRange.start + n * size, end: m.paRange.start + (n + 1) * size }, pageSize: size, property: m.property }
 }
 
-/** `map_spec(pa, size, prop)` (MD-9, [JUN]) restricted to the map's window. */
-function mapSpec(pre: readonly Mapping[], m: MapContext): Mapping[] {
+/**
+ * `split_while_huge(size)` at `va` (state.md §10): while the mapping containing `va` is larger than
+ * `size`, it is replaced by its 512 pieces of the next page size. Sorted input, sorted output.
+ */
+function splitWhileHuge(pre: readonly Mapping[], va: number, size: number): Mapping[] {
   let ms = [...pre]
-  // split_while_huge(size)
   for (;;) {
-    const at = ms.findIndex((x) => x.vaRange.start <= m.c.va && m.c.va < x.vaRange.end)
+    const at = ms.findIndex((x) => x.vaRange.start <= va && va < x.vaRange.end)
     const x = at < 0 ? null : ms[at]!
-    if (x === null || x.pageSize <= m.size) break
+    if (x === null || x.pageSize <= size) return ms
     const next = x.pageSize === pageSize(3) ? pageSize(2) : PAGE_SIZE
     ms = [...ms.slice(0, at), ...Array.from({ length: x.pageSize / next }, (_, n) => piece(x, next, n)), ...ms.slice(at + 1)]
   }
+}
+
+/** `map_spec(pa, size, prop)` (MD-9, [JUN]) restricted to the map's window. */
+function mapSpec(pre: readonly Mapping[], m: MapContext): Mapping[] {
+  let ms = splitWhileHuge(pre, m.c.va, m.size)
   // remove_subtree(size), then the new mapping
   ms = ms.filter((x) => !(x.vaRange.start >= m.slot.start && x.vaRange.start < m.slot.end))
   ms.push({ vaRange: m.slot, paRange: { start: m.pa, end: m.pa + m.size }, pageSize: m.size, property: m.prop })
@@ -835,6 +858,450 @@ const mapRules: EnsRule[] = [
 ]
 
 
+// ---- take_next / protect_next / unmap: the walk they share ------------------------------------------
+
+/** The page sizes a leaf can have, largest first. */
+const LEAF_SIZES = [pageSize(3), pageSize(2), PAGE_SIZE]
+
+/**
+ * The size of the piece of leaf `m` that `find_next_impl(split_huge = true)` stops at when it meets
+ * `m` at `cur` with the window ending at `end`: `m` itself when it fits (it starts at `cur` and ends
+ * by `end`), else the largest smaller page size aligned at `cur` that ends by `end` (the split goes
+ * down one level at a time until the piece at `cur` fits; 4 KiB always does).
+ */
+function fittingSize(m: Mapping, cur: number, end: number): number {
+  for (const size of LEAF_SIZES) if (size <= m.pageSize && cur % size === 0 && cur + size <= end) return size
+  return PAGE_SIZE
+}
+
+/** The piece of size `size` of `m` that starts at `va`. */
+function pieceAt(m: Mapping, size: number, va: number): Mapping {
+  return piece(m, size, (va - m.vaRange.start) / size)
+}
+
+/** Where `find_next_impl` stops, read off the pre-state's owner tree. */
+type Found =
+  | { readonly kind: 'None'; readonly va: number }
+  /** A leaf: `leaf` is the mapping of its entry; the walk stops at `va` on the piece of `size` there. */
+  | { readonly kind: 'Mapped'; readonly va: number; readonly leaf: Mapping; readonly size: number }
+  /** A child node (`slot`) whose entry spans `[va, va + len)`. */
+  | { readonly kind: 'StrayPageTable'; readonly va: number; readonly len: number; readonly slot: number }
+
+function hasChildren(r: PtNodeOwner): boolean {
+  let any = false
+  tableForEach(r.children, (e) => {
+    if (e.kind !== 'absent') any = true
+  })
+  return any
+}
+
+/**
+ * The walk of `find_next_impl(len, find_unmap_subtree, split_huge = true)` (behaviour.md §2.5.9–10)
+ * over the ghost owner tree of `s`, from the cursor: entry by entry from the cursor's level, up as
+ * `move_forward` pops. A leaf stops it (a huge one not fitting the window would be split: the walk
+ * stops on the piece at the address, `fittingSize`); a child node stops it when `findUnmapSubtree`
+ * and its span lies in the window starting at the address (never a root entry of a configuration
+ * that cannot unmap them); a child node with children is entered; an absent entry or an empty node
+ * is skipped. `None`'s `va` is where the cursor ends (the window end when `stopAtEnd`, else the end
+ * of the last slot skipped).
+ */
+function walkFind(s: Snapshot, c: PtCursor, len: number, findUnmapSubtree: boolean, stopAtEnd: boolean): Found {
+  const end = c.va + len
+  const canUnmapTop = ptConfig(c.config).topLevelCanUnmap
+  const slots: number[] = []
+  for (let L = c.level; L <= c.guardLevel; L++) slots[L] = continuationAt(c.owner, L)?.slot ?? -1
+  let level = c.level
+  let va = c.va
+  while (va < end) {
+    const slot = slots[level]
+    const r = slot === undefined || slot < 0 ? null : nodeOwnerAt(s, slot)
+    if (r === null) break
+    const size = pageSize(level)
+    const start = alignDown(va, size)
+    const idx = indexAt(va, level)
+    const e = tableGet(r.children, idx)
+    if (e?.kind === 'frame') {
+      const leaf = entryMapping(r, idx)!
+      return { kind: 'Mapped', va, leaf, size: fittingSize(leaf, va, end) }
+    }
+    if (e?.kind === 'node') {
+      if (findUnmapSubtree && va === start && start + size <= end && (canUnmapTop || level !== NR_LEVELS)) return { kind: 'StrayPageTable', va, len: size, slot: e.slot }
+      const child = nodeOwnerAt(s, e.slot)
+      if (child !== null && hasChildren(child) && level > 1) {
+        level -= 1
+        slots[level] = e.slot
+        continue
+      }
+    }
+    const next = start + size
+    if (stopAtEnd && next > end) return { kind: 'None', va: end }
+    while (level < c.guardLevel && indexAt(next, level) === 0) level++
+    va = next
+  }
+  return { kind: 'None', va }
+}
+
+/** The node slots of the sub-tree whose top is `slot` (pre-order). */
+function subtreeSlots(s: Snapshot, slot: number, out: number[] = []): number[] {
+  const r = nodeOwnerAt(s, slot)
+  if (r === null || out.length > 4 * NR_ENTRIES) return out
+  out.push(slot)
+  tableForEach(r.children, (e) => {
+    if (e.kind === 'node') subtreeSlots(s, e.slot, out)
+  })
+  return out
+}
+
+/** `num_frames` of a sub-tree: the present (frame) entries of its level-1 nodes. */
+function framesOfSubtree(s: Snapshot, slot: number): number {
+  let n = 0
+  for (const k of subtreeSlots(s, slot)) {
+    const r = nodeOwnerAt(s, k)!
+    if (r.level === 1) tableForEach(r.children, (e) => void (e.kind === 'frame' && n++))
+  }
+  return n
+}
+
+/** A finding for the first entry of the page table's view that changed outside `region`, or none. */
+function changedOutside(ctx: EnsContext, rule: string, root: number, region: VaRange, what: string): Finding[] {
+  for (const ch of viewChanges(ctx, root)) {
+    if (ch.span.start < region.start || ch.span.end > region.end) {
+      return [finding(rule, `pt.owners[${Math.floor(ch.unit / NR_ENTRIES)}].children[${ch.unit % NR_ENTRIES}]`, `${what} changed a mapping at [${ch.span.start}, ${ch.span.end}), outside [${region.start}, ${region.end})`, ch.before, ch.after)]
+    }
+  }
+  return []
+}
+
+/** The cursor's guard level and range are unchanged (`guard_level`, `barrier_va`). */
+function boundsKept(ctx: EnsContext, rule: string, c: PtCursor): Finding[] {
+  const after = cursorAt(ctx.post, cursorId(ctx))
+  return after !== null && after.guardLevel === c.guardLevel && equal(after.barrierVa, c.barrierVa) ? [] : [finding(rule, `pt.cursors[${cursorId(ctx)}]`, 'guard_level or barrier_va changed', { guardLevel: c.guardLevel, barrierVa: c.barrierVa }, after === null ? null : { guardLevel: after.guardLevel, barrierVa: after.barrierVa })]
+}
+
+/** The cursor's address after the step (exec and ghost) is `want`. */
+function cursorAtVa(ctx: EnsContext, rule: string, want: number, what: string): Finding[] {
+  const after = cursorAt(ctx.post, cursorId(ctx))
+  return after !== null && after.va === want && after.owner.va === want ? [] : [finding(rule, `pt.cursors[${cursorId(ctx)}].va`, what, want, after === null ? null : { va: after.va, ownerVa: after.owner.va })]
+}
+
+/** Slot changes other than formerly UNUSED slots becoming new page-table nodes (rc 1). */
+function notNewNode(ctx: EnsContext, i: number): boolean {
+  const a = ownerOf(ctx.pre, i)
+  const b = ownerOf(ctx.post, i)
+  return !(a.innerPerms.refCount === REF_COUNT_UNUSED && b.usage === 'PageTable' && b.innerPerms.refCount === 1 && slotOf(ctx.post, i).refCount === 1)
+}
+
+// ---- take_next -------------------------------------------------------------------------------
+
+interface TakeContext {
+  readonly c: PtCursor
+  readonly root: number
+  readonly len: number
+  readonly found: Found
+}
+
+const takeContexts = new WeakMap<EnsContext, TakeContext | null>()
+
+function takeContext(ctx: EnsContext): TakeContext | null {
+  let t = takeContexts.get(ctx)
+  if (t === undefined) {
+    const c = cursorAt(ctx.pre, cursorId(ctx))
+    const root = c === null ? null : cursorRootSlot(ctx.pre, c)
+    const len = num(ctx.event, 'len')
+    t = c === null || root === null ? null : { c, root, len, found: walkFind(ctx.pre, c, len, true, true) }
+    takeContexts.set(ctx, t)
+  }
+  return t
+}
+
+function takeRule(n: number, summary: string, check: (ctx: EnsContext, t: TakeContext, rule: string) => Finding[]): EnsRule {
+  const id = `ENS-PTCURSOR-TAKENEXT-${n}`
+  return ens(
+    id,
+    ['cursor_mut.take_next'],
+    (ctx) => {
+      const t = takeContext(ctx)
+      return t === null ? [] : check(ctx, t, id)
+    },
+    summary,
+  )
+}
+
+const takeRules: EnsRule[] = [
+  takeRule(1, "[model] `take_next` keeps the cursor's invariants: `Cursor::invariants` (CI, INV-CURSOR-1..14) holds afterwards, `guard_level` and `barrier_va` are unchanged.", (ctx, t, rule) => [
+    ...holdsAfter(ctx, rule, allCi),
+    ...boundsKept(ctx, rule, t.c),
+  ]),
+  takeRule(
+    2,
+    "[model] `take_next`'s view ([JUN] `take_next` ensures, operations.md §10.6): nothing found ⟹ the mappings are unchanged; `Mapped { va_m, item }` ⟹ the new mappings are `split_while_huge(old, m.page_size) \\ {m}` for the mapping `m` of the item; `StrayPageTable { va_s, len_s }` ⟹ the new mappings are the old minus those in `[va_s, va_s + len_s)`; nothing else changes.",
+    (ctx, t, rule) => {
+      const f = t.found
+      if (f.kind === 'None') return mappingsUnchanged(ctx, rule, t.root)
+      const opts = { source: 'ghost' as const, config: t.c.config }
+      const region = f.kind === 'Mapped' ? f.leaf.vaRange : { start: f.va, end: f.va + f.len }
+      const want = f.kind === 'Mapped' ? splitWhileHuge(mappingsIn(ctx.pre, t.root, region, opts), f.va, f.size).filter((x) => x.vaRange.start !== f.va) : []
+      const have = mappingsIn(ctx.post, t.root, region, opts)
+      const out: Finding[] = []
+      if (!equal(want, have)) out.push(finding(rule, `view[${region.start}, ${region.end})`, f.kind === 'Mapped' ? "the mappings are not split_while_huge(old) without the taken one" : 'mappings of the taken sub-tree are left in the view', want, have))
+      out.push(...changedOutside(ctx, rule, t.root, region, 'take_next'))
+      return out
+    },
+  ),
+  takeRule(
+    3,
+    "[model] `take_next`'s result (behaviour.md §2.5.9): the first leaf in the window, or the first child-node entry wholly inside it starting at the address (entries inside the guard node only; a huge leaf partly inside split to the piece at the address). A leaf is `Mapped { va, item }` with the piece's item (a tracked frame as a new Frame handle); a node is `StrayPageTable { va, len = the entry's span, numFrames = the present entries of its level-1 nodes, pt }` with `pt` a new PageTableNode handle of the node, and every node of the sub-tree marked stray, unlocked and held by no cursor; nothing ⟹ None.",
+    (ctx, t, rule) => {
+      const f = t.found
+      const r = ctx.result as PageTableFragOut | null
+      const config = t.c.config
+      if (f.kind === 'None') return r === null ? [] : [finding(rule, 'result', 'the window holds nothing to take: the result must be None', null, r)]
+      const va = fullVa(config, f.va)
+      if (f.kind === 'Mapped') {
+        const m = pieceAt(f.leaf, f.size, f.va)
+        const newHandle = r?.kind === 'Mapped' && 'frame' in r.item ? tableGet(ctx.pre.frames, r.item.frame) === null && tableGet(ctx.post.frames, r.item.frame) !== null : true
+        return r?.kind === 'Mapped' && r.va === va && itemIsMapping(ctx, config, r.item, m) && newHandle
+          ? []
+          : [finding(rule, 'result', 'the first leaf in the window must be returned as Mapped { va, item } with its item (a tracked frame as a new Frame handle)', { kind: 'Mapped', va, pa: m.paRange.start, pageSize: m.pageSize, prop: m.property }, r)]
+      }
+      const want = { kind: 'StrayPageTable', va, len: f.len, numFrames: framesOfSubtree(ctx.pre, f.slot) }
+      if (r?.kind !== 'StrayPageTable' || !equal({ kind: r.kind, va: r.va, len: r.len, numFrames: r.numFrames }, want)) {
+        return [finding(rule, 'result', 'the first sub-tree wholly in the window must be returned as StrayPageTable { va, len, numFrames = present entries of its level-1 nodes }', want, r)]
+      }
+      const out: Finding[] = []
+      const h = tableGet(ctx.post.pt.nodes, r.pt)
+      if (h === null || tableGet(ctx.pre.pt.nodes, r.pt) !== null || h.paddr !== f.slot * PAGE_SIZE) out.push(finding(rule, 'result.pt', 'the fragment must hold a new PageTableNode handle of the detached node', f.slot * PAGE_SIZE, h?.paddr ?? null))
+      for (const slot of subtreeSlots(ctx.pre, f.slot)) {
+        const st = slotOf(ctx.post, slot).storage
+        const held = holdersOf(ctx.post, slot)
+        if (!(st?.kind === 'PTNode' && st.stray && st.lock === 0) || held.length > 0 || tableGet(ctx.post.pt.locks, slot) !== null) {
+          out.push(finding(rule, `metaSlots[${slot}].storage`, `node ${slot} of the detached sub-tree must be marked stray and unlocked (dfs_mark_stray_and_unlock)`, { stray: true, lock: 0, heldBy: [] }, { stray: st?.kind === 'PTNode' ? st.stray : null, lock: st?.kind === 'PTNode' ? st.lock : null, heldBy: held }))
+          break
+        }
+      }
+      return out
+    },
+  ),
+  takeRule(4, "[model] `take_next` moves the cursor past what it removed (`move_forward`): to the end of the leaf piece or of the sub-tree's span; when nothing is found, to the window end (behaviour.md §2.5.9).", (ctx, t, rule) => {
+    const f = t.found
+    const want = f.kind === 'None' ? f.va : f.va + (f.kind === 'Mapped' ? f.size : f.len)
+    return cursorAtVa(ctx, rule, want, f.kind === 'None' ? 'nothing found: the cursor must stop at the window end' : 'the cursor must move to the end of what it removed')
+  }),
+  takeRule(
+    5,
+    "[model] `take_next`'s regions: a taken tracked frame's reference moves from its path to the returned Frame handle (its path leaves `paths_in_pt`, rc unchanged, one obligation more); a taken sub-tree's reference moves to the returned PageTableNode handle (rc unchanged, one obligation more); nodes a split allocates are new page-table nodes (rc 1); no other in-use slot changes its rc or `paths_in_pt`, or its obligations; the parked slots are unchanged.",
+    (ctx, t, rule) => {
+      const f = t.found
+      const out: Finding[] = []
+      const expected = new Map<number, number>()
+      let taken: number | null = null
+      if (f.kind === 'Mapped' && propTracked(t.c.config, f.leaf.property)) expected.set((taken = frameToIndex(pieceAt(f.leaf, f.size, f.va).paRange.start)), 1)
+      if (f.kind === 'StrayPageTable') expected.set(f.slot, 1)
+      out.push(...obligationsChanged(ctx, rule, expected))
+      out.push(...parkingChanged(ctx, rule))
+      for (const i of ctx.changes.slotCells) {
+        const a = ownerOf(ctx.pre, i)
+        const b = ownerOf(ctx.post, i)
+        if (a.innerPerms.refCount === REF_COUNT_UNUSED) {
+          if (notNewNode(ctx, i)) out.push(finding(rule, `regions.slotOwners[${i}]`, `slot ${i}, unused before, is not a new page-table node (usage PageTable, rc 1)`, { usage: 'PageTable', rc: 1 }, { usage: b.usage, rc: refCountName(b.innerPerms.refCount) }))
+          continue
+        }
+        const rcKept = a.innerPerms.refCount === b.innerPerms.refCount && slotOf(ctx.pre, i).refCount === slotOf(ctx.post, i).refCount
+        const pathsOk = i === taken ? b.pathsInPt.length === a.pathsInPt.length - 1 && b.pathsInPt.every((p) => a.pathsInPt.includes(p)) : equal(a.pathsInPt, b.pathsInPt)
+        if (!rcKept || !pathsOk) {
+          out.push(finding(rule, `regions.slotOwners[${i}]`, i === taken ? "the taken frame's slot must lose exactly the taken path and keep its rc" : `slot ${i} changed its rc or paths_in_pt`, { pathsInPt: i === taken ? 'one path fewer' : a.pathsInPt, rc: refCountName(a.innerPerms.refCount) }, { pathsInPt: b.pathsInPt, rc: refCountName(b.innerPerms.refCount) }))
+        }
+      }
+      return out
+    },
+  ),
+]
+
+// ---- protect_next ----------------------------------------------------------------------------
+
+interface ProtectContext {
+  readonly c: PtCursor
+  readonly root: number
+  readonly len: number
+  /** The mapping `protect_spec` finds: the first one overlapping the window, or null. */
+  readonly leaf: Mapping | null
+  /** Where the walk meets it, and the size of the piece protected there. */
+  readonly cur: number
+  readonly size: number
+}
+
+function protectContext(ctx: EnsContext): ProtectContext | null {
+  const c = cursorAt(ctx.pre, cursorId(ctx))
+  const root = c === null ? null : cursorRootSlot(ctx.pre, c)
+  if (c === null || root === null) return null
+  const len = num(ctx.event, 'len')
+  const end = c.va + len
+  const opts = { source: 'ghost' as const, config: c.config }
+  const leaf = len === 0 ? null : (mappingAt(ctx.pre, root, c.va, opts) ?? firstMappingFrom(ctx.pre, root, c.va, end, opts))
+  const cur = leaf === null ? c.va : Math.max(c.va, leaf.vaRange.start)
+  return { c, root, len, leaf, cur, size: leaf === null ? 0 : fittingSize(leaf, cur, end) }
+}
+
+function protectRule(n: number, check: (ctx: EnsContext, p: ProtectContext, rule: string) => Finding[]): EnsRule {
+  const id = `ENS-CURSORMUT-PROTECTNEXT-${n}`
+  return ens(id, ['cursor_mut.protect_next'], (ctx) => {
+    const p = protectContext(ctx)
+    return p === null ? [] : check(ctx, p, id)
+  })
+}
+
+const protectRules: EnsRule[] = [
+  protectRule(1, (ctx, p, rule) => [...holdsAfter(ctx, rule, allCi), ...boundsKept(ctx, rule, p.c)]),
+  // protect_spec(len, op, target_page_size) [JUN]: the target size is the piece OSTD's split leaves at the address.
+  // Deviation (as for find_next): None moves the view's cursor by len; OSTD's walk may stop past the window end (>=).
+  protectRule(2, (ctx, p, rule) => {
+    const out: Finding[] = []
+    if (p.leaf === null) {
+      if (ctx.result !== null) out.push(finding(rule, 'result', 'the window holds no mapping: protect_next must return None', null, ctx.result))
+      out.push(...mappingsUnchanged(ctx, rule, p.root))
+      const after = cursorAt(ctx.post, cursorId(ctx))
+      if (after === null || after.va < p.c.va + p.len) out.push(finding(rule, `pt.cursors[${cursorId(ctx)}].va`, 'None: the cursor must end at or past the window end', `>= ${p.c.va + p.len}`, after?.va ?? null))
+      return out
+    }
+    const opts = { source: 'ghost' as const, config: p.c.config }
+    const region = p.leaf.vaRange
+    const e = ctx.event as unknown as CursorMutProtectNextEvent
+    const want = splitWhileHuge(mappingsIn(ctx.pre, p.root, region, opts), p.cur, p.size).map((x) => (x.vaRange.start === p.cur ? { ...x, property: protectNextOp(e, x.property) } : x))
+    const have = mappingsIn(ctx.post, p.root, region, opts)
+    if (!equal(want, have)) out.push(finding(rule, `view[${region.start}, ${region.end})`, "model' != model.protect_spec(len, op): the mappings differ (split_while_huge, op applied to the piece at the address only)", want, have))
+    out.push(...changedOutside(ctx, rule, p.root, region, 'protect_next'))
+    const range = rangeOutOf(p.c.config, { start: p.cur, end: p.cur + p.size })
+    if (!equal(ctx.result, range)) out.push(finding(rule, 'result', "the result must be the protected slot's range", range, ctx.result))
+    out.push(...cursorAtVa(ctx, rule, p.cur + p.size, 'the cursor must move to the end of the protected slot'))
+    return out
+  }),
+  protectRule(3, (ctx, _p, rule) => {
+    const out: Finding[] = [...parkingChanged(ctx, rule), ...obligationsChanged(ctx, rule, new Map())]
+    for (const i of ctx.changes.slotCells) {
+      if (notNewNode(ctx, i)) {
+        out.push(finding(rule, `regions.slotOwners[${i}]`, `slot ${i} changed, and it is not a page-table node the split allocated`, ownerOf(ctx.pre, i), ownerOf(ctx.post, i)))
+        break
+      }
+    }
+    return out
+  }),
+]
+
+// ---- unmap -----------------------------------------------------------------------------------
+
+/** `y` is a piece of `x`: smaller, aligned, inside it, at the proportional physical address, with its property. */
+function isPieceOf(y: Mapping, x: Mapping): boolean {
+  const off = y.vaRange.start - x.vaRange.start
+  return y.pageSize < x.pageSize && off >= 0 && y.vaRange.end <= x.vaRange.end && y.vaRange.start % y.pageSize === 0 && y.paRange.start === x.paRange.start + off && equal(y.property, x.property)
+}
+
+/** The view range `[va, va + size)` of a qualified path of the tree rooted at `root`, or null. */
+function pathSpan(key: string, root: number): VaRange | null {
+  const q = splitQualifiedPath(key)
+  if (q === null || q.tree !== root) return null
+  const k = pathLength(q.path)
+  if (k < 1 || k > NR_LEVELS) return null
+  const start = pathVaddr(q.path)
+  return { start, end: start + pageSize(NR_LEVELS + 1 - k) }
+}
+
+interface UnmapContext {
+  readonly c: PtCursor
+  readonly root: number
+  readonly window: VaRange
+}
+
+function unmapContext(ctx: EnsContext): UnmapContext | null {
+  const c = cursorAt(ctx.pre, cursorId(ctx))
+  const root = c === null ? null : cursorRootSlot(ctx.pre, c)
+  return c === null || root === null ? null : { c, root, window: { start: c.va, end: c.va + num(ctx.event, 'len') } }
+}
+
+function unmapRule(n: number, check: (ctx: EnsContext, u: UnmapContext, rule: string) => Finding[]): EnsRule {
+  const id = `ENS-CURSORMUT-UNMAP-${n}`
+  return ens(id, ['cursor_mut.unmap'], (ctx) => {
+    const u = unmapContext(ctx)
+    return u === null ? [] : check(ctx, u, id)
+  })
+}
+
+const unmapRules: EnsRule[] = [
+  // unmap_spec(len, model', res) [JUN], as a relation, over the window widened to the mappings straddling its ends.
+  unmapRule(1, (ctx, u, rule) => {
+    const out: Finding[] = []
+    const { window: w } = u
+    const opts = { source: 'ghost' as const, config: u.c.config }
+    const after = cursorAt(ctx.post, cursorId(ctx))
+    if (after === null || after.va < w.end) out.push(finding(rule, `pt.cursors[${cursorId(ctx)}].va`, "new cur_va >= cur_va + len", `>= ${w.end}`, after?.va ?? null))
+    const left = w.end > w.start ? mappingAt(ctx.pre, u.root, w.start, opts) : null
+    const right = w.end > w.start ? mappingAt(ctx.pre, u.root, w.end - 1, opts) : null
+    const region = { start: Math.min(w.start, left?.vaRange.start ?? w.start), end: Math.max(w.end, right?.vaRange.end ?? w.end) }
+    const before = mappingsIn(ctx.pre, u.root, region, opts)
+    const now = mappingsIn(ctx.post, u.root, region, opts)
+    for (const x of before) {
+      if ((x.vaRange.end <= w.start || x.vaRange.start >= w.end) && !now.some((y) => equal(x, y))) out.push(finding(rule, `view[${x.vaRange.start}, ${x.vaRange.end})`, 'a mapping entirely outside the window did not survive', x, null))
+    }
+    for (const y of now) {
+      if (!before.some((x) => equal(x, y) || isPieceOf(y, x))) out.push(finding(rule, `view[${y.vaRange.start}, ${y.vaRange.end})`, 'a mapping is neither an old one nor a piece of one', null, y))
+      else if (y.vaRange.start >= w.start && y.vaRange.start < w.end && !before.some((x) => x.vaRange.start < w.start && w.start < x.vaRange.end && isPieceOf(y, x))) {
+        out.push(finding(rule, `view[${y.vaRange.start}, ${y.vaRange.end})`, 'a mapping starting in the window survived (only a piece of one straddling cur_va may)', null, y))
+      }
+    }
+    out.push(...changedOutside(ctx, rule, u.root, region, 'unmap'))
+    return out
+  }),
+  unmapRule(2, (ctx, _u, rule) => {
+    let count = 0
+    for (const st of ctx.steps ?? []) {
+      if (st.event.type !== 'cursor_mut.take_next' || st.result === null) continue
+      const frag = st.result as PageTableFragOut
+      count += frag.kind === 'Mapped' ? 1 : frag.numFrames
+    }
+    return ctx.result === count ? [] : [finding(rule, 'result', 'the result must count the frames take_next unmapped (1 per Mapped, num_frames per StrayPageTable)', count, ctx.result)]
+  }),
+  unmapRule(3, (ctx, u, rule) => {
+    const out: Finding[] = []
+    const w = u.window
+    for (const i of ctx.changes.slotCells) {
+      const a = ownerOf(ctx.pre, i)
+      const b = ownerOf(ctx.post, i)
+      const rcA = a.innerPerms.refCount
+      const rcB = b.innerPerms.refCount
+      const at = `regions.slotOwners[${i}]`
+      if (rcA === REF_COUNT_UNUSED) {
+        if (notNewNode(ctx, i)) out.push(finding(rule, at, `slot ${i}, unused before, is not a new page-table node (a split's)`, { usage: 'PageTable', rc: 1 }, { usage: b.usage, rc: refCountName(rcB) }))
+        continue
+      }
+      if (a.usage === 'PageTable') {
+        const r = nodeOwnerAt(ctx.pre, i)
+        const gone = r !== null && r.tree === u.root && nodeOwnerAt(ctx.post, i) === null
+        if (gone && rcB !== REF_COUNT_UNUSED) out.push(finding(rule, at, `node ${i} of a removed sub-tree is not freed`, 'UNUSED', refCountName(rcB)))
+        if (!gone && (rcA !== rcB || !equal(a.pathsInPt, b.pathsInPt))) out.push(finding(rule, at, `node ${i}, not removed, changed its rc or paths_in_pt`, { rc: refCountName(rcA), pathsInPt: a.pathsInPt }, { rc: refCountName(rcB), pathsInPt: b.pathsInPt }))
+        continue
+      }
+      const removed = a.pathsInPt.filter((p) => !b.pathsInPt.includes(p))
+      const added = b.pathsInPt.filter((p) => !a.pathsInPt.includes(p))
+      const outside = removed.find((p) => {
+        const span = pathSpan(p, u.root)
+        return span === null || span.start < w.start || span.end > w.end
+      })
+      const rcWant = rcA - removed.length
+      const rcOk = rcWant === 0 ? rcB === REF_COUNT_UNUSED : rcB === rcWant
+      if (added.length > 0 || outside !== undefined || !rcOk) {
+        out.push(finding(rule, at, `slot ${i}: every removed mapping of the window takes its path out of paths_in_pt and one reference (UNUSED at 0), nothing else`, { rc: rcWant === 0 ? 'UNUSED' : refCountName(rcWant), removedInWindow: true, added: [] }, { rc: refCountName(rcB), removed, added }))
+      }
+    }
+    // every detached sub-tree is freed: no node of the page table is left out of it, and no handle is left behind
+    tableDiff(ctx.pre.pt.owners, ctx.post.pt.owners, (slot, rb, ra) => {
+      if (ra !== null && ra.tree === u.root && ra.inScope && !(rb?.inScope ?? false)) out.push(finding(rule, `pt.owners[${slot}]`, `node ${slot} was detached from the page table but not freed`, null, { inScope: true }))
+    })
+    if (handlesChanged(ctx.pre.pt.nodes, ctx.post.pt.nodes) || handlesChanged(ctx.pre.frames, ctx.post.frames) || handlesChanged(ctx.pre.pt.children, ctx.post.pt.children)) {
+      out.push(finding(rule, 'pt.nodes', 'a fragment handle (Frame or PageTableNode) is left behind: unmap drops what it takes'))
+    }
+    return out
+  }),
+]
+
 /** Whether a handle registry gained, lost or changed an entry (the change sets also mark units re-checked for other reasons). */
 function handlesChanged<T>(before: Table<T>, after: Table<T>): boolean {
   let changed = false
@@ -858,4 +1325,7 @@ export const ptCursorRules: Array<EnsRule | InvRule> = [
   ...findNextRules('ENS-CURSOR-FINDNEXT', 'Cursor'),
   ...findNextRules('ENS-CURSORMUT-FINDNEXT', 'CursorMut'),
   ...mapRules,
+  ...takeRules,
+  ...protectRules,
+  ...unmapRules,
 ]
