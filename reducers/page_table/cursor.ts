@@ -807,9 +807,21 @@ export function jumpTarget(c: PtCursor, va: VaddrArg): number | null {
 }
 
 /**
+ * The base of the node around the cursor at level `level` (`L + 1` span): `align_down(va, …)`,
+ * except at the guard level, whose node is the guard node — the one around `barrier_va.start`.
+ * Deviation from state.md §9.3, which aligns the cursor's `va` at every level: at the end position
+ * of a range that ends where the guard node ends (e.g. `[4 MiB, 6 MiB)`, guard node a level-1 node),
+ * `align_down(va)` is the *next* node, so `jump_panic_condition` would make every jump from the end
+ * panic; behaviour.md §2.5.6 says jumping from the end position is allowed.
+ */
+export function nodeBaseAround(c: PtCursor, level: number): number {
+  return alignDown(level >= c.guardLevel ? c.barrierVa.start : c.va, pageSize(level + 1))
+}
+
+/**
  * `jump_panic_condition(va)` (state.md §9.3): `va` not 4 KiB-aligned, or inside the barrier range
- * but in no node around the cursor from its level up to the guard level (cannot happen for OSTD's
- * guard node, which spans the whole range).
+ * but in no node around the cursor from its level up to the guard level (cannot happen: the guard
+ * node spans the whole range — `nodeBaseAround`).
  */
 export function jumpPanic(c: PtCursor, va: VaddrArg): string | null {
   const full = vaBig(vaOf(va))
@@ -817,9 +829,8 @@ export function jumpPanic(c: PtCursor, va: VaddrArg): string | null {
   const v = jumpTarget(c, va)
   if (v === null) return null
   for (let L = c.level; L <= c.guardLevel; L++) {
-    const size = pageSize(L + 1)
-    const base = alignDown(c.va, size)
-    if (v >= base && v < base + size) return null
+    const base = nodeBaseAround(c, L)
+    if (v >= base && v < base + pageSize(L + 1)) return null
   }
   return `no node from level ${c.level} to the guard level ${c.guardLevel} around the cursor contains ${v}`
 }
@@ -854,9 +865,8 @@ export const cursorJump = defineEvent<CursorJumpEvent, Result<null, PageTableErr
     const rec = new StepRecorder(s)
     for (;;) {
       const now = cursorOf(rec.snapshot, e.cursor)
-      const size = pageSize(now.level + 1)
-      const base = alignDown(now.va, size)
-      if (now.level <= now.guardLevel && v >= base && v < base + size) break
+      const base = nodeBaseAround(now, now.level)
+      if (now.level <= now.guardLevel && v >= base && v < base + pageSize(now.level + 1)) break
       popLevel(rec, e.cursor)
     }
     rec.set(setVa(rec.snapshot, e.cursor, v))

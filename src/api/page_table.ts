@@ -13,8 +13,8 @@
  *   model.pageTables.boot()              `boot_page_table.new` on first use
  *   boot.mapBasePage / protectBasePage / pageWalk / dismiss   `boot_page_table.*`
  *
- * Cursors (`pt.cursor(range)` / `pt.cursorMut(range)`) are not here yet: they will be methods of
- * `PageTable`, over the `cursor.*` events.
+ *   pt.cursor(range) / pt.cursorMut(range)  `page_table.cursor` / `page_table.cursor_mut`
+ *                                        (the cursors' methods: src/api/pt_cursor.ts)
  */
 import { OstdPanic } from '../arch/errors.js'
 import type { PageProperty } from '../arch/page_prop.js'
@@ -24,32 +24,17 @@ import { tableForEach } from '../model/table.js'
 import type { PageTableHandle } from '../model/page_table.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { bootRootPaddr } from '../../reducers/page_table/boot_pt.js'
-import { unsharedKernelEntries, type PageTableResult, type VaddrArg } from '../../reducers/page_table/page_table.js'
-import { InvalidEventError } from '../log/history.js'
+import { unsharedKernelEntries, type PageTableResult } from '../../reducers/page_table/page_table.js'
 import { Handle } from './handle.js'
 import type { Model } from './model.js'
+import { openCursor, type Cursor, type CursorMut, type PageTableError } from './pt_cursor.js'
+import type { Result } from './result.js'
+import { vaArg, type VirtAddr } from './vaddr.js'
 
-export type { WalkResult }
-
-/** A virtual address: a `number` (user addresses), or a `bigint` (kernel upper-half addresses, any u64). */
-export type VirtAddr = number | bigint
+export type { WalkResult, VirtAddr }
 
 /** The configurations of a `PageTable<C>`. */
 export type PageTableConfig = PageTableHandle['config']
-
-/**
- * The event form of an address: numbers as they are, bigints as `0x…`. What is not a u64 (a
- * negative or fractional number, one beyond 2^53, a bigint beyond 2^64) is rejected here, as the
- * event schema would reject it, before anything is read or dispatched.
- */
-function vaArg(va: VirtAddr): VaddrArg {
-  if (typeof va === 'bigint') {
-    if (va < 0n || va >= 1n << 64n) throw new InvalidEventError('va', `expected a u64 virtual address, got ${va}`)
-    return `0x${va.toString(16)}`
-  }
-  if (!Number.isSafeInteger(va) || va < 0) throw new InvalidEventError('va', `expected a non-negative safe integer or a bigint, got ${va}`)
-  return va
-}
 
 /**
  * The kernel page table `kernel()` hands out: the lowest-numbered live kernel-configuration page
@@ -108,7 +93,21 @@ export class PageTable extends Handle {
     return this.model.call<WalkResult | null>({ type: 'page_table.page_walk', pageTable: this.id, va: vaArg(va) })
   }
 
-  // Cursors go here: cursor(range) / cursorMut(range) -> Result<Cursor | CursorMut, PageTableError>.
+  /**
+   * `cursor(range)`: a read-only cursor at `range.start`. `Err(InvalidVaddrRange)` for an empty or
+   * out-of-range range, then `Err(UnalignedVaddr)` (behaviour.md §2.5.1); a range overlapping a
+   * live cursor's panics (OSTD would block). Creation may allocate the nodes down to the guard.
+   */
+  cursor(range: { start: VirtAddr; end: VirtAddr }): Result<Cursor, PageTableError> {
+    this.live()
+    return openCursor(this.model, this.id, false, range)
+  }
+
+  /** `cursor_mut(range)`: as `cursor`, a cursor that can map, take and protect. */
+  cursorMut(range: { start: VirtAddr; end: VirtAddr }): Result<CursorMut, PageTableError> {
+    this.live()
+    return openCursor(this.model, this.id, true, range) as Result<CursorMut, PageTableError>
+  }
 
   /**
    * Drops the page table: its root node, and with it the tree below (`on_drop` over the
