@@ -1,7 +1,8 @@
 /**
  * A tour of the page tables through the OSTD-shaped API: the boot page table (map, protect, walk,
- * dismiss), the one kernel page table, a user page table sharing its upper half, and an untracked
- * page table — every call is an event, checked against the specification as it happens.
+ * dismiss), the one kernel page table, a user page table sharing its upper half and mapped through
+ * a cursor (map, query, protect_next, take_next), and an untracked page table with a 2 MiB page —
+ * every call is an event, checked against the specification as it happens.
  *
  *   npx tsx examples/page_table_tour.ts           # run it and print the walks and what was checked
  *   npx tsx examples/page_table_tour.ts --trace   # print the history as an NDJSON trace
@@ -10,7 +11,7 @@
  * re-evaluates every invariant on the whole state after each of them (minutes, not seconds).
  */
 import { pathToFileURL } from 'node:url'
-import { createModel, PageFlags, PageProperty, type Model, type WalkResult } from '../src/index.js'
+import { createModel, PageFlags, PageProperty, unwrap, type Model, type VaRangeOut, type WalkResult } from '../src/index.js'
 
 /** Kernel data: read-write, not user-accessible. */
 const KERNEL_RW: PageProperty = { flags: PageFlags.RW, cache: 'Writeback', privFlags: 0 }
@@ -21,6 +22,13 @@ export interface TourWalks {
   readonly bootUnmapped: WalkResult | null
   readonly sameKernel: boolean
   readonly userKernelHalf: WalkResult | null
+  /** The user page table's walk of VA 0 after the cursor mapped a frame there and made it read-only. */
+  readonly userMapped: WalkResult | null
+  /** What `take_next` found: the frame mapped at VA 0 (its physical address). */
+  readonly userTaken: { va: number | bigint; pa: number } | null
+  /** `protect_next` inside a 2 MiB page of the untracked table: the 4 KiB piece it split off. */
+  readonly untrackedProtected: VaRangeOut | null
+  readonly untrackedWalk: WalkResult | null
 }
 
 export function pageTableTour(model: Model): TourWalks {
@@ -42,11 +50,35 @@ export function pageTableTour(model: Model): TourWalks {
   const user = model.pageTables.create('user') // = kernel.createUserPageTable()
   const userKernelHalf = user.pageWalk(0xffff_8000_0000_0000n) // through the kernel's nodes: nothing mapped yet
 
-  // An untracked page table (the configuration OSTD's tests use), and drops.
+  // A cursor maps a frame (the frame moves into the page table), protects it, and takes it back.
+  const frame = unwrap(model.frames.allocFrame())
+  const pa = frame.startPaddr()
+  const c = unwrap(user.cursorMut({ start: 0, end: 0x40_0000 })) // locks [0, 4 MiB)
+  c.map({ frame, prop: PageProperty.newUser(PageFlags.RW) })
+  unwrap(c.jump(0))
+  c.protectNext(0x1000, (p) => ({ ...p, flags: PageFlags.R }))
+  const userMapped = user.pageWalk(0x123) // { pa: pa + 0x123, prop: R }
+  unwrap(c.jump(0))
+  const frag = c.takeNext(0x40_0000)
+  let userTaken: TourWalks['userTaken'] = null
+  if (frag?.kind === 'Mapped' && 'frame' in frag.item) {
+    userTaken = { va: frag.va, pa: frag.item.frame.startPaddr() }
+    frag.item.frame.drop() // the page table's reference, handed back
+  }
+  c.drop() // releases the range
+  if (userTaken !== null && userTaken.pa !== pa) throw new Error('take_next returned another frame')
+
+  // An untracked page table (the configuration OSTD's tests use): any physical address, huge pages.
   const untracked = model.pageTables.create('untracked')
+  const u = unwrap(untracked.cursorMut({ start: 0, end: 0x40_0000 }))
+  u.map({ pa: 0x20_0000, level: 2, prop: PageProperty.newUser(PageFlags.RW) }) // one 2 MiB page
+  unwrap(u.jump(0x1000))
+  const untrackedProtected = u.protectNext(0x1000, (p) => ({ ...p, flags: PageFlags.R })) // splits the 2 MiB page
+  u.drop()
+  const untrackedWalk = untracked.pageWalk(0x1234)
   untracked.drop()
   user.drop() // the kernel page table outlives its user page tables
-  return { ...walks, sameKernel, userKernelHalf }
+  return { ...walks, sameKernel, userKernelHalf, userMapped, userTaken, untrackedProtected, untrackedWalk }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -30,6 +30,10 @@ describe('examples', () => {
       bootUnmapped: null,
       sameKernel: true,
       userKernelHalf: null,
+      userMapped: { pa: walks.userTaken!.pa + 0x123, prop: { flags: PageFlags.R, cache: 'Writeback', privFlags: PrivilegedPageFlags.USER } },
+      userTaken: { va: 0, pa: walks.userTaken!.pa },
+      untrackedProtected: { start: 0x1000, end: 0x2000 },
+      untrackedWalk: { pa: 0x20_1234, prop: { flags: PageFlags.R, cache: 'Writeback', privFlags: PrivilegedPageFlags.USER } },
     })
     expect(model.history.violations()).toEqual([])
     expect(model.state.pt.boot).toBeNull()

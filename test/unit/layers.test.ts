@@ -6,7 +6,7 @@ import { join, relative, resolve, dirname } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = resolve(import.meta.dirname, '../..')
-const RANK: Record<string, number> = { arch: 0, model: 1, reducers: 2, check: 3, log: 4, api: 5, cli: 6, tools: 6 }
+const RANK: Record<string, number> = { arch: 0, model: 1, reducers: 2, check: 3, log: 4, api: 5, cli: 6, tools: 6, testing: 7 }
 
 function layerOf(file: string): string | null {
   const rel = relative(ROOT, file).split(/[\\/]/)

@@ -299,6 +299,19 @@ export const uniqueCases: FiringCase[] = [
       ),
   },
   {
+    rule: 'ENS-UNIQUE-REPURPOSE-3',
+    title: 'repurpose leaves the exec slot drifted from its owner (regions.inv() fails at the slot)',
+    expect: ['ENS-UNIQUE-REPURPOSE-3', 'INV-SLOT-9'],
+    run: () =>
+      withVariantBothModes(
+        [variant(uniqueRepurpose, (s, e) => {
+          const o = uniqueRepurpose.reduce(s, e)
+          return { ...o, snapshot: edit(o.snapshot, (d) => setExec(d, 5, { vtablePtr: 7 })) }
+        })],
+        (m) => void unique5(m).repurpose(META_X),
+      ),
+  },
+  {
     rule: 'ENS-UNIQUE-REPURPOSE-4',
     title: 'repurpose counts a forgotten frame (raw_count 1)',
     run: () =>

@@ -6,12 +6,14 @@
  * (reducers/frame/unique.ts).
  *
  * Clauses that restate `regions.inv()` (ENS-UNIQUE-FROMUNUSED-3, -INTORAW-2, -FROMRAW-3, -DROP-1,
- * all of ENS-UNIQUE-REPURPOSE-3) are left to the INV-SLOT / INV-REGIONS invariants, which hold
- * after every step; the unique owner's agreement with the slot to INV-UNIQUE-2.
+ * ) are left to the INV-SLOT / INV-REGIONS invariants, which hold after every step; the unique
+ * owner's agreement with the slot to INV-UNIQUE-2. ENS-UNIQUE-REPURPOSE-3 (`regions.inv()` and
+ * nothing else) checks the repurposed slot.
  */
 import equal from 'fast-deep-equal/es6/index.js'
 import { frameToIndex, frameToMeta, metaAddr, PAGE_SIZE, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED, validFramePaddr } from '../../../arch/constants.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
+import { regionInvAt } from '../../../../reducers/frame/meta.js'
 import { isParked, isPhysicalSlot, ownerOf, uniqueOwnerOf } from '../../../model/slots.js'
 import type { FrameMeta, JsonValue, MetaSlotCells, Snapshot } from '../../../model/snapshot.js'
 import { tableDiff, tableGet, type Table } from '../../../model/table.js'
@@ -194,6 +196,13 @@ export const uniqueEnsRules: EnsRule[] = [
     const owner = uniqueOwnerOf(ctx.post, idx)
     const got = owner === null ? null : metaOf(owner.innerPerms)
     return equal(got, meta) ? [] : [finding('ENS-UNIQUE-REPURPOSE-2', `uniqueOwners[${idx}].innerPerms.storage`, "the new owner's metadata is not the given one", meta, got)]
+  }),
+  // `regions.inv()` after the call, at the repurposed slot (the other slots are unchanged; the
+  // INV-SLOT / INV-REGIONS invariants say it for the whole state).
+  ens('ENS-UNIQUE-REPURPOSE-3', ['unique_frame.repurpose'], (ctx) => {
+    const { idx } = preHandle(ctx)
+    const failure = regionInvAt(ctx.post, idx)
+    return failure === null ? [] : [finding('ENS-UNIQUE-REPURPOSE-3', `metaSlots[${idx}]`, failure)]
   }),
   ens('ENS-UNIQUE-REPURPOSE-4', ['unique_frame.repurpose'], (ctx) => {
     const rule = 'ENS-UNIQUE-REPURPOSE-4'
