@@ -80,7 +80,8 @@ export function formatReplay(file: string, report: ReplayReport, opts: { json: b
 export function formatCoverage(c: Coverage, opts: { json: boolean; missing: boolean }): string {
   if (opts.json) return toJson(opts.missing ? { ...c, digest: c.digest.filter((r) => !r.implemented) } : c, 2) + '\n'
   const lines: string[] = []
-  const mark = (r: RuleStatus): string => (r.implemented ? (r.firing ? 'implemented, fires' : 'implemented, no firing test') : 'not implemented')
+  const mark = (r: RuleStatus): string =>
+    r.implemented ? (r.firing ? 'implemented, fires' : 'implemented, no firing test') : r.deviation !== undefined ? `deviation (not enforced): ${r.deviation}` : 'not implemented'
   let section = ''
   for (const r of c.digest) {
     if (opts.missing && r.implemented) continue
@@ -96,7 +97,7 @@ export function formatCoverage(c: Coverage, opts: { json: boolean; missing: bool
   }
   const t = c.totals
   lines.push('')
-  lines.push(`spec digest: ${t.implemented}/${t.digest} rule IDs implemented, ${t.firing} with a firing test`)
+  lines.push(`spec digest: ${t.implemented}/${t.digest} rule IDs implemented, ${t.firing} with a firing test, ${t.deviations} not enforced on purpose (deviations)`)
   for (const k of ['INV', 'ENS', 'REQ'] as const) {
     const b = t.byKind[k]
     lines.push(`  ${k}: ${b.implemented}/${b.total} implemented, ${b.firing} firing`)

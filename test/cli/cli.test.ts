@@ -83,6 +83,12 @@ describe('ostd-model rules', () => {
     expect(c.totals.digest).toBe(597)
     // every implemented digest rule has a firing test
     expect(c.digest.filter((x: { implemented: boolean; firing: boolean }) => x.implemented && !x.firing).map((x: { id: string }) => x.id)).toEqual([])
+    // a deviation (not enforced on purpose) says why, and is not also implemented (a stale entry)
+    const deviations = c.digest.filter((x: { deviation?: string }) => x.deviation !== undefined)
+    expect(deviations.map((x: { id: string }) => x.id)).toContain('REQ-CURSORMUT-PROTECTNEXT-2')
+    expect(deviations.filter((x: { implemented: boolean }) => x.implemented)).toEqual([])
+    expect(c.totals.deviations).toBe(deviations.length)
+    expect(cli('rules', '--missing').out).toMatch(/REQ-CURSORMUT-PROTECTNEXT-2 +deviation \(not enforced\): /)
   })
 })
 
