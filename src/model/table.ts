@@ -121,6 +121,7 @@ export class TableEditor<T> {
     if (this.root === null && value === null) return
     this.root = this.own(this.root)
     let node = this.root
+    const path: unknown[][] = [node]
     for (let level = this.depth - 1; level > 0; level--) {
       const d = digit(i, level)
       const child = node[d] as unknown[] | null
@@ -128,6 +129,7 @@ export class TableEditor<T> {
       const mine = this.own(child)
       node[d] = mine
       node = mine
+      path.push(node)
     }
     const k = i & MASK
     const old = node[k] ?? null
@@ -137,6 +139,19 @@ export class TableEditor<T> {
     if (value !== null && this.freezeValue !== null) this.freezeValue(value)
     node[k] = value
     this.changed = true
+    if (value === null) this.prune(i, path)
+  }
+
+  /**
+   * After a removal, drops the nodes on `path` (root first) that became empty, so that a table
+   * whose ids only grow (the handle registries) does not keep a chunk per 32 ids it ever used.
+   */
+  private prune(i: number, path: unknown[][]): void {
+    for (let p = path.length - 1; p >= 0; p--) {
+      if (!path[p]!.every((x) => x === null)) return
+      if (p === 0) this.root = null
+      else path[p - 1]![digit(i, this.depth - p)] = null
+    }
   }
 
   /** The edited table (the base itself when nothing changed); its new nodes are frozen. */

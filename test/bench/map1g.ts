@@ -41,6 +41,8 @@ export interface Map1gResult {
   readonly phases: readonly Map1gPhase[]
   readonly violations: number
   readonly mappedBytes: number
+  /** The state after the run. */
+  readonly final: Snapshot
 }
 
 function gc(): number | null {
@@ -130,5 +132,5 @@ export function runMap1g(mode: CheckMode, limit4k = Infinity): Map1gResult {
     apply({ type: 'page_table.drop', pageTable })
   })
   if (frags === 0 && mapped > 0) throw new Error('take_next found nothing to unmap')
-  return { mode, phases, violations: violations.length, mappedBytes: mapped }
+  return { mode, phases, violations: violations.length, mappedBytes: mapped, final: s }
 }

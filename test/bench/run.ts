@@ -3,8 +3,9 @@
  * Prints a Markdown table per workload (copy them into BENCH.md with the machine line it prints):
  * `frame` — the whole frame layer (ALL_OPS without the page-table operations); `pt` — random
  * entry-operation histories (the page-table node / entry operations and the frame operations
- * that supply their frames).
- *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|all]
+ * that supply their frames); `map1g` — 1 GiB mapped through a cursor with 4 KiB and 2 MiB pages and
+ * unmapped again (test/bench/map1g.ts; `--map1g-prefix N` sets the 4 KiB maps of the checked runs).
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|map1g|all]
  */
 import { cpus, totalmem } from 'node:os'
 import type { InternalStep, ModelEvent } from '../../reducers/index.js'
@@ -12,6 +13,7 @@ import type { CheckMode } from '../../src/check/rule.js'
 import { History } from '../../src/log/history.js'
 import { ALL_OPS, generateHistory, type Op } from '../../src/log/gen.js'
 import { setSnapshotFreezing } from '../../src/model/immer.js'
+import { runMap1g } from './map1g.js'
 
 const args = process.argv.slice(2)
 const arg = (name: string, dflt: number): number => {
@@ -82,6 +84,22 @@ const WORKLOADS: Record<string, { doc: string; operations: Record<string, Op>; f
 
 const cpu = cpus()[0]
 console.log(`machine: ${cpu?.model ?? 'unknown CPU'} (${cpus().length} cores), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
+if (WORKLOAD === 'all' || WORKLOAD === 'map1g') {
+  const prefix = arg('--map1g-prefix', 1000)
+  console.log('')
+  console.log(`workload map1g: an untracked page table, one CursorMut over [0, 1 GiB); 131,072 × 4 KiB + 256 × 2 MiB maps; take_next until None (stray level-1 sub-trees dropped); drop. Checked runs map the first ${prefix.toLocaleString('en-US')} 4 KiB pages only.`)
+  console.log('')
+  console.log('| check | phase | events | events/s | primitive events/s | µs/event | heap after phase (MiB) |')
+  console.log('|---|---|---:|---:|---:|---:|---:|')
+  for (const mode of ['off', 'incremental', 'full'] as const) {
+    const r = runMap1g(mode, mode === 'off' ? Infinity : mode === 'incremental' ? prefix : Math.min(prefix, 20))
+    if (r.violations > 0) throw new Error(`map1g (${mode}): ${r.violations} violations`)
+    for (const p of r.phases) {
+      const perS = (n: number): string => Math.round((n / p.ms) * 1000).toLocaleString('en-US')
+      console.log(`| ${mode} | ${p.name} | ${p.events.toLocaleString('en-US')} | ${perS(p.events)} | ${perS(p.primitive)} | ${((p.ms * 1000) / p.events).toFixed(0)} | ${p.heapBytes === null ? 'n/a' : (p.heapBytes / 2 ** 20).toFixed(1)} |`)
+    }
+  }
+}
 for (const [name, w] of Object.entries(WORKLOADS)) {
   if (WORKLOAD !== 'all' && WORKLOAD !== name) continue
   const events = generateHistory({ seed: SEED, ops: OPS, operations: w.operations })
