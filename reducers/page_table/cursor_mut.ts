@@ -206,7 +206,12 @@ export function fragOfOld(rec: StepRecorder, id: number, old: number, va: number
  * absent entry (`entry.alloc_if_none`) or the node a huge leaf splits into
  * (`entry.split_if_mapped_huge`) — pushing each new level.
  */
-export function adjustToLevel(rec: StepRecorder, id: number, level: number): void {
+/** What `adjustToLevel` does with a huge leaf above the target level: OSTD splits it (fault variants swap this). */
+export type HugeLeafStep = (rec: StepRecorder, entry: number) => { readonly guard: number } | null
+
+const splitHugeLeaf: HugeLeafStep = (rec, entry) => rec.run(entrySplitIfMappedHuge, { type: 'entry.split_if_mapped_huge', entry })
+
+export function adjustToLevel(rec: StepRecorder, id: number, level: number, onHugeLeaf: HugeLeafStep = splitHugeLeaf): void {
   for (;;) {
     const c = cursorOf(rec.snapshot, id)
     if (c.level === level) return
@@ -221,7 +226,7 @@ export function adjustToLevel(rec: StepRecorder, id: number, level: number): voi
       descendInto(rec, id, ref.paddr)
       continue
     }
-    const made = ref.kind === 'None' ? rec.run(entryAllocIfNone, { type: 'entry.alloc_if_none', entry }) : rec.run(entrySplitIfMappedHuge, { type: 'entry.split_if_mapped_huge', entry })
+    const made = ref.kind === 'None' ? rec.run(entryAllocIfNone, { type: 'entry.alloc_if_none', entry }) : onHugeLeaf(rec, entry)
     rec.run(entryDrop, { type: 'entry.drop', entry })
     if (made === null) throw new Error(`map: the ${ref.kind === 'None' ? 'absent' : 'huge'} entry at level ${c.level} gave no new node`)
     rec.set(pushLevel(rec.snapshot, id, made.guard))

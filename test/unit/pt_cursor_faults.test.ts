@@ -28,9 +28,9 @@ import { slotOf } from '../../src/model/slots.js'
 import { tableForEach } from '../../src/model/table.js'
 import { StepRecorder, variantOf, type AnyEventSpec } from '../../reducers/index.js'
 import { childDrop, childNone } from '../../reducers/page_table/child.js'
-import { curEntry, cursorOf, descendInto, popLevel, pushLevel, setVa } from '../../reducers/page_table/cursor.js'
-import { cursorMutMap, cursorMutProtectNext, cursorMutTakeNext, itemIntoRaw } from '../../reducers/page_table/cursor_mut.js'
-import { entryDrop, entryReplace, entryToRef } from '../../reducers/page_table/entry.js'
+import { cursorOf, setVa } from '../../reducers/page_table/cursor.js'
+import { adjustToLevel, cursorMutMap, cursorMutProtectNext, cursorMutTakeNext, itemIntoRaw } from '../../reducers/page_table/cursor_mut.js'
+import { entryReplace } from '../../reducers/page_table/entry.js'
 import { entryAllocIfNone } from '../../reducers/page_table/entry_composite.js'
 import { editNodeStorage, patchRecord } from '../../reducers/page_table/node.js'
 
@@ -44,30 +44,14 @@ const M2 = pageSize(2)
  * dropped, and a fresh node allocated in its place, instead of `split_if_mapped_huge`.
  */
 function adjustForgettingSplit(rec: StepRecorder, id: number, level: number): void {
-  for (;;) {
-    const c = cursorOf(rec.snapshot, id)
-    if (c.level === level) return
-    if (c.level < level) {
-      popLevel(rec, id)
-      continue
-    }
-    const entry = curEntry(rec, id)
-    const ref = rec.run(entryToRef, { type: 'entry.to_ref', entry })
-    if (ref.kind === 'PageTable') {
-      rec.run(entryDrop, { type: 'entry.drop', entry })
-      descendInto(rec, id, ref.paddr)
-      continue
-    }
-    if (ref.kind === 'Frame') {
-      const node = nodeOwnerAt(rec.snapshot, c.owner.continuations[c.level - 1]!.slot)!
-      const none = rec.run(childNone, { type: 'child.none', tree: node.tree, path: childPath(node.path, indexAt(c.va, c.level)), parentLevel: c.level })
-      const old = rec.run(entryReplace, { type: 'entry.replace', entry, child: none.child }).child
-      rec.run(childDrop, { type: 'child.drop', child: old })
-    }
-    const made = rec.run(entryAllocIfNone, { type: 'entry.alloc_if_none', entry })!
-    rec.run(entryDrop, { type: 'entry.drop', entry })
-    rec.set(pushLevel(rec.snapshot, id, made.guard))
-  }
+  adjustToLevel(rec, id, level, (r, entry) => {
+    const c = cursorOf(r.snapshot, id)
+    const node = nodeOwnerAt(r.snapshot, c.owner.continuations[c.level - 1]!.slot)!
+    const none = r.run(childNone, { type: 'child.none', tree: node.tree, path: childPath(node.path, indexAt(c.va, c.level)), parentLevel: c.level })
+    const old = r.run(entryReplace, { type: 'entry.replace', entry, child: none.child }).child
+    r.run(childDrop, { type: 'child.drop', child: old })
+    return r.run(entryAllocIfNone, { type: 'entry.alloc_if_none', entry })
+  })
 }
 
 interface CursorFault {
