@@ -7,4 +7,6 @@ export const ENFORCED_OUTSIDE_REGISTRY: ReadonlyMap<string, string> = new Map([
   ['REQ-PTE-2', 'Enforced by the PTE codec (`newPage`, `setProp`): R is set and the property has no undefined bits.'],
   ['REQ-PTE-3', 'Enforced by the PTE codec (`newPage`, `setProp`): the cache policy is WB, WT or UC (else it panics).'],
   ['REQ-UNWRAP-1', '[model] `Result::unwrap` on an `Err` panics (the facade\'s `unwrap`).'],
+  ['REQ-TRACE-EXPECT-1', '[model] Differential replay: the result of a trace event equals the result the trace recorded (`expect`); a mismatch is reported as a violation of the step (src/log/history.ts).'],
+  ['REQ-TRACE-CHECKPOINT-1', '[model] Differential replay: the snapshot after a trace event has the hash of the checkpoint line that follows it; a mismatch is reported as a violation of the step (src/log/history.ts).'],
 ])

@@ -2,25 +2,29 @@
 /**
  * `ostd-model`: the command line. Exit codes: 0 clean, 1 violations found, 2 bad input.
  *   ostd-model replay <trace.ndjson> [--check full|incremental|off] [--until N]
- *                     [--stop-at-first-violation] [--steps auto|all|none] [--json]
+ *                     [--stop-at-first-violation] [--expect] [--record file] [--steps auto|all|none] [--json]
+ *   ostd-model diff <trace> <i> <j> [--view ghost|pte] [--no-structural] [--json]
+ *   ostd-model bisect <trace> --first-violation [--rule R] | --where <predicate> [--internal] [--json]
+ *   ostd-model shrink <trace> [--rule R] [--out file] [--seed N] [--max-tests N] [--json]
+ *   ostd-model stats <trace> [--check off|incremental|full] [--json]
  *   ostd-model rules [--json] [--missing]
  *   ostd-model gen --seed N --ops N [--out file]
  *   ostd-model events
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
+import type { AnyEventSpec } from '../../reducers/index.js'
 import { coverage } from '../check/coverage.js'
 import { defaultRegistry } from '../check/rules/index.js'
 import type { CheckMode } from '../check/rule.js'
 import { generateHistory } from '../log/gen.js'
 import { replay } from '../log/replay.js'
-import { eventCatalogue, formatTrace, traceHeader } from '../log/trace.js'
+import { eventCatalogue, formatTrace, parseTrace, traceHeader, TraceError } from '../log/trace.js'
 import { formatCoverage, formatReplay, type StepsMode } from './format.js'
 import { progressReporter } from './progress.js'
+import { bisectCommand, diffCommand, EXIT_BAD_INPUT, EXIT_CLEAN, EXIT_VIOLATIONS, loadVariants, shrinkCommand, statsCommand, useVariants, type CommandOutput } from './trace_commands.js'
 
-export const EXIT_CLEAN = 0
-export const EXIT_VIOLATIONS = 1
-export const EXIT_BAD_INPUT = 2
+export { EXIT_BAD_INPUT, EXIT_CLEAN, EXIT_VIOLATIONS }
 
 function intArg(name: string) {
   return (value: string): number => {
@@ -36,14 +40,27 @@ interface Io {
   isTTY: boolean
 }
 
-/** Runs the CLI on `argv` (without node and script); returns the exit code. */
-export function run(argv: readonly string[], io: Io = defaultIo()): number {
+/** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function run(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
   let code = EXIT_CLEAN
   const program = new Command()
     .name('ostd-model')
     .description('Replay and check histories of OSTD memory-management calls against the Verus specification')
+    .option('--variants <module>', 'replay with the reducer variants this module exports (variantOf): replay, diff, bisect, shrink, stats')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
+  let variants: readonly AnyEventSpec[] = []
+  const currentVariants = (): readonly AnyEventSpec[] => variants
+  program.hook('preAction', async () => {
+    const module = program.opts<{ variants?: string }>().variants
+    variants = []
+    if (module !== undefined) {
+      const v = await loadVariants(module)
+      if (!Array.isArray(v)) throw new CliInputError(v)
+      variants = v
+    }
+    useVariants(variants)
+  })
 
   program
     .command('replay')
@@ -52,9 +69,11 @@ export function run(argv: readonly string[], io: Io = defaultIo()): number {
     .addOption(new Option('--check <mode>', 'checking mode').choices(['full', 'incremental', 'off']).default('incremental'))
     .option('--until <n>', 'stop after n events', intArg('--until'))
     .option('--stop-at-first-violation', 'stop at the first step that breaks a rule')
+    .option('--expect', 'differential replay, strict: every event line must carry its recorded result (`expect`); recorded results are always compared')
+    .option('--record <file>', 'write the replayed events with their results and checkpoint hashes (a trace for differential replay)')
     .addOption(new Option('--steps <mode>', 'print each step: auto = only for short traces').choices(['auto', 'all', 'none']).default('auto'))
     .option('--json', 'print the report as JSON')
-    .action((trace: string, opts: { check: CheckMode; until?: number; stopAtFirstViolation?: boolean; steps: StepsMode; json?: boolean }) => {
+    .action((trace: string, opts: { check: CheckMode; until?: number; stopAtFirstViolation?: boolean; expect?: boolean; record?: string; steps: StepsMode; json?: boolean }) => {
       let text: string
       try {
         text = readFileSync(trace, 'utf8')
@@ -63,16 +82,99 @@ export function run(argv: readonly string[], io: Io = defaultIo()): number {
         code = EXIT_BAD_INPUT
         return
       }
+      if (opts.expect) {
+        const missing = firstLineWithoutExpect(text)
+        if (missing !== null) {
+          io.err(`${trace}: line ${missing}: --expect: the event has no recorded result (expect)\n`)
+          code = EXIT_BAD_INPUT
+          return
+        }
+      }
       const progress = opts.json ? null : progressReporter(io.isTTY)
       const report = replay(text, {
         check: opts.check,
+        variants: currentVariants(),
         ...(opts.until !== undefined ? { until: opts.until } : {}),
         stopAtFirstViolation: opts.stopAtFirstViolation ?? false,
         ...(progress ? { onStep: progress.update } : {}),
       })
       progress?.stop()
+      if (opts.record !== undefined) writeFileSync(opts.record, report.history.toNDJSON({ expect: true, checkpoints: true }))
       io.out(formatReplay(trace, report, { json: opts.json ?? false, steps: opts.steps }))
       code = report.error !== null ? EXIT_BAD_INPUT : report.violations.length > 0 ? EXIT_VIOLATIONS : EXIT_CLEAN
+    })
+
+  const emit = (r: CommandOutput): void => {
+    if (r.out) io.out(r.out)
+    if (r.err) io.err(r.err)
+    code = r.code
+  }
+
+  program
+    .command('diff')
+    .description('what changed between the snapshot after i events and the one after j (structural paths and semantic changes)')
+    .argument('<trace>', 'the trace file')
+    .argument('<i>', 'events applied before', intArg('i'))
+    .argument('<j>', 'events applied after', intArg('j'))
+    .addOption(new Option('--view <source>', 'mappings from the ghost owner tree or the PTE words').choices(['ghost', 'pte']).default('ghost'))
+    .option('--no-structural', 'only the semantic changes')
+    .option('--json', 'print as JSON')
+    .action((trace: string, i: number, j: number, opts: { view: 'ghost' | 'pte'; structural: boolean; json?: boolean }) => {
+      emit(diffCommand(trace, i, j, { view: opts.view, structural: opts.structural, json: opts.json ?? false }))
+    })
+
+  program
+    .command('bisect')
+    .description('the first step where something holds: a violation (exit 1 when found), or a predicate (exit 1 when never)')
+    .argument('<trace>', 'the trace file')
+    .option('--first-violation', 'the first step that breaks a rule')
+    .option('--rule <id>', 'with --first-violation: only this rule')
+    .option('--where <predicate>', 'refcount:<paddr>=<n> | maps:<root>:<va>=<pa>[:ghost] | invariant[:<RULE>]')
+    .option('--internal', 'also look inside events, after each internal step')
+    .option('--json', 'print as JSON')
+    .action((trace: string, opts: { firstViolation?: boolean; rule?: string; where?: string; internal?: boolean; json?: boolean }) => {
+      emit(
+        bisectCommand(trace, {
+          firstViolation: opts.firstViolation ?? false,
+          ...(opts.rule !== undefined ? { rule: opts.rule } : {}),
+          ...(opts.where !== undefined ? { where: opts.where } : {}),
+          internal: opts.internal ?? false,
+          json: opts.json ?? false,
+        }),
+      )
+    })
+
+  program
+    .command('shrink')
+    .description('reduce a failing history to a minimal one that still breaks the same rule (delta debugging; handle ids rewritten)')
+    .argument('<trace>', 'the trace file')
+    .option('--rule <id>', 'the rule to keep failing (default: the first violation)')
+    .option('--out <file>', 'write the minimal trace here (default: after the report, on stdout)')
+    .option('--seed <n>', 'the seed that generated the trace, echoed in the report', intArg('--seed'))
+    .option('--max-tests <n>', 'most candidate replays', intArg('--max-tests'))
+    .option('--json', 'print the result as JSON')
+    .action((trace: string, opts: { rule?: string; out?: string; seed?: number; maxTests?: number; json?: boolean }) => {
+      const r = shrinkCommand(trace, {
+        ...(opts.rule !== undefined ? { rule: opts.rule } : {}),
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(opts.maxTests !== undefined ? { maxTests: opts.maxTests } : {}),
+        json: opts.json ?? false,
+      })
+      emit(r.output)
+      if (r.trace !== null) {
+        if (opts.out !== undefined) writeFileSync(opts.out, r.trace)
+        else if (!opts.json) io.out(r.trace)
+      }
+    })
+
+  program
+    .command('stats')
+    .description('what a trace contains: events by type, internal steps, violations by rule, the final state, the history size')
+    .argument('<trace>', 'the trace file')
+    .addOption(new Option('--check <mode>', 'checking mode').choices(['full', 'incremental', 'off']).default('off'))
+    .option('--json', 'print as JSON')
+    .action((trace: string, opts: { check: CheckMode; json?: boolean }) => {
+      emit(statsCommand(trace, { check: opts.check, json: opts.json ?? false }))
     })
 
   program
@@ -107,14 +209,37 @@ export function run(argv: readonly string[], io: Io = defaultIo()): number {
     })
 
   try {
-    program.parse(argv, { from: 'user' })
+    await program.parseAsync(argv, { from: 'user' })
   } catch (e) {
+    if (e instanceof CliInputError) {
+      if (e.output.err) io.err(e.output.err)
+      return e.output.code
+    }
     const ce = e as { code?: string; exitCode?: number }
     if (ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' || ce.code === 'commander.help') return EXIT_CLEAN
     if (typeof ce.exitCode === 'number') return ce.exitCode === 0 ? EXIT_CLEAN : EXIT_BAD_INPUT
     throw e
   }
   return code
+}
+
+/** The 1-based line of the first event without a recorded result, or null (also null for an invalid trace: replay reports it). */
+function firstLineWithoutExpect(text: string): number | null {
+  try {
+    const t = parseTrace(text)
+    for (let i = 0; i < t.events.length; i++) if (!t.expects.has(i)) return t.lines[i]!
+    return null
+  } catch (e) {
+    if (e instanceof TraceError) return null
+    throw e
+  }
+}
+
+/** Bad input found before a command ran (e.g. a `--variants` module that does not load). */
+class CliInputError extends Error {
+  constructor(readonly output: CommandOutput) {
+    super(output.err ?? 'bad input')
+  }
 }
 
 function defaultIo(): Io {
@@ -128,5 +253,7 @@ function defaultIo(): Io {
 // Run when executed directly (not when imported by tests).
 const invokedAs = process.argv[1] ?? ''
 if (/(^|[\\/])(main\.(js|ts)|ostd-model)$/.test(invokedAs)) {
-  process.exitCode = run(process.argv.slice(2))
+  void run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code
+  })
 }

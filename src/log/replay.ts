@@ -2,7 +2,8 @@
  * The replay engine (also the CLI's): validates a trace, replays it from genesis with checking,
  * and reports what it checked. Snapshot freezing is off while it runs (speed); it stops at the
  * first rejected event (a failed precondition or an OSTD panic), and optionally at the first
- * violation.
+ * violation. Recorded results (`expect`) and checkpoint hashes of the trace are checked
+ * (differential replay: REQ-TRACE-EXPECT-1, REQ-TRACE-CHECKPOINT-1 on the step).
  */
 import { isOstdPanic } from '../arch/errors.js'
 import type { ModelEvent } from '../../reducers/index.js'
@@ -10,7 +11,15 @@ import type { CheckMode, Violation } from '../check/rule.js'
 import { setSnapshotFreezing, snapshotFreezing } from '../model/immer.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { History, type HistoryOptions } from './history.js'
-import { parseTrace, TraceError, type TraceHeader } from './trace.js'
+import { parseTrace, TraceError, type Trace, type TraceHeader } from './trace.js'
+import type { Recorded } from './history.js'
+
+/** What a trace recorded about event `i`: its result (`expect`) and the hash after it (a checkpoint line). */
+function recordedFor(trace: Trace, i: number): Recorded | undefined {
+  const cp = trace.checkpoints.get(i + 1)
+  if (!trace.expects.has(i) && cp === undefined) return undefined
+  return { line: trace.lines[i]!, ...(trace.expects.has(i) ? { result: trace.expects.get(i) } : {}), ...(cp !== undefined ? { hash: cp.hash } : {}) }
+}
 
 export interface ReplayOptions extends Omit<HistoryOptions, 'check'> {
   check?: CheckMode
@@ -53,12 +62,16 @@ export function replay(input: string | readonly ModelEvent[], options: ReplayOpt
   let events: readonly ModelEvent[]
   let lines: readonly number[] | null = null
   let header: TraceHeader['config'] = {}
+  let trace: Trace | null = null
   if (typeof input === 'string') {
     try {
-      const trace = parseTrace(input)
+      trace = parseTrace(input)
       events = trace.events
       lines = trace.lines
       header = trace.header.config
+      // checkpoint 0 (a genesis hash) from another configuration: bad input, nothing applied
+      const g = trace.checkpoints.get(0)
+      if (g !== undefined) new History({ ...header, check: 'off' }).checkGenesisHash(g.hash, g.line)
     } catch (e) {
       if (!(e instanceof TraceError)) throw e
       const history = new History({ ...options, check: options.check ?? 'incremental' })
@@ -79,7 +92,7 @@ export function replay(input: string | readonly ModelEvent[], options: ReplayOpt
     for (let i = 0; i < total; i++) {
       const event = events[i]!
       try {
-        const step = history.dispatch(event)
+        const step = history.dispatch(event, trace === null ? undefined : recordedFor(trace, i))
         violations.push(...step.violations)
       } catch (e) {
         const where = lines === null ? {} : { line: lines[i]! }

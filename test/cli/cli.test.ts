@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest'
 import { EXIT_BAD_INPUT, EXIT_CLEAN, EXIT_VIOLATIONS, run } from '../../src/cli/main.js'
 import { SPEC_IDS } from '../../src/check/spec_ids.js'
 
-function cli(...argv: string[]): { code: number; out: string; err: string } {
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = ''
   let err = ''
-  const code = run(argv, { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false })
+  const code = await run(argv, { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false })
   return { code, out, err }
 }
 
@@ -20,61 +20,61 @@ function trace(name: string, lines: string[]): string {
 }
 
 describe('ostd-model replay', () => {
-  it('replays the bundled example cleanly (exit 0) in every check mode', () => {
+  it('replays the bundled example cleanly (exit 0) in every check mode', async () => {
     for (const check of ['full', 'incremental', 'off']) {
-      const r = cli('replay', 'examples/traces/default.ndjson', '--check', check)
+      const r = await cli('replay', 'examples/traces/default.ndjson', '--check', check)
       expect(r.code).toBe(EXIT_CLEAN)
       expect(r.out).toContain('violations: none')
       expect(r.out).toMatch(/summary: (\d+)\/\1 events applied, 0 violations/)
     }
   })
 
-  it('exits 2 and names the line and field of a malformed trace', () => {
+  it('exits 2 and names the line and field of a malformed trace', async () => {
     const file = trace('bad.ndjson', ['{"type":"frame_alloc.alloc_frame"}', '{"type":"frame.clone","frame":-3}'])
-    const r = cli('replay', file)
+    const r = await cli('replay', file)
     expect(r.code).toBe(EXIT_BAD_INPUT)
     expect(r.out).toContain('invalid trace (line 3, field frame)')
     expect(r.out).toContain('nothing was applied')
   })
 
-  it('exits 2 on an event whose precondition fails, naming the rule and the line', () => {
+  it('exits 2 on an event whose precondition fails, naming the rule and the line', async () => {
     const file = trace('rejected.ndjson', ['{"type":"frame_alloc.alloc_frame"}', '{"type":"frame.drop","frame":0}', '{"type":"frame.drop","frame":0}'])
-    const r = cli('replay', file)
+    const r = await cli('replay', file)
     expect(r.code).toBe(EXIT_BAD_INPUT)
     expect(r.out).toContain('event rejected (line 4, event 2): REQ-EMB-FRAMEDROP-1')
     expect(r.out).toContain('2/3 events applied')
   })
 
-  it('exits 1 when the replay finds violations, and reports the first one', () => {
+  it('exits 1 when the replay finds violations, and reports the first one', async () => {
     // Dropping the metadata of a frame that a handle still holds breaks the accounting.
     const file = trace('violating.ndjson', ['{"type":"meta_slot.get_from_unused","paddr":8192,"meta":{"type":"()","untyped":true,"value":null},"asUnique":false}'])
-    const r = cli('replay', file, '--check', 'full')
+    const r = await cli('replay', file, '--check', 'full')
     expect(r.code).toBe(EXIT_VIOLATIONS)
     expect(r.out).toContain('INV-ACCT-2')
     expect(r.out).toContain('first violation: step 0 (meta_slot.get_from_unused), rule INV-ACCT-2')
   })
 
-  it('prints a JSON report for scripts', () => {
-    const r = cli('replay', 'examples/traces/default.ndjson', '--json')
+  it('prints a JSON report for scripts', async () => {
+    const r = await cli('replay', 'examples/traces/default.ndjson', '--json')
     const report = JSON.parse(r.out)
     expect(report.violations).toEqual([])
     expect(report.applied).toBe(report.total)
   })
 
-  it('exits 2 when the file does not exist', () => {
-    const r = cli('replay', join(dir, 'missing.ndjson'))
+  it('exits 2 when the file does not exist', async () => {
+    const r = await cli('replay', join(dir, 'missing.ndjson'))
     expect(r.code).toBe(EXIT_BAD_INPUT)
     expect(r.err).toContain('cannot read')
   })
 
-  it('rejects an unknown check mode (exit 2)', () => {
-    expect(cli('replay', 'examples/traces/default.ndjson', '--check', 'sometimes').code).toBe(EXIT_BAD_INPUT)
+  it('rejects an unknown check mode (exit 2)', async () => {
+    expect((await cli('replay', 'examples/traces/default.ndjson', '--check', 'sometimes')).code).toBe(EXIT_BAD_INPUT)
   })
 })
 
 describe('ostd-model rules', () => {
-  it('lists every ID of the spec digest with its status', () => {
-    const r = cli('rules', '--json')
+  it('lists every ID of the spec digest with its status', async () => {
+    const r = await cli('rules', '--json')
     expect(r.code).toBe(EXIT_CLEAN)
     const c = JSON.parse(r.out)
     expect(c.digest.map((x: { id: string }) => x.id)).toEqual(SPEC_IDS.map((e) => e.id))
@@ -88,17 +88,84 @@ describe('ostd-model rules', () => {
     expect(deviations.map((x: { id: string }) => x.id)).toContain('REQ-CURSORMUT-PROTECTNEXT-2')
     expect(deviations.filter((x: { implemented: boolean }) => x.implemented)).toEqual([])
     expect(c.totals.deviations).toBe(deviations.length)
-    expect(cli('rules', '--missing').out).toMatch(/REQ-CURSORMUT-PROTECTNEXT-2 +deviation \(not enforced\): /)
+    expect((await cli('rules', '--missing')).out).toMatch(/REQ-CURSORMUT-PROTECTNEXT-2 +deviation \(not enforced\): /)
   })
 })
 
 describe('ostd-model gen', () => {
-  it('writes a deterministic trace that replays cleanly', () => {
-    const a = cli('gen', '--seed', '3', '--ops', '50', '--physical-memory', '4194304')
-    const b = cli('gen', '--seed', '3', '--ops', '50', '--physical-memory', '4194304')
+  it('writes a deterministic trace that replays cleanly', async () => {
+    const a = await cli('gen', '--seed', '3', '--ops', '50', '--physical-memory', '4194304')
+    const b = await cli('gen', '--seed', '3', '--ops', '50', '--physical-memory', '4194304')
     expect(a.out).toBe(b.out)
     const file = join(dir, 'gen.ndjson')
     writeFileSync(file, a.out)
-    expect(cli('replay', file, '--check', 'full').code).toBe(EXIT_CLEAN)
+    expect((await cli('replay', file, '--check', 'full')).code).toBe(EXIT_CLEAN)
+  })
+})
+
+describe('ostd-model diff / bisect / shrink / stats', () => {
+  const V2 = '{"format":"ostd-model-trace","version":2,"config":{"physicalMemory":4194304}}'
+  const ALLOC = '{"type":"frame_alloc.alloc_frame","zeroed":true,"meta":{"type":"()","untyped":true,"value":null}}'
+  const leaky = join(dir, 'leaky.ndjson')
+  writeFileSync(leaky, [V2, ALLOC, ALLOC, '{"type":"frame.clone","frame":0}', '{"type":"frame.drop","frame":2}', '{"type":"frame.drop","frame":1}', '{"type":"frame.drop","frame":0}'].join('\n') + '\n')
+
+  it('diff prints what changed between two positions, as text or JSON; a position past the end is bad input', async () => {
+    const r = await cli('diff', leaky, '0', '1')
+    expect(r.code).toBe(EXIT_CLEAN)
+    expect(r.out).toContain('after 0 → after 1 events (frame_alloc.alloc_frame)')
+    expect(r.out).toMatch(/frames allocated/)
+    const j = JSON.parse((await cli('diff', leaky, '1', '3', '--json')).out)
+    expect(j.diff.semantic.refCounts.length).toBeGreaterThan(0)
+    expect((await cli('diff', leaky, '0', '99')).code).toBe(EXIT_BAD_INPUT)
+  })
+
+  it('bisect --first-violation finds the first faulty step of a reducer variant (exit 1) and shows its diff; clean traces exit 0', async () => {
+    expect((await cli('bisect', leaky, '--first-violation')).code).toBe(EXIT_CLEAN)
+    const r = await cli('--variants', 'examples/faulty_variant.ts', 'bisect', leaky, '--first-violation')
+    expect(r.code).toBe(EXIT_VIOLATIONS)
+    expect(r.out).toContain('first violation in')
+    expect(r.out).toContain('step 4 (line 6) frame.drop')
+    expect(r.out).toContain('what the step changed:')
+    expect((await cli('--variants', 'no/such/module.ts', 'bisect', leaky, '--first-violation')).code).toBe(EXIT_BAD_INPUT)
+  })
+
+  it('bisect --where finds the first step where a predicate holds (exit 0), and says when it never does (exit 1)', async () => {
+    const r = await cli('bisect', leaky, '--where', 'refcount:0x0=2')
+    expect(r.code).toBe(EXIT_CLEAN)
+    expect(r.out).toMatch(/first holds after step 2 \(line 4\): frame.clone/)
+    expect((await cli('bisect', leaky, '--where', 'refcount:0x0=5')).code).toBe(EXIT_VIOLATIONS)
+    expect((await cli('bisect', leaky, '--where', 'nonsense')).code).toBe(EXIT_BAD_INPUT)
+    expect((await cli('bisect', leaky)).code).toBe(EXIT_BAD_INPUT)
+  })
+
+  it('shrink reduces a failing history to a minimal one that replays to the same rule', async () => {
+    const out = join(dir, 'min.ndjson')
+    const r = await cli('--variants', 'examples/faulty_variant.ts', 'shrink', leaky, '--rule', 'INV-SLOT-5', '--out', out)
+    expect(r.code).toBe(EXIT_VIOLATIONS)
+    const min = (await import('node:fs')).readFileSync(out, 'utf8').trim().split('\n')
+    expect(min.length - 1).toBeLessThanOrEqual(2) // alloc + drop
+    const again = await cli('--variants', 'examples/faulty_variant.ts', 'replay', out, '--json')
+    expect(JSON.parse(again.out).violations.map((v: { rule: string }) => v.rule)).toContain('INV-SLOT-5')
+    expect((await cli('shrink', leaky)).out).toContain('no violation to shrink')
+  })
+
+  it('stats counts events by type and describes the final state', async () => {
+    const j = JSON.parse((await cli('stats', leaky, '--json')).out)
+    expect(j.events).toBe(6)
+    expect(j.eventTypes).toEqual({ 'frame.drop': 3, 'frame_alloc.alloc_frame': 2, 'frame.clone': 1 })
+    expect(j.finalState.frameHandles).toBe(0)
+  })
+
+  it('replay --record writes a trace with results; --expect requires them; a changed result is a violation', async () => {
+    const rec = join(dir, 'rec.ndjson')
+    expect((await cli('replay', leaky, '--record', rec)).code).toBe(EXIT_CLEAN)
+    expect((await cli('replay', rec, '--expect')).code).toBe(EXIT_CLEAN)
+    expect((await cli('replay', leaky, '--expect')).code).toBe(EXIT_BAD_INPUT)
+    const text = (await import('node:fs')).readFileSync(rec, 'utf8').replace('"expect":{"frame":2}', '"expect":{"frame":7}')
+    const bad = join(dir, 'rec_bad.ndjson')
+    writeFileSync(bad, text)
+    const r = await cli('replay', bad)
+    expect(r.code).toBe(EXIT_VIOLATIONS)
+    expect(r.out).toContain('REQ-TRACE-EXPECT-1')
   })
 })

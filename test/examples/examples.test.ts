@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { frameTour } from '../../examples/frame_tour.js'
 import { runFaulty } from '../../examples/faulty_variant.js'
 import { pageTableTour } from '../../examples/page_table_tour.js'
+import { debugSession } from '../../examples/debug_session.js'
 import { createModel, PageFlags, PrivilegedPageFlags } from '../../src/index.js'
 
 describe('examples', () => {
@@ -39,6 +40,15 @@ describe('examples', () => {
     expect(model.state.pt.boot).toBeNull()
     expect(model.state.pt.tables.count).toBe(1) // the kernel page table
   }, 60_000)
+
+  it('the undo/redo debugging session finds the faulty drop, inspects it, and branches', () => {
+    const s = debugSession()
+    expect(s.flaggedStep).toBe(4)
+    expect(s.rules).toEqual(['ENS-EMB-FRAMEDROP-2', 'ENS-FRAME-DROP-1', 'INV-ACCT-2', 'INV-SLOT-5'])
+    expect([s.refCountBefore, s.refCountAfter]).toEqual([1, 0])
+    expect(s.diffText).toContain('0x1000: 1 → 0')
+    expect(s.branch).toEqual({ step: 4, event: 'frame.drop', rules: s.rules })
+  })
 
   it('the faulty drop variant is caught, at the faulty step, by the clauses it breaks', () => {
     const violations = runFaulty()
