@@ -15,7 +15,7 @@
  */
 import { z } from 'zod'
 import { eventSpec, eventTypes, EVENT_SPECS, type ModelEvent } from '../../reducers/index.js'
-import type { ModelConfigInput } from '../model/genesis.js'
+import { modelConfig, type ModelConfigInput } from '../model/genesis.js'
 
 export const TRACE_FORMAT = 'ostd-model-trace'
 export const TRACE_VERSION = 2
@@ -33,6 +33,16 @@ const TraceConfig = z
     mmioRanges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).optional(),
   })
   .strict()
+  // The model's own checks (page-aligned, below MAX_PADDR, non-empty MMIO ranges): a header the
+  // model would refuse is a bad line 1, not a RangeError out of genesis.
+  .superRefine((config, ctx) => {
+    try {
+      modelConfig(config)
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e
+      ctx.addIssue({ code: 'custom', message: e.message, path: [e.message.startsWith('mmioRanges') ? 'mmioRanges' : 'physicalMemory'] })
+    }
+  })
   .default({})
 
 export const TraceHeader = z.object({

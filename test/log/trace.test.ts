@@ -190,3 +190,24 @@ describe('streaming', () => {
     expect(fromFile.history!.length).toBe(events.length)
   })
 })
+
+describe('header configuration', () => {
+  it('a configuration the model refuses is a bad line 1 naming the field (not a RangeError)', () => {
+    for (const [config, field] of [
+      [{ physicalMemory: 4097 }, 'physicalMemory'],
+      [{ physicalMemory: 2 ** 40 }, 'physicalMemory'],
+      [{ mmioRanges: [[0x2000, 0x1000]] }, 'mmioRanges'],
+    ] as const) {
+      const text = `${JSON.stringify({ format: 'ostd-model-trace', version: 2, config })}\n{"type":"frame_alloc.alloc_frame","zeroed":true,"meta":{"type":"()","untyped":true,"value":null}}\n`
+      let err: unknown = null
+      try {
+        parseTrace(text)
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(TraceError)
+      expect((err as TraceError).line).toBe(1)
+      expect((err as TraceError).field).toContain(field)
+    }
+  })
+})
