@@ -19,6 +19,7 @@ import { bootPtEvents } from './page_table/boot_pt.js'
 import { ptCursorEvents } from './page_table/cursor.js'
 import { ptCursorMutEvents } from './page_table/cursor_mut.js'
 import type { EventSpec, ModelEvent } from './types.js'
+import { vmSpaceEvents } from './vm_space/index.js'
 
 export type AnyEventSpec = EventSpec<ModelEvent, unknown>
 
@@ -58,6 +59,8 @@ export const EVENT_SPECS: readonly AnyEventSpec[] = [
   // ostd::mm::page_table::cursor (Cursor, CursorMut)
   ...ptCursorEvents,
   ...ptCursorMutEvents,
+  // ostd::mm::vm_space (VmSpace, its cursors and TLB flusher, VmSpaceOwner, user-space VM I/O)
+  ...vmSpaceEvents,
 ] as unknown as readonly AnyEventSpec[]
 
 const BY_TYPE = new Map(EVENT_SPECS.map((s) => [s.type, s]))
@@ -79,6 +82,16 @@ export function eventTypes(): string[] {
 export function applyCall<R>(spec: EventSpec<ModelEvent, R>, s: Snapshot, e: ModelEvent): Outcome<R> {
   const owned = 'guard' in e && typeof e.guard === 'number' ? cursorOwningGuard(s, e.guard) : null
   if (owned !== null) throw new OstdPanic('REQ-HANDLE-1', `PageTableGuard ${String(e.guard)} is held by cursor ${owned} (the cursor owns its guards; drop or move the cursor instead)`, 'requires')
+  // A VmSpace cursor's page-table cursor is its private field (`CursorMut { pt_cursor, flusher }`): only the
+  // read-only methods reach it directly; map / unmap / protect_next / drop go through the VmSpace events.
+  // Likewise a VmSpace's page table (`VmSpace { pt, .. }`): only the software walk reads it directly.
+  if (typeof e['pageTable'] === 'number' && e.type !== 'page_table.page_walk' && s.vm.spaces.count > 0) {
+    const owner = vmSpaceOwningTable(s, e['pageTable'])
+    if (owner !== null) throw new OstdPanic('REQ-HANDLE-1', `PageTable ${String(e['pageTable'])} belongs to VmSpace ${owner} (use the vm_space.* events)`, 'requires')
+  }
+  if ((e.type.startsWith('cursor_mut.') || e.type === 'cursor.drop') && typeof e['cursor'] === 'number' && vmCursorAt(s, e['cursor']) !== null) {
+    throw new OstdPanic('REQ-HANDLE-1', `cursor ${String(e['cursor'])} is a VmSpace cursor: use the vm_cursor_mut.* / vm_cursor.drop events (its page-table cursor is private)`, 'requires')
+  }
   return applyEvent(spec, s, e)
 }
 
@@ -87,3 +100,4 @@ import { applyEvent, type Outcome } from './types.js'
 import { OstdPanic } from '../src/arch/errors.js'
 import type { Snapshot } from '../src/model/snapshot.js'
 import { cursorOwningGuard } from '../src/model/pt_cursor.js'
+import { vmCursorAt, vmSpaceOwningTable } from '../src/model/vm_space.js'

@@ -137,6 +137,9 @@ export class StepRecorder {
   }
 
   run<E extends ModelEvent, R>(spec: EventSpec<E, R>, event: NoInfer<E>): R {
+    // The history names an internal step by its event's type, and the checker picks the step's
+    // rules by it: a step recorded under another type than the reducer that ran would escape them.
+    if (event.type !== spec.type) throw new Error(`internal step: event type ${JSON.stringify(event.type)} recorded for the reducer of ${spec.type}`)
     const before = this.current
     const outcome = applyEvent(spec, before, event)
     this.steps.push({ event, before, after: outcome.snapshot, result: outcome.result, steps: outcome.steps ?? [] })

@@ -8,6 +8,7 @@ export { VmReader, VmWriter, vmIoOf, type VmIo, type VmIoTarget, type ValueType,
 export { Handle } from './api/handle.js'
 export { PageTable, BootPageTable, PageTableFactory, type PageTableConfig, type VirtAddr, type WalkResult } from './api/page_table.js'
 export { Cursor, CursorMut, PageTableNode, type MappedItem, type MapItem, type PageTableFrag, type PageTableError, type VaRangeOut } from './api/pt_cursor.js'
+export { VmSpace, VmSpaceFactory, VmCursor, VmCursorMut, TlbFlusher, UserVmReader, UserVmWriter, type VmMappedItem, type TlbFlushOp } from './api/vm_space.js'
 export { isOk, unwrap, type Result, type OstdErrorKind } from './api/result.js'
 export { OstdPanic } from './arch/errors.js'
 export * as constants from './arch/constants.js'

@@ -172,6 +172,9 @@ export function spaceRead(s: Snapshot, space: VmIoSpace, addr: number, len: numb
   switch (space.kind) {
     case 'linear':
       return readPhys(s, addr, len)
+    case 'user':
+      // user space translates through the TLB / page table, which may fault and caches what it walks
+      throw new Error('a user-space reader is read through reducers/vm_space/user_io.ts (userRead)')
   }
 }
 
@@ -181,6 +184,8 @@ export function spaceWrite(w: MemoryWriter, space: VmIoSpace, addr: number, byte
     case 'linear':
       w.write(addr, bytes)
       return bytes.length
+    case 'user':
+      throw new Error('a user-space writer is written through reducers/vm_space/user_io.ts (userWrite)')
   }
 }
 

@@ -46,6 +46,9 @@ import {
   valTypeName,
 } from './frame_io.js'
 import { MemoryWriter } from '../../src/model/memory.js'
+import { liveVmSpace } from '../../src/model/vm_space.js'
+import { advanced, ioRead, ioWrite, withTlb } from '../vm_space/user_io.js'
+import { isRegistered } from '../vm_space/reader_writer.js'
 
 type VmIoKind = VmIoEntry['kind']
 
@@ -64,8 +67,9 @@ const KIND_NAME: Record<VmIoKind, string> = { Reader: 'VmReader', Writer: 'VmWri
 export function borrowFailure(s: Snapshot, entry: VmIoEntry): string | null {
   const b = entry.borrow
   if (b === null) return null
-  const live = b.kind === 'frame' ? tableGet(s.frames, b.id) !== null : tableGet(s.segments, b.id) !== null
-  return live ? null : `the ${b.kind === 'frame' ? 'Frame' : 'Segment'} ${b.id} it borrows is no longer live (dropped or moved): the borrow has ended`
+  const live = b.kind === 'frame' ? tableGet(s.frames, b.id) !== null : b.kind === 'segment' ? tableGet(s.segments, b.id) !== null : liveVmSpace(s, b.id) !== null
+  const name = b.kind === 'frame' ? 'Frame' : b.kind === 'segment' ? 'Segment' : 'VmSpace'
+  return live ? null : `the ${name} ${b.id} it borrows is no longer live (dropped or moved): the borrow has ended`
 }
 
 /** Why `id` names no entry of `vmIos` (REQ-EMB-IOMETHOD-1 and the other id-existence rules), or null. */
@@ -221,8 +225,19 @@ type ReadValEvent = { type: string; reader: number; valType: ValType }
 type WriteValEvent = { type: string; writer: number; valType: ValType; value: Val }
 
 /** `*_once` takes `T: PodOnce` (REQ-VMIO-PODONCE-1) and asserts an aligned cursor when the value fits (REQ-VMIO-ALIGN-1). */
+/** REQ-VMIO-INFALLIBLE-1: `read_once` / `write_once` / `fill` exist on infallible (kernel) readers/writers only. */
+function infallibleOnly<E extends ModelEvent>(field: string): Requirement<E> {
+  return {
+    rule: 'REQ-VMIO-INFALLIBLE-1',
+    summary: '[model] `read_once`, `write_once` and `fill` are methods of infallible (kernel-space) readers/writers (`VmReader<Infallible>`); a fallible user-space one has none.',
+    kind: 'requires',
+    check: (s, e) => (vmIoEntry(s, e[field] as number)?.fallible === true ? `vm_io ${String(e[field])} is a fallible (user-space) reader/writer` : null),
+  }
+}
+
 function onceRequires<E extends ModelEvent>(field: string): Array<Requirement<E>> {
   return [
+    infallibleOnly<E>(field),
     {
       rule: 'REQ-VMIO-PODONCE-1', summary: '[model] `read_once` / `write_once` take a primitive integer type (`u8`…`u64`, `PodOnce`), not a byte struct.',
       kind: 'requires',
@@ -243,21 +258,42 @@ function onceRequires<E extends ModelEvent>(field: string): Array<Requirement<E>
 }
 
 /** `read_val::<T>()` / `read_once::<T>()`: `Err(InvalidArgs)` with nothing moved if `remain < size`, else the value and cursor + size. */
-function readValue(s: Snapshot, e: ReadValEvent): { snapshot: Snapshot; result: Result<Val, IoError> } {
+function readValue(s: Snapshot, e: ReadValEvent): { snapshot: Snapshot; result: Result<Val, IoError | 'PageFault'> } {
   const r = at(s, e.reader)
   const size = sizeOfVal(e.valType)
   if (vmIoLen(r) < size) return { snapshot: s, result: err('InvalidArgs') }
+  if (r.space.kind === 'user') {
+    // fallible (user space): a fault is Err(PageFault) with the cursor rolled back (nothing moved)
+    const read = ioRead(s, s.vm.tlb, r, size)
+    const faulted = read.bytes.length < size
+    const snapshot = editSnapshot(s, (d, t) => {
+      withTlb(d, s.vm.tlb, read.tlb)
+      if (!faulted && size > 0) t.vmIos.set(e.reader, advanced(r, r.cursor + size))
+    })
+    return { snapshot, result: faulted ? err('PageFault') : ok(decodeVal(e.valType, read.bytes)) }
+  }
   const value = decodeVal(e.valType, spaceRead(s, r.space, r.cursor, size))
   const snapshot = size === 0 ? s : withEntries(s, [[e.reader, { ...r, cursor: r.cursor + size }]])
   return { snapshot, result: ok(value) }
 }
 
 /** `write_val(&v)` / `write_once(&v)`: `Err(InvalidArgs)` with nothing written if `avail < size`, else the bytes and cursor + size. */
-function writeValue(s: Snapshot, e: WriteValEvent): { snapshot: Snapshot; result: Result<null, IoError> } {
+function writeValue(s: Snapshot, e: WriteValEvent): { snapshot: Snapshot; result: Result<null, IoError | 'PageFault'> } {
   const w = at(s, e.writer)
   const bytes = encodeVal(e.valType, e.value)
   if (vmIoLen(w) < bytes.length) return { snapshot: s, result: err('InvalidArgs') }
   if (bytes.length === 0) return { snapshot: s, result: ok(null) }
+  if (w.space.kind === 'user') {
+    // fallible: the bytes before a fault are written (OSTD copies until the fault), the cursor rolled back
+    let written = 0
+    const snapshot = editSnapshot(s, (d, t) => {
+      const wrote = ioWrite(new MemoryWriter(t), s, s.vm.tlb, w, bytes)
+      written = wrote.written
+      withTlb(d, s.vm.tlb, wrote.tlb)
+      if (written === bytes.length) t.vmIos.set(e.writer, advanced(w, w.cursor + bytes.length))
+    })
+    return { snapshot, result: written < bytes.length ? err('PageFault') : ok(null) }
+  }
   const snapshot = withEntries(s, [[e.writer, { ...w, cursor: w.cursor + bytes.length }]], (mw) => spaceWrite(mw, w.space, w.cursor, bytes))
   return { snapshot, result: ok(null) }
 }
@@ -266,7 +302,7 @@ const ReadValFields = { reader: HandleId, valType: ValType }
 const WriteValFields = { writer: HandleId, valType: ValType, value: ValValue }
 
 /** `VmReader::read_val::<T>()`. Requires REQ-EMB-IOMETHOD-1, REQ-VMIO-KIND-1, REQ-BORROW-1. Owes ENS-MEM-READ-1, ENS-VMIO-ADVANCE-1. */
-export const readerReadVal = defineEvent<ReadValEvent, Result<Val, IoError>>({
+export const readerReadVal = defineEvent<ReadValEvent, Result<Val, IoError | 'PageFault'>>({
   type: 'vm_reader.read_val',
   doc: 'VmReader::read_val: the little-endian value at the cursor, which advances by its size (Err(InvalidArgs), nothing moved, if remain < size).',
   schema: z.object({ type: z.literal('vm_reader.read_val'), ...ReadValFields }),
@@ -275,7 +311,7 @@ export const readerReadVal = defineEvent<ReadValEvent, Result<Val, IoError>>({
 })
 
 /** `VmReader::read_once::<T: PodOnce>()`: `read_val` plus the alignment assertion. Owes ENS-MEM-READ-1, ENS-VMIO-ADVANCE-1. */
-export const readerReadOnce = defineEvent<ReadValEvent, Result<Val, IoError>>({
+export const readerReadOnce = defineEvent<ReadValEvent, Result<Val, IoError | 'PageFault'>>({
   type: 'vm_reader.read_once',
   doc: 'VmReader::read_once: like read_val, for a primitive integer at an aligned cursor (asserted).',
   schema: z.object({ type: z.literal('vm_reader.read_once'), ...ReadValFields }),
@@ -284,7 +320,7 @@ export const readerReadOnce = defineEvent<ReadValEvent, Result<Val, IoError>>({
 })
 
 /** `VmWriter::write_val(&v)`. Requires REQ-EMB-IOMETHOD-1, REQ-VMIO-KIND-1, REQ-BORROW-1, REQ-VMIO-VAL-1. Owes ENS-MEM-WRITE-1, ENS-VMIO-ADVANCE-1. */
-export const writerWriteVal = defineEvent<WriteValEvent, Result<null, IoError>>({
+export const writerWriteVal = defineEvent<WriteValEvent, Result<null, IoError | 'PageFault'>>({
   type: 'vm_writer.write_val',
   doc: 'VmWriter::write_val: writes the little-endian value at the cursor, which advances by its size (Err(InvalidArgs), nothing written, if avail < size).',
   schema: z.object({ type: z.literal('vm_writer.write_val'), ...WriteValFields }),
@@ -293,7 +329,7 @@ export const writerWriteVal = defineEvent<WriteValEvent, Result<null, IoError>>(
 })
 
 /** `VmWriter::write_once(&v)`: `write_val` plus the alignment assertion. Owes ENS-MEM-WRITE-1, ENS-VMIO-ADVANCE-1. */
-export const writerWriteOnce = defineEvent<WriteValEvent, Result<null, IoError>>({
+export const writerWriteOnce = defineEvent<WriteValEvent, Result<null, IoError | 'PageFault'>>({
   type: 'vm_writer.write_once',
   doc: 'VmWriter::write_once: like write_val, for a primitive integer at an aligned cursor (asserted).',
   schema: z.object({ type: z.literal('vm_writer.write_once'), ...WriteValFields }),
@@ -321,6 +357,7 @@ export const writerFill = defineEvent<WriteValEvent, number>({
   requires: [
     ...methodRequires<WriteValEvent>('writer', 'Writer'),
     validValue<WriteValEvent>('value'),
+    infallibleOnly<WriteValEvent>('writer'),
     {
       rule: 'REQ-VMIO-FILL-1', summary: '[model] `VmWriter::fill` asserts `avail` is a multiple of the value\'s (non-zero) size.',
       kind: 'panic',
@@ -371,7 +408,7 @@ function skipEvent(field: 'reader' | 'writer') {
     reduce(s, e) {
       const id = e[field] as number
       const entry = at(s, id)
-      return { snapshot: e.n === 0 ? s : withEntries(s, [[id, { ...entry, cursor: entry.cursor + e.n }]]), result: null }
+      return { snapshot: e.n === 0 ? s : withEntries(s, [[id, advanced(entry, entry.cursor + e.n)]]), result: null }
     },
   })
 }
@@ -392,7 +429,7 @@ function limitEvent(field: 'reader' | 'writer') {
       const id = e[field] as number
       const entry = at(s, id)
       if (e.n >= vmIoLen(entry)) return { snapshot: s, result: null }
-      return { snapshot: withEntries(s, [[id, { ...entry, end: entry.cursor + e.n }]]), result: null }
+      return { snapshot: withEntries(s, [[id, advanced(entry, entry.cursor, entry.cursor + e.n)]]), result: null }
     },
   })
 }
@@ -409,7 +446,15 @@ function dropEvent(field: 'reader' | 'writer') {
     type: `vm_${field}.drop`,
     doc: `Drop a ${KIND_NAME[kind]}: its entry is removed, nothing else changes.`,
     schema: z.object({ type: z.literal(`vm_${field}.drop`), [field]: HandleId }) as unknown as z.ZodType<ModelEvent>,
-    requires: [{ rule, kind: 'requires', check: (s, e) => exists(s, e[field] as number, KIND_NAME[kind]) }],
+    requires: [
+      { rule, kind: 'requires', check: (s, e) => exists(s, e[field] as number, KIND_NAME[kind]) },
+      {
+        rule: 'REQ-VMIO-REGISTERED-1',
+        kind: 'requires',
+        summary: "[model] A user reader/writer registered with its VmSpace (`VmSpace.readers: Vec<&'a VmReader>`) is borrowed by it and is not dropped before it is unregistered.",
+        check: (s, e) => (isRegistered(s, e[field] as number) ? `${KIND_NAME[kind]} ${String(e[field])} is registered with its VmSpace (unregister it first)` : null),
+      },
+    ],
     reduce(s, e) {
       return { snapshot: editSnapshot(s, (_d, t) => t.vmIos.set(e[field] as number, null)), result: null }
     },

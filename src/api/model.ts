@@ -8,6 +8,7 @@ import { History, type HistoryOptions, type Step } from '../log/history.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { FrameFactory } from './frame.js'
 import { PageTableFactory } from './page_table.js'
+import { VmSpaceFactory } from './vm_space.js'
 
 export interface ModelOptions extends Omit<HistoryOptions, 'check'> {
   /** Bytes of physical memory (default 256 MiB = 65,536 frames). */
@@ -19,11 +20,13 @@ export class Model {
   readonly history: History
   readonly frames: FrameFactory
   readonly pageTables: PageTableFactory
+  readonly vmSpaces: VmSpaceFactory
 
   constructor(options: ModelOptions = {}) {
     this.history = new History(options)
     this.frames = new FrameFactory(this)
     this.pageTables = new PageTableFactory(this)
+    this.vmSpaces = new VmSpaceFactory(this)
   }
 
   /** The current snapshot (immutable). */

@@ -39,6 +39,7 @@ import { tableDiff, tableForEach, tableGet, type Table } from '../model/table.js
 import { setSnapshotFreezing, snapshotFreezing } from '../model/immer.js'
 import { History } from './history.js'
 import { CURSOR_OPS, PAGE_TABLE_OPS, PT_EXCLUDED_EVENT_TYPES, PT_OPS } from './gen_pt.js'
+import { VM_EXCLUDED_EVENT_TYPES, VM_OPS } from './gen_vm.js'
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Rng {
@@ -384,7 +385,8 @@ function usableVmIo(s: Snapshot, rng: Rng, g: GenIndex, kind: VmIoEntry['kind'])
   const ok: number[] = []
   for (const id of g.vmIos.values()) {
     const e = tableGet(s.vmIos, id)!
-    if (e.kind === kind && borrowFailure(s, e) === null) ok.push(id)
+    // user-space (fallible) readers/writers are gen_vm.ts's
+    if (e.kind === kind && e.space.kind !== 'user' && borrowFailure(s, e) === null) ok.push(id)
   }
   return rng.pick(ok) ?? null
 }
@@ -805,7 +807,7 @@ function dropVmIo(kind: VmIoEntry['kind']): Op {
       const dead: number[] = []
       for (const id of g.vmIos.values()) {
         const e = tableGet(s.vmIos, id)!
-        if (e.kind !== kind) continue
+        if (e.kind !== kind || e.space.kind === 'user') continue
         all.push(id)
         if (borrowFailure(s, e) !== null) dead.push(id)
       }
@@ -872,6 +874,7 @@ export const ALL_OPS: Record<string, Op> = {
   ...prefixed('pt', PT_OPS),
   ...prefixed('pagetable', PAGE_TABLE_OPS),
   ...prefixed('cursor', CURSOR_OPS),
+  ...prefixed('vm', VM_OPS),
 }
 
 /** Event types the generators never propose, and why. */
@@ -879,6 +882,7 @@ export const EXCLUDED_EVENT_TYPES: Readonly<Record<string, string>> = {
   'meta_slot.drop_last_in_place':
     'tears down a slot a handle still accounts for: valid only inside the drop of the last reference (it appears as an internal step of frame.drop / unique_frame.drop / segment.drop)',
   ...PT_EXCLUDED_EVENT_TYPES,
+  ...VM_EXCLUDED_EVENT_TYPES,
 }
 
 export interface GenerateOptions {

@@ -38,6 +38,7 @@ export const HANDLE_COUNTERS: Readonly<Record<string, keyof Counters>> = {
   child: 'ptChild',
   pageTable: 'pageTable',
   cursor: 'ptCursor',
+  vmSpace: 'vmSpace',
 }
 
 const handleFieldCache = new Map<string, readonly string[]>()

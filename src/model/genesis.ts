@@ -35,7 +35,7 @@ export function genesis(input: ModelConfigInput = {}): Snapshot {
   return deepFreeze({
     config,
     nrFrames,
-    counters: { frame: 0, segment: 0, unique: 0, list: 0, vmIo: 0, ptNode: 0, ptGuard: 0, ptEntry: 0, ptChild: 0, pageTable: 0, ptCursor: 0 },
+    counters: { frame: 0, segment: 0, unique: 0, list: 0, vmIo: 0, ptNode: 0, ptGuard: 0, ptEntry: 0, ptChild: 0, pageTable: 0, ptCursor: 0, vmSpace: 0 },
     metaSlots: emptyTable(nrFrames),
     memory: emptyTable(nrFrames),
     allocator: { freeStack: emptyTable(), freeStackLen: 0, bumpIndex: 0 },
@@ -62,5 +62,6 @@ export function genesis(input: ModelConfigInput = {}): Snapshot {
       locks: emptyTable(nrFrames),
       cursors: emptyTable(),
     },
+    vm: { spaces: emptyTable(), cursors: emptyTable(), activated: null, tlb: { mappings: [] } },
   }) as Snapshot
 }

@@ -13,6 +13,7 @@ import type { MetaAddr, PageUsage, RefCount } from '../arch/constants.js'
 import type { PtConfigName } from '../arch/pt_config.js'
 import type { PageTableState } from './page_table.js'
 import type { Table } from './table.js'
+import type { VmIoOwner, VmState } from './vm_space.js'
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 
@@ -156,7 +157,13 @@ export interface LinkedListState {
  */
 export type VmIoSpace =
   /** Kernel space through the linear mapping; positions are physical addresses. */
-  { readonly kind: 'linear' }
+  | { readonly kind: 'linear' }
+  /**
+   * User space of a VmSpace (`VmSpace::reader` / `writer`, fallible): positions are user virtual
+   * addresses, translated through the TLB / the activated page table at each access
+   * (reducers/vm_space/user_io.ts); an unmapped page is `PageFault`.
+   */
+  | { readonly kind: 'user'; readonly vmSpace: number }
 
 /**
  * The handle a reader or writer borrows (`VmReader<'a>`): the frame or segment it was created
@@ -165,7 +172,8 @@ export type VmIoSpace =
  * Later: `'vmSpace'` (user readers/writers borrow their VmSpace) and `'buffer'`.
  */
 export interface VmIoBorrow {
-  readonly kind: 'frame' | 'segment'
+  /** `vmSpace`: a user reader/writer borrows its VmSpace (`reader(&self, …) -> VmReader<'_>`). */
+  readonly kind: 'frame' | 'segment' | 'vmSpace'
   readonly id: number
 }
 
@@ -184,6 +192,8 @@ export interface VmIoEntry {
   readonly end: number
   /** The handle whose borrow bounds the entry's lifetime; `null` = not bounded by a handle. */
   readonly borrow: VmIoBorrow | null
+  /** Ghost `VmIoOwner` of a user reader/writer (src/model/vm_space.ts); absent for kernel ones. */
+  readonly owner?: VmIoOwner
 }
 
 /** Fresh-id counters, one per registry (MD-11). */
@@ -199,6 +209,7 @@ export interface Counters {
   readonly ptChild: number
   readonly pageTable: number
   readonly ptCursor: number
+  readonly vmSpace: number
 }
 
 export interface ModelConfig {
@@ -234,4 +245,6 @@ export interface Snapshot {
 
   /** Page-table handles and the ghost owner tree (src/model/page_table.ts). */
   readonly pt: PageTableState
+  /** VmSpaces, their cursors' flushers, the activated space and the TLB (src/model/vm_space.ts). */
+  readonly vm: VmState
 }

@@ -4,8 +4,9 @@
  * `frame` — the whole frame layer (ALL_OPS without the page-table operations); `pt` — random
  * entry-operation histories (the page-table node / entry operations and the frame operations
  * that supply their frames); `map1g` — 1 GiB mapped through a cursor with 4 KiB and 2 MiB pages and
- * unmapped again (test/bench/map1g.ts; `--map1g-prefix N` sets the 4 KiB maps of the checked runs).
- *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|map1g|all]
+ * unmapped again (test/bench/map1g.ts; `--map1g-prefix N` sets the 4 KiB maps of the checked runs);
+ * `history` — time travel on a long frame-layer history (test/bench/history.ts; `--history-events N`).
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|map1g|history|all]
  */
 import { cpus, totalmem } from 'node:os'
 import type { InternalStep, ModelEvent } from '../../reducers/index.js'
@@ -14,6 +15,11 @@ import { History } from '../../src/log/history.js'
 import { ALL_OPS, generateHistory, type Op } from '../../src/log/gen.js'
 import { setSnapshotFreezing } from '../../src/model/immer.js'
 import { runMap1g } from './map1g.js'
+import { runHistoryBench } from './history.js'
+import { leakyDrop } from '../../examples/faulty_variant.js'
+import { variantOf } from '../../reducers/index.js'
+import type { Snapshot } from '../../src/model/snapshot.js'
+import { frameDrop } from '../../reducers/frame/frame.js'
 
 const args = process.argv.slice(2)
 const arg = (name: string, dflt: number): number => {
@@ -99,6 +105,26 @@ if (WORKLOAD === 'all' || WORKLOAD === 'map1g') {
       console.log(`| ${mode} | ${p.name} | ${p.events.toLocaleString('en-US')} | ${perS(p.events)} | ${perS(p.primitive)} | ${((p.ms * 1000) / p.events).toFixed(0)} | ${p.heapBytes === null ? 'n/a' : (p.heapBytes / 2 ** 20).toFixed(1)} |`)
     }
   }
+}
+if (WORKLOAD === 'all' || WORKLOAD === 'history') {
+  const n = arg('--history-events', 100_000)
+  const events = generateHistory({ seed: SEED, ops: n, operations: WORKLOADS['frame']!.operations })
+  // The planted fault for bisect: examples/faulty_variant.ts's leaky Frame::drop, active only once
+  // frame ids pass 90% of those the history makes (so the first violation is late and the scan long).
+  const lateLeak = (final: Snapshot) => {
+    const lateFrom = Math.floor(0.9 * final.counters.frame)
+    return variantOf(frameDrop, (st, e) => (st.counters.frame >= lateFrom ? leakyDrop.reduce(st, e) : frameDrop.reduce(st, e)))
+  }
+  const r = runHistoryBench(events, lateLeak, 1 << 28)
+  console.log('')
+  console.log(`workload history: ${n.toLocaleString('en-US')} random valid frame-layer events (seed ${SEED}) in a History (check off); 200 random seeks, 1,000 undos, export + load (parse and replay) of the trace, first violation of a late planted fault`)
+  console.log('')
+  console.log('| events | build (s) | retained bytes/event | event log bytes/event | checkpoints (every N events) | seek p50 / p99 (ms) | undo p50 / p99 (µs) | export (s) | load (s) | bisect first violation (s) |')
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  const f = (x: number, d = 1): string => x.toFixed(d)
+  console.log(
+    `| ${r.events.toLocaleString('en-US')} | ${f(r.buildMs / 1000)} | ${r.retainedBytesPerEvent === null ? 'n/a' : Math.round(r.retainedBytesPerEvent)} | ${f(r.eventLogBytesPerEvent)} | ${r.checkpoints} (${r.checkpointIntervalEvents}) | ${f(r.seekMs.p50, 2)} / ${f(r.seekMs.p99, 1)} | ${f(r.undoUs.p50)} / ${f(r.undoUs.p99)} | ${f(r.exportMs / 1000, 2)} | ${f(r.loadMs / 1000)} | ${f(r.bisectMs / 1000)} (step ${r.bisectFound ?? 'none'} of ${r.bisectEvents}) |`,
+  )
 }
 for (const [name, w] of Object.entries(WORKLOADS)) {
   if (WORKLOAD !== 'all' && WORKLOAD !== name) continue

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { eventTypes, type ModelEvent } from '../../reducers/index.js'
 import { ALL_OPS, CAPS, EXCLUDED_EVENT_TYPES, FRAME_OPS, GenIndex, generateHistory, IO_OPS, LIST_OPS, META_OPS, Rng, SEGMENT_OPS, UNIQUE_OPS, type Op } from '../../src/log/gen.js'
 import { CURSOR_OPS, PAGE_TABLE_OPS, PT_OPS } from '../../src/log/gen_pt.js'
+import { VM_OPS } from '../../src/log/gen_vm.js'
 import { History } from '../../src/log/history.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { PHYSICAL_MEMORY, replay, RUNS, SEED } from './run.js'
@@ -52,7 +53,7 @@ const BOTH_OUTCOMES: Record<string, readonly string[]> = {
 
 describe('generateHistory', () => {
   it('defaults to ALL_OPS, the union of the module groups', () => {
-    const groups = [META_OPS, FRAME_OPS, UNIQUE_OPS, SEGMENT_OPS, LIST_OPS, IO_OPS, PT_OPS, PAGE_TABLE_OPS, CURSOR_OPS]
+    const groups = [META_OPS, FRAME_OPS, UNIQUE_OPS, SEGMENT_OPS, LIST_OPS, IO_OPS, PT_OPS, PAGE_TABLE_OPS, CURSOR_OPS, VM_OPS]
     expect(Object.keys(ALL_OPS)).toHaveLength(groups.reduce((n, g) => n + Object.keys(g).length, 0))
     expect(generateHistory({ seed: 5, ops: 300 })).toEqual(generateHistory({ seed: 5, ops: 300, operations: ALL_OPS }))
   })

@@ -18,6 +18,9 @@ import { storeInvariants, storeUmbrellas } from './frame/store.js'
 import { DIGEST_SUMMARIES } from './helpers.js'
 import { ptTreeRules } from './page_table/tree.js'
 import { ptCursorRules } from './page_table/cursor.js'
+import { vmSpaceInvariants, vmSpaceUmbrellas } from './vm_space/invariants.js'
+import { vmSpaceOwnerRules } from './vm_space/owner.js'
+import { vmSpaceEnsRules } from './vm_space/vm_space.js'
 
 export function defaultRegistry(): RuleRegistry {
   return new RuleRegistry()
@@ -40,4 +43,8 @@ export function defaultRegistry(): RuleRegistry {
     .addAll(bootPtRules)
     .addAll(ptTreeRules)
     .addAll(ptCursorRules)
+    .addAll(vmSpaceInvariants)
+    .addAll(vmSpaceUmbrellas)
+    .addAll(vmSpaceOwnerRules)
+    .addAll(vmSpaceEnsRules)
 }

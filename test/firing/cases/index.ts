@@ -12,6 +12,7 @@ import { uniqueCases } from './unique.js'
 import { ptTreeCases } from './pt_tree.js'
 import { ptCompositeCases } from './pt_composite.js'
 import { ptCursorCases } from './pt_cursor.js'
+import { vmSpaceCases } from './vm_space.js'
 import { traceCases } from './trace.js'
 
-export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases, ...ptNodeCases, ...ptEntryCases, ...ptTreeCases, ...ptCompositeCases, ...ptViewCases, ...ptBootCases, ...ptCursorCases, ...traceCases]
+export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases, ...ptNodeCases, ...ptEntryCases, ...ptTreeCases, ...ptCompositeCases, ...ptViewCases, ...ptBootCases, ...ptCursorCases, ...traceCases, ...vmSpaceCases]

@@ -230,7 +230,8 @@ function vmIoExpected(ctx: EnsContext): Expected | null {
 /** `read_val` / `read_once` / `write_val` / `write_once` / `fill` on a reader or writer. */
 function cursorExpected(ctx: EnsContext): Expected | null {
   const e = tableGet(ctx.pre.vmIos, vioIdOf(ctx))
-  if (e === null) return null
+  // user-space (fallible) readers/writers go through the page table: src/check/rules/vm_space/user_io.ts
+  if (e === null || e.space.kind === 'user') return null
   const op = ctx.event.type.split('.')[1]
   const t = field(ctx, 'valType') as ValType
   const size = sizeOfVal(t)
@@ -388,7 +389,7 @@ export const ioRules: ReadonlyArray<Rule | UmbrellaRule> = [
       const rule = 'ENS-VMIO-ADVANCE-1'
       const id = vioIdOf(ctx)
       const pre = tableGet(ctx.pre.vmIos, id)
-      if (pre === null) return []
+      if (pre === null || pre.space.kind === 'user') return [] // user space: ENS-VMIO-FALLIBLE-1 / INV-VMIO-3
       const out = entryIs(ctx, rule, id, { ...pre, cursor: advancedCursor(ctx, pre) })
       return ctx.event.type.endsWith('.skip') ? [...out, ...restUnchanged(ctx, rule, { vmIos: true })] : out
     },
@@ -401,7 +402,7 @@ export const ioRules: ReadonlyArray<Rule | UmbrellaRule> = [
       const rule = 'ENS-VMIO-LIMIT-1'
       const id = vioIdOf(ctx)
       const pre = tableGet(ctx.pre.vmIos, id)
-      if (pre === null) return []
+      if (pre === null || pre.space.kind === 'user') return [] // user space: ENS-VMIO-FALLIBLE-1 / INV-VMIO-3
       const n = field(ctx, 'n') as number
       const want = n < lenOf(pre) ? { ...pre, end: pre.cursor + n } : pre
       return [...entryIs(ctx, rule, id, want), ...restUnchanged(ctx, rule, { vmIos: true })]

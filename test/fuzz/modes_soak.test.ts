@@ -1,0 +1,57 @@
+/**
+ * Full and incremental checking agree (issue 7, soak size): random valid histories over ALL_OPS
+ * (every layer; half of them with an MMIO range; 1 MiB of physical memory) replayed in both modes must be accepted event for
+ * event and report byte-identical violation lists (empty, for a correct model). The faulty-variant
+ * side of the agreement is test/property/faults.test.ts.
+ *
+ * `SOAK_MODES_RUNS` histories (default 8 here: CI runs test/property/modes.test.ts;
+ * `npm run soak` runs 10,000), `SOAK_MODES_MAX_OPS` events at most each (default 24: full
+ * checking re-evaluates every invariant over the whole snapshot after every internal step, so the
+ * histories stay short to make 10^4 of them affordable), `SOAK_MODES_SEED` the fast-check seed.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { generateHistory } from '../../src/log/gen.js'
+import { History } from '../../src/log/history.js'
+import type { CheckMode } from '../../src/check/rule.js'
+import type { ModelEvent } from '../../reducers/index.js'
+
+/** 1 MiB (256 frames): a full check visits every slot after every internal step; small memory keeps 10^4 histories affordable. */
+const PHYSICAL_MEMORY = 1 << 20
+const MMIO_RANGES: ReadonlyArray<readonly [number, number]> = [[0x4_0000, 0x6_0000]]
+
+/** Replays `events` in one mode: the index and error of the first dispatch that throws, and the violations as JSON. */
+function replay(events: readonly ModelEvent[], check: CheckMode, mmioRanges: ReadonlyArray<readonly [number, number]>): { stopped: string | null; applied: number; violations: string } {
+  const h = new History({ check, physicalMemory: PHYSICAL_MEMORY, mmioRanges })
+  let stopped: string | null = null
+  for (let i = 0; i < events.length && stopped === null; i++) {
+    try {
+      h.dispatch(events[i]!)
+    } catch (e) {
+      stopped = `event ${i}: ${String(e)}`
+    }
+  }
+  return { stopped, applied: h.length, violations: JSON.stringify(h.violations()) }
+}
+
+const RUNS = Math.max(1, Number(process.env['SOAK_MODES_RUNS'] ?? 8))
+const MAX_OPS = Math.max(1, Number(process.env['SOAK_MODES_MAX_OPS'] ?? 24))
+const SEED = Number(process.env['SOAK_MODES_SEED'] ?? 20261123)
+
+describe('full == incremental (soak)', () => {
+  it(`${RUNS} random valid histories of 1..${MAX_OPS} events: both modes clean and identical`, () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: MAX_OPS }), fc.boolean(), (seed, ops, withMmio) => {
+        const mmio = withMmio ? MMIO_RANGES : []
+        const events = generateHistory({ seed, ops, physicalMemory: PHYSICAL_MEMORY, mmioRanges: mmio })
+        const full = replay(events, 'full', mmio)
+        const inc = replay(events, 'incremental', mmio)
+        expect(full.stopped).toBeNull()
+        expect(full.applied).toBe(events.length)
+        expect(inc).toEqual(full)
+        expect(full.violations).toBe('[]')
+      }),
+      { numRuns: RUNS, seed: SEED, endOnFailure: RUNS > 1000 },
+    )
+  })
+})

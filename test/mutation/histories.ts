@@ -1,0 +1,209 @@
+/**
+ * The fixed set of valid histories the mutation test replays (test/mutation/checker_only.test.ts).
+ *
+ * They are generated ONCE with the unmutated reducers (`npm run mutation:fixtures` →
+ * test/mutation/fixtures.json) and read back as plain events: under Stryker the reducers are
+ * mutated, and a generator that runs them would adapt its history to the mutant instead of
+ * exposing it.
+ *
+ * Mix: `ALL_OPS` (every layer: meta slots, frames, segments, unique frames, lists, I/O, page-table
+ * nodes / entries / children, page tables, cursors, VmSpace) plus `HUGE_OPS` below. The generator's
+ * cursor operations map 4 KiB (tracked and untracked) and 2 MiB (untracked) pages, but never a
+ * 1 GiB page: its cursor ranges stay in the first 8 MiB, and a 1 GiB item needs a cursor whose guard
+ * is a root node (a range over two top-level entries). `HUGE_OPS` opens such cursors on untracked
+ * page tables, jumps them to 1 GiB / 2 MiB boundaries and maps pages of the largest level the
+ * position allows; the generator's own take_next / protect_next / unmap windows then split them.
+ * `coverage()` counts the mapped page sizes; `make_fixtures.ts` refuses a set that lacks one.
+ */
+import { pageSize } from '../../src/arch/constants.js'
+import { isOstdPanic } from '../../src/arch/errors.js'
+import { newUser, PageFlags } from '../../src/arch/page_prop.js'
+import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
+import { ALL_OPS, Rng, type GenIndex, type Op } from '../../src/log/gen.js'
+import type { Snapshot } from '../../src/model/snapshot.js'
+import { tableGet, tableKeys } from '../../src/model/table.js'
+import { History, internalSteps } from '../../src/log/history.js'
+import { focus } from '../property/run.js'
+
+/** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
+export const PHYSICAL_MEMORY = 1 << 22
+
+const GiB = 2 ** 30
+
+/** `e` if the model accepts it in `s` (no failed precondition, no panic), else null. */
+function admissible(s: Snapshot, e: ModelEvent | null): ModelEvent | null {
+  if (e === null) return null
+  try {
+    applyCall(eventSpec(e.type)!, s, e)
+    return e
+  } catch (err) {
+    if (isOstdPanic(err)) return null
+    throw err
+  }
+}
+
+function op(weight: number, propose: (s: Snapshot, rng: Rng, g: GenIndex) => ModelEvent | null): Op {
+  return { weight, gen: (s, rng, g) => admissible(s, propose(s, rng, g)) }
+}
+
+function untrackedCursor(s: Snapshot, rng: Rng): number | undefined {
+  return rng.pick(tableKeys(s.pt.cursors).filter((id) => {
+    const c = tableGet(s.pt.cursors, id)!
+    return c.kind === 'CursorMut' && c.config === 'untracked'
+  }))
+}
+
+/** Operations that bring 1 GiB (and more 2 MiB) pages into the histories. */
+export const HUGE_OPS: Record<string, Op> = {
+  /** A CursorMut over two top-level entries of an untracked page table (guard = the root). */
+  cursor: op(2, (s, rng) => {
+    if (s.pt.cursors.count >= 3) return null
+    const pageTable = rng.pick(tableKeys(s.pt.tables).filter((id) => tableGet(s.pt.tables, id)!.config === 'untracked'))
+    if (pageTable === undefined) return null
+    const vaStart = GiB * rng.int(4)
+    return { type: 'page_table.cursor_mut', pageTable, vaStart, vaEnd: vaStart + 2 * GiB }
+  }),
+  /** Jump to a 1 GiB or 2 MiB boundary of the cursor's range. */
+  jump: op(2, (s, rng) => {
+    const cursor = untrackedCursor(s, rng)
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const step = rng.chance(0.5) ? GiB : pageSize(2)
+    const n = Math.floor((c.barrierVa.end - c.barrierVa.start) / step)
+    return n < 1 ? null : { type: 'cursor.jump', cursor, va: c.barrierVa.start + step * rng.int(n) }
+  }),
+  /** Map a page of the largest level the cursor's address is aligned to. */
+  map: op(4, (s, rng) => {
+    const cursor = untrackedCursor(s, rng)
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const level = c.va % GiB === 0 ? 3 : c.va % pageSize(2) === 0 ? 2 : 1
+    const size = pageSize(level)
+    const pa = size * rng.int(Math.max(1, Math.floor(PHYSICAL_MEMORY / size)))
+    return { type: 'cursor_mut.map', cursor, item: { pa, level, prop: newUser(rng.chance(0.5) ? PageFlags.RW : PageFlags.R) } }
+  }),
+  /** protect_next / take_next over a few pages or one 2 MiB page from the cursor: inside a huge leaf, a split. */
+  window: op(3, (s, rng) => {
+    const cursor = untrackedCursor(s, rng)
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const len = Math.min(rng.chance(0.5) ? pageSize(2) : pageSize(1) * (1 + rng.int(16)), c.barrierVa.end - c.va)
+    if (len <= 0) return null
+    return rng.chance(0.5)
+      ? { type: 'cursor_mut.protect_next', cursor, len, mask: { clear: PageFlags.W, set: 0 } }
+      : { type: 'cursor.find_next', cursor, len }
+  }),
+  take: op(2, (s, rng) => {
+    const cursor = untrackedCursor(s, rng)
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const len = Math.min(rng.chance(0.5) ? pageSize(2) : pageSize(1) * (1 + rng.int(16)), c.barrierVa.end - c.va)
+    return len <= 0 ? null : { type: 'cursor_mut.take_next', cursor, len }
+  }),
+}
+
+/** Page tables and cursors weigh 3× their `ALL_OPS` weight (they are a small part of that mix). */
+export const MUTATION_OPS: Record<string, Op> = focus(
+  {
+    ...ALL_OPS,
+    ...Object.fromEntries(Object.entries(HUGE_OPS).map(([k, v]) => [`huge.${k}`, v])),
+  },
+  ['pagetable', 'cursor', 'huge'],
+  3,
+)
+
+/**
+ * An invalid event offered just before event `at` of its history, and the precondition rule the
+ * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
+ * WEAKENS a precondition (a `requires` predicate of a reducer, which the checker's REQ rules
+ * are): a probe can — the mutant accepts the event or names another rule.
+ */
+export interface Probe {
+  readonly at: number
+  readonly event: ModelEvent
+  readonly rule: string
+}
+
+/** One history of the fixed set. */
+export interface FixtureHistory {
+  readonly seed: number
+  readonly events: ModelEvent[]
+  readonly probes?: Probe[]
+}
+
+/** Numeric fields of `e` (top level: handle ids, addresses, lengths) nudged by `delta` units of their kind. */
+function nudged(e: ModelEvent, key: string, delta: number): ModelEvent {
+  const v = (e as unknown as Record<string, unknown>)[key] as number
+  const unit = /paddr|Paddr|^va|offset|len|start|end/.test(key) ? 4096 : 1
+  return { ...e, [key]: v + delta * unit } as ModelEvent
+}
+
+/**
+ * Probes for `events`: before every `every`-th event, one earlier event replayed again (a handle
+ * consumed since, a slot claimed twice …) or the event itself with a numeric field nudged; kept
+ * when the unmutated model panics on it (a REQ- rule; MODEL- misuse rules too). An invalid event
+ * on which the model throws anything else is a model bug: it goes to `crashes`.
+ */
+export function makeProbes(events: readonly ModelEvent[], seed: number, crashes: string[], every = 4): Probe[] {
+  const rng = new Rng(seed ^ 0x5eed)
+  const probes: Probe[] = []
+  const h = new History({ check: 'off', physicalMemory: PHYSICAL_MEMORY })
+  for (let i = 0; i < events.length; i++) {
+    if (i % every === 0) {
+      const e = events[i]!
+      const keys = Object.keys(e).filter((k) => typeof (e as unknown as Record<string, unknown>)[k] === 'number')
+      const candidates: ModelEvent[] = []
+      if (i > 0) candidates.push(events[rng.int(i)]!)
+      if (keys.length > 0) candidates.push(nudged(e, rng.pick(keys)!, rng.chance(0.5) ? 1 : -1))
+      for (const c of candidates) {
+        // Schema-invalid events (a negative id …) are refused before any rule: not a probe.
+        if (!eventSpec(c.type)!.schema.safeParse(c).success) continue
+        try {
+          applyCall(eventSpec(c.type)!, h.state, c)
+        } catch (err) {
+          if (isOstdPanic(err)) {
+            probes.push({ at: i, event: c, rule: err.rule })
+            break
+          }
+          // Not a refusal: the model crashes on this invalid event (reported by make_fixtures.ts, QUALITY.md).
+          crashes.push(`${JSON.stringify(c)}: ${String(err)}`)
+        }
+      }
+    }
+    h.dispatch(events[i]!)
+  }
+  return probes
+}
+
+/**
+ * Seeds and length of the fixed set. Chosen once (QUALITY.md): of seeds 1..40 at 120 events, a
+ * greedy pick of new event types per millisecond of incremental replay, within ~4.5 s, starting
+ * from seed 25 (2 MiB and 1 GiB maps, huge-leaf splits); then seeds 10 and 36, the cheapest with
+ * `vm_cursor_mut.issue_tlb_flush_with` / `vm_writer.write_fallible`. The 12 histories contain 129
+ * of the 130 event types the 40 do (not `child.from_frame`: only seed 1, 3 s, has it).
+ */
+export const FIXTURE_SEEDS: readonly number[] = [25, 11, 35, 17, 40, 18, 37, 7, 3, 4, 10, 36]
+export const FIXTURE_OPS = 120
+
+export const FIXTURES_FILE = new URL('./fixtures.json', import.meta.url)
+
+/**
+ * What a history exercises, by replaying it (unchecked): pages mapped by `cursor_mut.map` with an
+ * `Ok` result, by size (`4K`, `2M`, `1G`), huge leaves split (`split`: internal
+ * `entry.split_if_mapped_huge` steps that made a node) and the event types.
+ */
+export function exercised(events: readonly ModelEvent[]): { mapped: Record<string, number>; split: number; types: Set<string> } {
+  const mapped: Record<string, number> = { '4K': 0, '2M': 0, '1G': 0 }
+  let split = 0
+  const h = new History({ check: 'off', physicalMemory: PHYSICAL_MEMORY })
+  for (const e of events) {
+    const step = h.dispatch(e)
+    if (e.type === 'cursor_mut.map' && (step.result as { ok?: boolean }).ok === true) {
+      const item = (e as unknown as { item: { level?: number } }).item
+      const k = ['4K', '2M', '1G'][(item.level ?? 1) - 1]!
+      mapped[k] = mapped[k]! + 1
+    }
+    for (const { step: st } of internalSteps(step)) if (st.event.type === 'entry.split_if_mapped_huge' && st.result !== null) split++
+  }
+  return { mapped, split, types: new Set(events.map((e) => e.type)) }
+}

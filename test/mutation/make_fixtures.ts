@@ -1,0 +1,38 @@
+/**
+ * Writes test/mutation/fixtures.json: the fixed histories of the mutation test, generated with the
+ * unmutated reducers (`npm run mutation:fixtures`). Each history is replayed here with incremental
+ * checking and must be clean; the set must map 4 KiB, 2 MiB and 1 GiB pages and split huge
+ * leaves, else nothing is written.
+ */
+import { writeFileSync } from 'node:fs'
+import { generateHistory } from '../../src/log/gen.js'
+import { History } from '../../src/log/history.js'
+import { exercised, makeProbes, FIXTURE_OPS, FIXTURE_SEEDS, FIXTURES_FILE, MUTATION_OPS, PHYSICAL_MEMORY, type FixtureHistory } from './histories.js'
+
+const histories: FixtureHistory[] = []
+const mapped: Record<string, number> = {}
+let split = 0
+const types = new Set<string>()
+for (const seed of FIXTURE_SEEDS) {
+  const events = generateHistory({ seed, ops: FIXTURE_OPS, physicalMemory: PHYSICAL_MEMORY, operations: MUTATION_OPS })
+  const started = performance.now()
+  const h = new History({ check: 'incremental', physicalMemory: PHYSICAL_MEMORY })
+  for (const e of events) h.dispatch(e)
+  const ms = performance.now() - started
+  if (h.violations().length > 0) throw new Error(`seed ${seed}: the unmutated model reports ${h.violations().length} violations`)
+  const x = exercised(events)
+  for (const [k, v] of Object.entries(x.mapped)) mapped[k] = (mapped[k] ?? 0) + v
+  split += x.split
+  for (const t of x.types) types.add(t)
+  console.log(`seed ${seed}: ${events.length} events, ${x.types.size} types, incremental ${ms.toFixed(0)} ms, mapped ${JSON.stringify(x.mapped)}, splits ${x.split}`)
+  const crashes: string[] = []
+  const probes = makeProbes(events, seed, crashes)
+  for (const c of crashes) console.log(`  MODEL CRASH on an invalid event (not an OstdPanic): ${c}`)
+  const rules = new Set(probes.map((p) => p.rule))
+  console.log(`  ${probes.length} probes, ${rules.size} rules: ${[...rules].sort().join(' ')}`)
+  histories.push({ seed, events, probes })
+}
+for (const k of ['4K', '2M', '1G']) if (!(mapped[k]! > 0)) throw new Error(`the fixed set maps no ${k} page: change the seeds or HUGE_OPS`)
+if (split === 0) throw new Error('the fixed set splits no huge leaf: change the seeds or HUGE_OPS')
+writeFileSync(FIXTURES_FILE, JSON.stringify({ physicalMemory: PHYSICAL_MEMORY, histories }) + '\n')
+console.log(`wrote ${FIXTURES_FILE.pathname}: ${histories.length} histories, ${types.size} event types, mapped ${JSON.stringify(mapped)}, splits ${split}`)
