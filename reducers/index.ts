@@ -20,6 +20,7 @@ import { ptCursorEvents } from './page_table/cursor.js'
 import { ptCursorMutEvents } from './page_table/cursor_mut.js'
 import type { EventSpec, ModelEvent } from './types.js'
 import { vmSpaceEvents } from './vm_space/index.js'
+import { embeddingIoEvents } from './embedding/io_query.js'
 
 export type AnyEventSpec = EventSpec<ModelEvent, unknown>
 
@@ -61,6 +62,8 @@ export const EVENT_SPECS: readonly AnyEventSpec[] = [
   ...ptCursorMutEvents,
   // ostd::mm::vm_space (VmSpace, its cursors and TLB flusher, VmSpaceOwner, user-space VM I/O)
   ...vmSpaceEvents,
+  // the embedding's handle-only queries with no other event (ReaderQuery / WriterQuery, operations.md §11.13)
+  ...embeddingIoEvents,
 ] as unknown as readonly AnyEventSpec[]
 
 const BY_TYPE = new Map(EVENT_SPECS.map((s) => [s.type, s]))

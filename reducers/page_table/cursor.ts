@@ -74,6 +74,7 @@ import { addObligation, freshId } from '../frame/edit.js'
 import { HANDLE_SUMMARY } from '../frame/handles.js'
 import { getFromInUse } from '../frame/meta.js'
 import { HandleId, Usize } from '../schema.js'
+import { embCursor } from '../embedding/requires.js'
 import { defineEvent, err, ok, StepRecorder, type EventSpec, type ModelEvent, type Requirement, type Result } from '../types.js'
 import type { AnyEventSpec } from '../index.js'
 import { firstFailure, livePtHandle } from './child.js'
@@ -680,12 +681,12 @@ export const cursorDrop = defineEvent<CursorDropEvent, null>({
 export const CursorVirtAddrEvent = z.object({ type: z.literal('cursor.virt_addr'), cursor: HandleId })
 export type CursorVirtAddrEvent = z.infer<typeof CursorVirtAddrEvent>
 
-/** `virt_addr()`: the current address. No state change. Requires REQ-HANDLE-1. Owes ENS-CURSOR-VIRTADDR-1 / ENS-CURSORMUT-VIRTADDR-1. */
+/** `virt_addr()`: the current address. No state change. Requires REQ-EMB-VIRTADDR-1 (the embedding's id existence, first), REQ-HANDLE-1. Owes ENS-CURSOR-VIRTADDR-1 / ENS-CURSORMUT-VIRTADDR-1. */
 export const cursorVirtAddr = defineEvent<CursorVirtAddrEvent, VaOut>({
   type: 'cursor.virt_addr',
   doc: "Cursor::virt_addr(): the cursor's current virtual address.",
   schema: CursorVirtAddrEvent,
-  requires: [liveCursor('cursor')],
+  requires: [embCursor<CursorVirtAddrEvent>('REQ-EMB-VIRTADDR-1'), liveCursor('cursor')],
   reduce(s, e) {
     const c = cursorOf(s, e.cursor)
     return { snapshot: s, result: fullVa(c.config, c.va) }
@@ -756,14 +757,14 @@ export function runQuery(rec: StepRecorder, id: number): Result<QueryValue, Page
  * query inside a 2 MiB leaf returns the whole 2 MiB range. The address does not move (the level
  * may go down). A tracked item is a clone: `rc + 1`, a new `Frame` handle the caller owns.
  *
- * Requires REQ-HANDLE-1, REQ-CURSOR-QUERY-1 (Cursor) / REQ-CURSORMUT-QUERY-1..2 (CursorMut),
+ * Requires REQ-EMB-QUERY-1 (the embedding's id existence, first), REQ-HANDLE-1, REQ-CURSOR-QUERY-1 (Cursor) / REQ-CURSORMUT-QUERY-1..2 (CursorMut),
  * REQ-CURSOR-QUERY-2 (panic). Owes ENS-CURSOR-QUERY-1..7 / ENS-CURSORMUT-QUERY-1..7.
  */
 export const cursorQuery = defineEvent<CursorQueryEvent, Result<QueryValue, PageTableError>>({
   type: 'cursor.query',
   doc: 'Cursor::query(): the slot at the cursor (its range at the leaf level, its item cloned), or Err(InvalidVaddr) past the end; does not move.',
   schema: CursorQueryEvent,
-  requires: queryRequires<CursorQueryEvent>(),
+  requires: [embCursor<CursorQueryEvent>('REQ-EMB-QUERY-1'), ...queryRequires<CursorQueryEvent>()],
   reduce(s, e) {
     const rec = new StepRecorder(s)
     const result = runQuery(rec, e.cursor)
@@ -841,7 +842,7 @@ export function jumpPanic(c: PtCursor, va: VaddrArg): string | null {
  * changes; otherwise the cursor pops (forgetting guards) until its node contains `va` and moves
  * there. Backwards and from the end position are allowed.
  *
- * Requires REQ-HANDLE-1, REQ-CURSOR-JUMP-1 (Cursor) / REQ-CURSORMUT-JUMP-1 (CursorMut),
+ * Requires REQ-EMB-JUMP-1, REQ-HANDLE-1, REQ-CURSOR-JUMP-1 (Cursor) / REQ-CURSORMUT-JUMP-1 (CursorMut),
  * REQ-CURSOR-JUMP-2, REQ-CURSOR-JUMP-3 (panic; both kinds, as operations.md §10.3 says). Owes
  * ENS-CURSOR-JUMP-1..4 / ENS-CURSORMUT-JUMP-1..4.
  */
@@ -850,6 +851,7 @@ export const cursorJump = defineEvent<CursorJumpEvent, Result<null, PageTableErr
   doc: 'Cursor::jump(va): move to va inside the range (Err(InvalidVaddr) outside it, panic when unaligned).',
   schema: CursorJumpEvent,
   requires: [
+    embCursor<CursorJumpEvent>('REQ-EMB-JUMP-1'),
     liveCursor('cursor'),
     // [JUN] `level < guard_level` reads `level <= guard_level` for OSTD's guard level (src/model/pt_cursor.ts).
     forKind('Cursor', 'REQ-CURSOR-JUMP-1', 'requires', (s, c, e) => ownerWfFailure(s, e.cursor, c)),
@@ -961,7 +963,7 @@ export function runFindNext(rec: StepRecorder, id: number, len: number, opts: Fi
  * stops: the leaf's start, or the cursor's own address when it started inside the leaf (OSTD
  * returns `cur_va`).
  *
- * Requires REQ-HANDLE-1, REQ-CURSOR-FINDNEXT-1..4 / REQ-CURSORMUT-FINDNEXT-1..4. Owes
+ * Requires REQ-EMB-FINDNEXT-1, REQ-HANDLE-1, REQ-CURSOR-FINDNEXT-1..4 / REQ-CURSORMUT-FINDNEXT-1..4. Owes
  * ENS-CURSOR-FINDNEXT-1..5 / ENS-CURSORMUT-FINDNEXT-1..5.
  */
 export const cursorFindNext = defineEvent<CursorFindNextEvent, VaOut | null>({
@@ -969,6 +971,7 @@ export const cursorFindNext = defineEvent<CursorFindNextEvent, VaOut | null>({
   doc: 'Cursor::find_next(len): the first mapped leaf in [va, va + len), the cursor left there; null otherwise. Never splits.',
   schema: CursorFindNextEvent,
   requires: [
+    embCursor<CursorFindNextEvent>('REQ-EMB-FINDNEXT-1'),
     liveCursor('cursor'),
     ...(['Cursor', 'CursorMut'] as const).flatMap((kind): Array<Requirement<CursorFindNextEvent>> => {
       const p = kind === 'Cursor' ? 'REQ-CURSOR-FINDNEXT' : 'REQ-CURSORMUT-FINDNEXT'

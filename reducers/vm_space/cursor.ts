@@ -35,6 +35,7 @@ import { defineEvent, err, ok, StepRecorder, type EventSpec, type ModelEvent, ty
 import { cursorDrop, pageTableCursor, pageTableCursorMut, validatedRange, type CursorNewResult } from '../page_table/cursor.js'
 import { VaddrSchema } from '../page_table/page_table.js'
 import { dispatchFlush } from './flusher.js'
+import { embCursor, embVmSpace } from '../embedding/requires.js'
 import { liveSpace, liveVmCursor, putVmCursor, spaceOf, withVm } from './state.js'
 
 const NewFields = { vmSpace: HandleId, vaStart: VaddrSchema, vaEnd: VaddrSchema }
@@ -74,7 +75,7 @@ function ptOwnInv<E extends NewEvent>(): Requirement<E> {
 function cursorNew<E extends NewEvent>(type: E['type'], kind: CursorKind, schema: z.ZodType<E>): EventSpec<E, Result<{ cursor: number }, VmError>> {
   /**
    * `VmSpace::cursor` / `cursor_mut`: the page-table cursor over the space's page table (internal
-   * step); an error becomes `Err(AccessDenied)` with nothing changed. Requires REQ-HANDLE-1 and the
+   * step); an error becomes `Err(AccessDenied)` with nothing changed. Requires REQ-EMB-OPENCURSOR-1 / REQ-EMB-OPENCURSORMUT-1, REQ-HANDLE-1 and the
    * internal step's own (REQ-VMSPACE-CURSOR-1, REQ-PTCURSOR-NEW-1: an overlapping live cursor
    * panics). Owes ENS-VMSPACE-CURSORMUT-1..4 (cursor_mut; `cursor`'s ENS-VMSPACE-CURSOR-1..4 are
    * checked on the internal step).
@@ -83,7 +84,7 @@ function cursorNew<E extends NewEvent>(type: E['type'], kind: CursorKind, schema
     type,
     doc: `VmSpace::${kind === 'Cursor' ? 'cursor' : 'cursor_mut'}(guard, va): a ${kind} over the space's page table; page-table errors become AccessDenied.`,
     schema,
-    requires: kind === 'Cursor' ? [liveSpace<E>()] : [liveSpace<E>(), ptOwnInv<E>()],
+    requires: kind === 'Cursor' ? [embVmSpace<E>('REQ-EMB-OPENCURSOR-1'), liveSpace<E>()] : [embVmSpace<E>('REQ-EMB-OPENCURSORMUT-1'), liveSpace<E>(), ptOwnInv<E>()],
     reduce(s, e) {
       const r = spaceOf(s, e.vmSpace)
       const rec = new StepRecorder(s)
@@ -106,14 +107,14 @@ export type VmCursorDropEvent = z.infer<typeof VmCursorDropEvent>
 /**
  * Drop of a VmSpace cursor: a `CursorMut`'s flusher dispatches what it still holds (module
  * comment), then `cursor.drop` unlocks the range and the record leaves `vm.cursors`.
- * Requires REQ-HANDLE-1. Its steps owe their own (ENS-TLB-DISPATCH-* is checked on the dispatch event;
+ * Requires REQ-EMB-DROPCURSOR-1, REQ-HANDLE-1. Owes ENS-EMB-DROPCURSOR-1. Its steps owe their own (ENS-TLB-DISPATCH-* is checked on the dispatch event;
  * INV-VMCURSOR-1 / INV-STORE-8 that no record outlives its cursor).
  */
 export const vmCursorDrop = defineEvent<VmCursorDropEvent, null>({
   type: 'vm_cursor.drop',
   doc: 'Drop of a VmSpace cursor: pending TLB flushes are dispatched (deferred frames released), then the range is unlocked.',
   schema: VmCursorDropEvent,
-  requires: [liveVmCursor<VmCursorDropEvent>('any')],
+  requires: [embCursor<VmCursorDropEvent>('REQ-EMB-DROPCURSOR-1'), liveVmCursor<VmCursorDropEvent>('any')],
   reduce(s, e) {
     const rec = new StepRecorder(s)
     dispatchFlush(rec, e.cursor)

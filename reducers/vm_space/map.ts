@@ -19,6 +19,7 @@ import { z } from 'zod'
 import { cursorAt } from '../../src/model/pt_cursor.js'
 import { mappingAt } from '../../src/model/pt_view.js'
 import { HandleId } from '../schema.js'
+import { embCursor, embFrame } from '../embedding/requires.js'
 import { defineEvent, StepRecorder, type EventSpec, type ModelEvent, type Result } from '../types.js'
 import { PagePropertySchema } from '../page_table/child.js'
 import { cursorMutMap, type PageTableFragOut } from '../page_table/cursor_mut.js'
@@ -32,7 +33,7 @@ export type VmCursorMapEvent = z.infer<typeof VmCursorMapEvent>
 
 /**
  * `CursorMut::map(frame, prop)`: maps the frame at the cursor (replacing silently), advances one
- * page. Requires REQ-HANDLE-1, REQ-VMSCURSOR-1 [model] and the internal `cursor_mut.map`'s own
+ * page. Requires REQ-EMB-MAP-1..2, REQ-HANDLE-1, REQ-VMSCURSOR-1 [model] and the internal `cursor_mut.map`'s own
  * (REQ-CURSORMUT-MAP-1..5 …). Owes ENS-VMSCURSOR-MAP-1..2 [model] (and `cursor_mut.map`'s
  * ENS-CURSORMUT-MAP-* on the internal step).
  */
@@ -41,6 +42,8 @@ export const vmCursorMap = defineEvent<VmCursorMapEvent, null>({
   doc: 'VmSpace CursorMut::map(frame, prop): map the frame at the cursor, advance one page; a replaced frame is released after a TLB flush (no error).',
   schema: VmCursorMapEvent,
   requires: [
+    embCursor<VmCursorMapEvent>('REQ-EMB-MAP-1'),
+    embFrame<VmCursorMapEvent>('REQ-EMB-MAP-2'),
     liveVmCursor<VmCursorMapEvent>('CursorMut'),
     {
       rule: 'REQ-VMSCURSOR-1',

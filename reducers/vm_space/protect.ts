@@ -13,6 +13,7 @@ import { cursorAt } from '../../src/model/pt_cursor.js'
 import { mappingsIn } from '../../src/model/pt_view.js'
 import { vmCursorAt } from '../../src/model/vm_space.js'
 import { HandleId, Usize } from '../schema.js'
+import { embCursor } from '../embedding/requires.js'
 import { defineEvent, StepRecorder, type EventSpec, type ModelEvent } from '../types.js'
 import { PagePropertySchema } from '../page_table/child.js'
 import type { RangeOut } from '../page_table/cursor.js'
@@ -27,7 +28,7 @@ export const VmCursorProtectNextEvent = z.union([
 export type VmCursorProtectNextEvent = z.infer<typeof VmCursorProtectNextEvent>
 
 /**
- * `CursorMut::protect_next(len, op)`. Requires REQ-HANDLE-1, REQ-VMSCURSOR-1 [model] and the
+ * `CursorMut::protect_next(len, op)`. Requires REQ-EMB-PROTECTNEXT-1, REQ-HANDLE-1, REQ-VMSCURSOR-1 [model] and the
  * internal step's own (REQ-CURSORMUT-PROTECTNEXT-1..5). The internal step owes ENS-CURSORMUT-PROTECTNEXT-1..3;
  * the ghost views' update is INV-VMSPACE-13's.
  */
@@ -36,6 +37,7 @@ export const vmCursorProtectNext = defineEvent<VmCursorProtectNextEvent, RangeOu
   doc: 'VmSpace CursorMut::protect_next(len, op): the page-table protect_next (no TLB flush).',
   schema: VmCursorProtectNextEvent as unknown as z.ZodType<VmCursorProtectNextEvent>,
   requires: [
+    embCursor<VmCursorProtectNextEvent>('REQ-EMB-PROTECTNEXT-1'),
     liveVmCursor<VmCursorProtectNextEvent>('CursorMut'),
     {
       rule: 'REQ-VMSCURSOR-1',

@@ -35,6 +35,7 @@ import { tableGet } from '../../src/model/table.js'
 import { borrowAt, canCreateReader, canCreateWriter, firstUntranslated, splitView, userRangeOk, vmIoInvWith, vmIoOwnerInv, type VmIoOwner } from '../../src/model/vm_space.js'
 import { freshId } from '../frame/edit.js'
 import { HandleId, Usize } from '../schema.js'
+import { embVmSpace } from '../embedding/requires.js'
 import { defineEvent, err, ok, StepRecorder, type EventSpec, type ModelEvent, type Requirement, type Result } from '../types.js'
 import { invWithFailure, newVmIoId, spaceInvFailure, ownerInvFailure, disposeReader, disposeWriter, removeReader, removeWriter } from './owner.js'
 import { liveSpace, putSpace, spaceOf } from './state.js'
@@ -116,14 +117,14 @@ function userSpec(kind: Kind): EventSpec<RangeEvent, Result<Record<Kind, number>
    * `VmSpace::reader(va, len)` / `writer`: `Err(AccessDenied)` unless this space is the activated
    * one, then `Err(AccessDenied)` if `va + len` overflows or exceeds `MAX_USERSPACE_VADDR`; otherwise
    * the seed's `create_*` (internal step; directly for an empty range or address 0, module comment).
-   * Requires REQ-HANDLE-1 (and the internal step's REQ-VMSPACE-CREATE*-1..2). Owes
+   * Requires REQ-EMB-NEWREADER-1 / REQ-EMB-NEWWRITER-1, REQ-HANDLE-1 (and the internal step's REQ-VMSPACE-CREATE*-1..2). Owes
    * ENS-VMSPACE-USERIO-1 [model].
    */
   return defineEvent<RangeEvent, Result<Record<Kind, number>, VmError>>({
     type,
     doc: `VmSpace::${kind}(va, len): a fallible user-space Vm${IO_KIND[kind]}; Err(AccessDenied) unless the space is activated and the range is below MAX_USERSPACE_VADDR.`,
     schema: z.object({ type: z.literal(type), ...RangeFields }) as unknown as z.ZodType<RangeEvent>,
-    requires: [liveSpace<RangeEvent>()],
+    requires: [embVmSpace<RangeEvent>(kind === 'reader' ? 'REQ-EMB-NEWREADER-1' : 'REQ-EMB-NEWWRITER-1'), liveSpace<RangeEvent>()],
     reduce(s, e) {
       if (s.vm.activated !== e.vmSpace) return { snapshot: s, result: err('AccessDenied') }
       if (!userRangeOk(e.va, e.len)) return { snapshot: s, result: err('AccessDenied') }

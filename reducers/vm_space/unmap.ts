@@ -18,6 +18,7 @@ import { cursorAt } from '../../src/model/pt_cursor.js'
 import { mappingsIn } from '../../src/model/pt_view.js'
 import { vmCursorAt } from '../../src/model/vm_space.js'
 import { HandleId, Usize } from '../schema.js'
+import { embCursor } from '../embedding/requires.js'
 import { defineEvent, StepRecorder, type EventSpec, type ModelEvent } from '../types.js'
 import { cursorMutTakeNext, type PageTableFragOut } from '../page_table/cursor_mut.js'
 import { dispatchFlush, issueTlbFlushWith } from './flusher.js'
@@ -27,7 +28,7 @@ export const VmCursorUnmapEvent = z.object({ type: z.literal('vm_cursor_mut.unma
 export type VmCursorUnmapEvent = z.infer<typeof VmCursorUnmapEvent>
 
 /**
- * `CursorMut::unmap(len)`. Requires REQ-HANDLE-1, REQ-VMSCURSOR-1 [model] and `take_next`'s own
+ * `CursorMut::unmap(len)`. Requires REQ-EMB-UNMAP-1, REQ-HANDLE-1, REQ-VMSCURSOR-1 [model] and `take_next`'s own
  * (REQ-CURSORMUT-UNMAP-1..3 panics, REQ-PTCURSOR-TAKENEXT-1). Owes ENS-VMSCURSOR-UNMAP-1..3 [model].
  */
 export const vmCursorUnmap = defineEvent<VmCursorUnmapEvent, number>({
@@ -35,6 +36,7 @@ export const vmCursorUnmap = defineEvent<VmCursorUnmapEvent, number>({
   doc: 'VmSpace CursorMut::unmap(len): take every mapping of [va, va + len) out, flush the TLB, release the frames; the number of 4 KiB frames unmapped.',
   schema: VmCursorUnmapEvent,
   requires: [
+    embCursor<VmCursorUnmapEvent>('REQ-EMB-UNMAP-1'),
     liveVmCursor<VmCursorUnmapEvent>('CursorMut'),
     {
       rule: 'REQ-VMSCURSOR-1',

@@ -29,6 +29,7 @@ import { freshId } from '../frame/edit.js'
 import { HandleId } from '../schema.js'
 import { defineEvent, StepRecorder, type EventSpec, type ModelEvent } from '../types.js'
 import { pageTableDrop, pageTableNew, type PageTableResult } from '../page_table/page_table.js'
+import { embNoCursorOn, embNoIoOn, embVmSpace } from '../embedding/requires.js'
 import { liveSpace, putSpace, spaceOf, spaceRootSlot, withVm } from './state.js'
 
 // ---- new -----------------------------------------------------------------------------------------
@@ -99,13 +100,18 @@ function freeSpace(rec: StepRecorder, id: number): void {
  * its page table is dropped (`page_table.drop`: the tree is torn down, every mapped frame's reference
  * released) and the space removed.
  *
- * Requires REQ-HANDLE-1 and REQ-VMSPACE-BORROW-1 [model]. Owes ENS-VMSPACE-DROP-1 [model].
+ * Requires REQ-EMB-DROPVMSPACE-1..3 (the embedding's `op_pre`: in the store, no cursor, no reader or
+ * writer of it), REQ-HANDLE-1 and REQ-VMSPACE-BORROW-1 [model] (left: a raw page-table cursor on its
+ * table). Owes ENS-VMSPACE-DROP-1 [model], ENS-EMB-DROPVMSPACE-1.
  */
 export const vmSpaceDrop = defineEvent<VmSpaceDropEvent, null>({
   type: 'vm_space.drop',
   doc: 'Drop of a VmSpace: its page table is torn down (deferred while the space is the activated one).',
   schema: VmSpaceDropEvent,
   requires: [
+    embVmSpace<VmSpaceDropEvent>('REQ-EMB-DROPVMSPACE-1'),
+    embNoCursorOn<VmSpaceDropEvent>('REQ-EMB-DROPVMSPACE-2'),
+    embNoIoOn<VmSpaceDropEvent>('REQ-EMB-DROPVMSPACE-3'),
     liveSpace<VmSpaceDropEvent>(),
     {
       rule: 'REQ-VMSPACE-BORROW-1',

@@ -255,6 +255,12 @@ export const VM_OPS: Record<string, Op> = {
     if (io === undefined) return null
     return tableGet(s.vmIos, io)!.kind === 'Reader' ? { type: 'vm_reader.drop', reader: io } : { type: 'vm_writer.drop', writer: io }
   }),
+  // The embedding's ReaderQuery / WriterQuery (`remain()` / `avail()`, reducers/embedding/io_query.ts).
+  vmIoQuery: op(0.5, (s, rng) => {
+    const io = rng.pick(tableKeys(s.vmIos))
+    if (io === undefined) return null
+    return tableGet(s.vmIos, io)!.kind === 'Reader' ? { type: 'vm_reader.remain', reader: io } : { type: 'vm_writer.avail', writer: io }
+  }),
 }
 
 /** Event types the VmSpace generator never proposes, and why. */

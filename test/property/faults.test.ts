@@ -37,7 +37,7 @@ describe('full and incremental checking agree with faulty reducers', () => {
       let detected = 0
       fc.assert(
         fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
-          const events = generateHistory({ seed, ops: OPS, physicalMemory: PHYSICAL_MEMORY, operations: focus(ALL_OPS, fault.focus ?? [fault.module], focusFactor(fault.focus ?? [fault.module])) })
+          const events = generateHistory({ seed, ops: fault.ops ?? OPS, physicalMemory: PHYSICAL_MEMORY, operations: focus(ALL_OPS, fault.focus ?? [fault.module], focusFactor(fault.focus ?? [fault.module])) })
           const full = replay(events, 'full', [fault.spec])
           expect(replay(events, 'incremental', [fault.spec])).toEqual(full)
           // The history is valid for the correct model: a stop is the fault's doing too.

@@ -30,6 +30,8 @@ export interface Fault {
   /** What the variant gets wrong. */
   readonly doc: string
   readonly spec: AnyEventSpec
+  /** Events per random history (default: the test's); longer for faults whose event is rare. */
+  readonly ops?: number
 }
 
 /** Restores slot `idx`'s cells (exec, ghost, unique owner) to their values in `s`. */

@@ -23,6 +23,8 @@ function entryNodeSlot(s: Snapshot, entry: number): number {
 export interface PtFault {
   readonly doc: string
   readonly spec: AnyEventSpec
+  /** Events per random history, when the fault's event is rare in the default length. */
+  readonly ops?: number
 }
 
 export const PT_FAULTS: Record<string, PtFault> = {
@@ -59,6 +61,8 @@ export const PT_FAULTS: Record<string, PtFault> = {
   },
   fromFrameForgetsPath: {
     doc: 'Child::Frame of a tracked frame made without inserting its path into the slot\'s paths_in_pt',
+    // child.from_frame needs a frame and a tree position: about one in three 120-event histories has one
+    ops: 360,
     spec: variant(childFromFrame, (s, e) => {
       const o = childFromFrame.reduce(s, e)
       const idx = frameToIndex(tableGet(s.frames, e.frame)!.paddr)

@@ -220,7 +220,10 @@ describe('creation (§2.5.1): errors in OSTD order, nothing changes', () => {
   it('bad handles are refused with REQ-HANDLE-1', () => {
     inModes(BOTH, (m) => {
       panicsWith(m, { type: 'page_table.cursor', pageTable: 7, vaStart: 0, vaEnd: K4 }, 'REQ-HANDLE-1')
-      for (const type of ['cursor.drop', 'cursor.virt_addr', 'cursor.query', 'cursor.next']) panicsWith(m, { type, cursor: 3 }, 'REQ-HANDLE-1')
+      for (const type of ['cursor.drop', 'cursor.next']) panicsWith(m, { type, cursor: 3 }, 'REQ-HANDLE-1')
+      // The embedding's Ops VirtAddr / Query report their own id-existence rule (`op_pre`).
+      panicsWith(m, { type: 'cursor.virt_addr', cursor: 3 }, 'REQ-EMB-VIRTADDR-1')
+      panicsWith(m, { type: 'cursor.query', cursor: 3 }, 'REQ-EMB-QUERY-1')
     })
   })
 })

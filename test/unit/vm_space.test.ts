@@ -287,7 +287,7 @@ describe('the ghost VmSpaceOwner', () => {
     const length = m.history.length
     const refuse = (e: ModelEvent): string => panicRule(() => m.dispatch(e))
     expect(refuse({ type: 'vm_space.activate', vmSpace: 99 })).toBe('REQ-HANDLE-1')
-    expect(refuse({ type: 'vm_cursor_mut.unmap', cursor: 42, len: K4 })).toBe('REQ-HANDLE-1')
+    expect(refuse({ type: 'vm_cursor_mut.unmap', cursor: 42, len: K4 })).toBe('REQ-EMB-UNMAP-1')
     expect(refuse({ type: 'vm_space.reader', vmSpace: vs, va: 0x900080, len: 0x10 })).toBe('REQ-VMSPACE-CREATEREADER-2')
     const r = okv<{ reader: number }>(m.call({ type: 'vm_space.reader', vmSpace: vs, va: 0x910000, len: 0x10 })).reader
     const mid = m.state
@@ -295,7 +295,7 @@ describe('the ghost VmSpaceOwner', () => {
     expect(refuse({ type: 'vm_space.register_reader', vmSpace: vs, reader: r })).toBe('REQ-VMSPACE-ACTREADER-2')
     expect(refuse({ type: 'vm_reader.skip', reader: r, n: 0x11 })).toBe('REQ-VMIO-SKIP-1')
     expect(refuse({ type: 'vm_writer.drop', writer: w })).toBe('REQ-VMIO-REGISTERED-1')
-    expect(refuse({ type: 'vm_space.drop', vmSpace: vs })).toBe('REQ-VMSPACE-BORROW-1')
+    expect(refuse({ type: 'vm_space.drop', vmSpace: vs })).toBe('REQ-EMB-DROPVMSPACE-3')
     expect(m.state).toBe(mid)
     expect(m.history.length).toBe(midLength)
     m.dispatch({ type: 'vm_reader.drop', reader: r })

@@ -21,6 +21,7 @@ import { ptCursorRules } from './page_table/cursor.js'
 import { vmSpaceInvariants, vmSpaceUmbrellas } from './vm_space/invariants.js'
 import { vmSpaceOwnerRules } from './vm_space/owner.js'
 import { vmSpaceEnsRules } from './vm_space/vm_space.js'
+import { embeddingRules, embeddingUmbrellas } from './embedding/index.js'
 
 export function defaultRegistry(): RuleRegistry {
   return new RuleRegistry()
@@ -47,4 +48,6 @@ export function defaultRegistry(): RuleRegistry {
     .addAll(vmSpaceUmbrellas)
     .addAll(vmSpaceOwnerRules)
     .addAll(vmSpaceEnsRules)
+    .addAll(embeddingRules)
+    .addAll(embeddingUmbrellas)
 }

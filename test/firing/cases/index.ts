@@ -14,5 +14,6 @@ import { ptCompositeCases } from './pt_composite.js'
 import { ptCursorCases } from './pt_cursor.js'
 import { vmSpaceCases } from './vm_space.js'
 import { traceCases } from './trace.js'
+import { embeddingCases } from './embedding.js'
 
-export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases, ...ptNodeCases, ...ptEntryCases, ...ptTreeCases, ...ptCompositeCases, ...ptViewCases, ...ptBootCases, ...ptCursorCases, ...traceCases, ...vmSpaceCases]
+export const ALL_CASES: readonly FiringCase[] = [...frameCases, ...uniqueCases, ...segmentCases, ...linkedListCases, ...ioCases, ...ptNodeCases, ...ptEntryCases, ...ptTreeCases, ...ptCompositeCases, ...ptViewCases, ...ptBootCases, ...ptCursorCases, ...traceCases, ...vmSpaceCases, ...embeddingCases]

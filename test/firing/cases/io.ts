@@ -225,6 +225,7 @@ export const ioCases: FiringCase[] = [
   {
     rule: 'ENS-EMB-READ-2',
     title: 'VmWriter::write forgets the writer\'s borrow',
+    expect: ['ENS-EMB-READ-2', 'ENS-EMB-WRITE-1'],
     run: () =>
       withVariantBothModes(
         [variant(writerWrite, (s, e) => {

@@ -211,6 +211,7 @@ export const uniqueCases: FiringCase[] = [
   {
     rule: 'ENS-UNIQUE-FROMUNUSED-1',
     title: 'from_unused of a misaligned address succeeds (on the page it falls in)',
+    expect: ['ENS-EMB-UNIQUEFROMUNUSED-1', 'ENS-EMB-UNIQUEFROMUNUSED-2', 'ENS-UNIQUE-FROMUNUSED-1'],
     run: () =>
       withVariantBothModes(
         [variant(uniqueFromUnused, (s, e) => {
@@ -223,6 +224,7 @@ export const uniqueCases: FiringCase[] = [
   {
     rule: 'ENS-UNIQUE-FROMUNUSED-2',
     title: 'from_unused registers the handle under another id than it returns',
+    expect: ['ENS-EMB-UNIQUEFROMUNUSED-2', 'ENS-UNIQUE-FROMUNUSED-2'],
     run: () =>
       withVariantBothModes(
         [variant(uniqueFromUnused, (s, e) => {
@@ -249,6 +251,7 @@ export const uniqueCases: FiringCase[] = [
   {
     rule: 'ENS-UNIQUE-FROMUNUSED-4',
     title: 'a failing from_unused (misaligned) takes a handle id',
+    expect: ['ENS-EMB-UNIQUEFROMUNUSED-1', 'ENS-UNIQUE-FROMUNUSED-4'],
     run: () =>
       withVariantBothModes(
         [variant(uniqueFromUnused, (s, e) => {
@@ -466,6 +469,7 @@ export const uniqueCases: FiringCase[] = [
   {
     rule: 'ENS-UNIQUE-DROP-2',
     title: 'drop resets usage to Unused (the seed keeps Frame)',
+    expect: ['ENS-EMB-UNIQUEDROP-1', 'ENS-UNIQUE-DROP-2'],
     run: () =>
       withVariantBothModes(
         [variant(uniqueDrop, (s, e) => {

@@ -309,7 +309,7 @@ const ensCases: FiringCase[] = [
     'new registers a reader that does not exist',
     [after(vmSpaceNew, (post, _pre, _e, out) => vmEdit(post, (d) => patchSpace(d, (out.result as { vmSpace: number }).vmSpace, (r) => ({ ...r, readers: [999], owner: { ...r.owner, readers: [999] } }))))],
     (m) => void newSpace(m),
-    ['ENS-VMSPACE-NEW-1', 'ENS-VMSPACE-NEW-2', 'INV-VMSPACE-1'],
+    ['ENS-EMB-NEWVMSPACE-1', 'ENS-VMSPACE-NEW-1', 'ENS-VMSPACE-NEW-2', 'INV-VMSPACE-1'],
   ),
   ens('ENS-VMSPACE-CURSORMUT-1', 'cursor_mut records a cursor at the wrong space', [after(vmSpaceCursorMut, (post, _pre, e, out) => (out.result as { ok: boolean }).ok ? vmEdit(post, (d) => { const id = (out.result as { value: { cursor: number } }).value.cursor; d.vm.cursors = tableWith(plain<VmCursorRecord>(d.vm.cursors), id, { vmSpace: evSpace(e), kind: 'CursorMut', flusher: { ops: [{ kind: 'All' }], deferred: [] } }) as typeof d.vm.cursors }) : post)], (m) => {
     const vs = newSpace(m)
@@ -329,7 +329,7 @@ const ensCases: FiringCase[] = [
       const vs = newSpace(m)
       mapAt(m, vs, 0x10000)
       cursorMut(m, vs, 0x20000, 0x21000)
-    }, ['ENS-VMSPACE-CURSORMUT-3', 'ENS-VMSPACE-CURSORMUT-4', 'INV-ACCT-3'])),
+    }, ['ENS-EMB-OPENCURSORMUT-2', 'ENS-VMSPACE-CURSORMUT-3', 'ENS-VMSPACE-CURSORMUT-4', 'INV-ACCT-3'])),
   // activate_reader / activate_writer
   ens('ENS-VMSPACE-ACTREADER-1', 'activate_reader turns shared reading on in the VmSpace', [after(activateReader, spacePatch(evSpace, (r) => ({ ...r, sharedReader: true })))], registerReaderAct('register'), ['ENS-VMSPACE-ACTREADER-1', 'INV-VMSPACE-12']),
   ens('ENS-VMSPACE-ACTREADER-2', 'activate_reader does not register the reader', [after(activateReader, spacePatch(evSpace, (r) => ({ ...r, readers: r.readers.slice(0, -1) })))], registerReaderAct('register'), ['ENS-VMSPACE-ACTREADER-2', 'INV-VMSPACE-12']),
@@ -401,7 +401,7 @@ const ensCases: FiringCase[] = [
   ens('ENS-VMSPACE-USERIO-1', 'reader ignores that the space is not activated', [variant(vmSpaceReader, (s, e) => createReader.reduce(s, { ...e, type: 'vm_space.create_reader' }) as Outcome<never>)], (m) => {
     const vs = newSpace(m)
     m.dispatch({ type: 'vm_space.reader', vmSpace: vs, va: 0x1000, len: 8 })
-  }),
+  }, ['ENS-EMB-NEWREADER-1', 'ENS-VMSPACE-USERIO-1']),
   ens('ENS-VMSCURSOR-MAP-1', 'map keeps the replaced frame', [variant(vmCursorMap, (s, e) => {
     const out = vmCursorMap.reduce(s, e)
     const vc = tableGet(s.vm.cursors, e.cursor)!
@@ -589,10 +589,14 @@ const reqCases: FiringCase[] = [
     last = scene(m, false)
     extra = cursorMut(m, last.vs, 0x10000, 0x11000)
   }, () => ({ type: 'vm_cursor_mut.unmap', cursor: extra, len: K4 })),
-  req('REQ-VMSPACE-BORROW-1', 'drop a space a reader still borrows', (m) => {
-    last = scene(m, false)
-    extra = reader(m, last.vs, 0x40000, 8)
-  }, () => ({ type: 'vm_space.drop', vmSpace: last.vs })),
+  // A VmSpace cursor or reader is the embedding's REQ-EMB-DROPVMSPACE-2/3 (checked first); what is left
+  // for the model rule is a page-table cursor on the space's table with no VmSpace cursor record.
+  req('REQ-VMSPACE-BORROW-1', "drop a space whose page table a cursor borrows that is not in the store's cursors (corrupted)", (m) => {
+    last = { vs: newSpace(m), w: 0, r: null }
+    extra = cursorMut(m, last.vs, 0x40000, 0x41000)
+  }, () => ({ type: 'vm_space.drop', vmSpace: last.vs }), (m) => edit(m.state, (d) => {
+    d.vm.cursors = tableWith(plain<VmCursorRecord>(d.vm.cursors), extra, null) as typeof d.vm.cursors
+  })),
   req('REQ-VMSPACE-REGISTERED-1', 'unregister a reader that was never registered', (m) => {
     last = scene(m, false)
     extra = reader(m, last.vs, 0x40000, 8)

@@ -1,0 +1,52 @@
+/**
+ * The embedding's `Op` enum (operations.md §11, 43 variants) → the event that is that Op: one Op is
+ * one call of a public API (the store is the snapshot). Read by ENS-EMB-ALL-3 (which events are
+ * Ops) and by test/unit/embedding_ops.test.ts (which dispatches each of them by name).
+ */
+export const EMBEDDING_OPS: ReadonlyArray<readonly [op: string, event: string]> = [
+  ['NewVmSpace', 'vm_space.new'],
+  ['DropVmSpace', 'vm_space.drop'],
+  ['OpenCursor', 'vm_space.cursor'],
+  ['OpenCursorMut', 'vm_space.cursor_mut'],
+  ['DropCursor', 'vm_cursor.drop'],
+  ['Query', 'cursor.query'],
+  ['FindNext', 'cursor.find_next'],
+  ['Jump', 'cursor.jump'],
+  ['ProtectNext', 'vm_cursor_mut.protect_next'],
+  ['VirtAddr', 'cursor.virt_addr'],
+  ['Map', 'vm_cursor_mut.map'],
+  ['Unmap', 'vm_cursor_mut.unmap'],
+  ['NewReader', 'vm_space.reader'],
+  ['NewWriter', 'vm_space.writer'],
+  ['NewKernelReader', 'frame.reader'],
+  ['NewKernelWriter', 'frame.writer'],
+  ['DropReader', 'vm_reader.drop'],
+  ['DropWriter', 'vm_writer.drop'],
+  ['ReaderReadVal', 'vm_reader.read_val'],
+  ['ReaderCollect', 'vm_reader.collect'],
+  ['ReaderQuery', 'vm_reader.remain'],
+  ['WriterWriteVal', 'vm_writer.write_val'],
+  ['WriterQuery', 'vm_writer.avail'],
+  ['ReaderLimit', 'vm_reader.limit'],
+  ['ReaderSkip', 'vm_reader.skip'],
+  ['WriterFillZeros', 'vm_writer.fill_zeros'],
+  ['WriterLimit', 'vm_writer.limit'],
+  ['WriterSkip', 'vm_writer.skip'],
+  ['Read', 'vm_reader.read'],
+  ['Write', 'vm_writer.write'],
+  ['FrameFromUnused', 'frame.from_unused'],
+  ['FrameFromInUse', 'frame.from_in_use'],
+  ['FrameDrop', 'frame.drop'],
+  ['SegmentFromUnused', 'segment.from_unused'],
+  ['SegmentDrop', 'segment.drop'],
+  ['SegmentSplit', 'segment.split'],
+  ['SegmentNext', 'segment.next'],
+  ['SegmentClone', 'segment.clone'],
+  ['SegmentSlice', 'segment.slice'],
+  ['UniqueFromUnused', 'unique_frame.from_unused'],
+  ['UniqueDrop', 'unique_frame.drop'],
+  ['FromUnique', 'unique_frame.into_shared'],
+  ['TryFromShared', 'unique_frame.try_from_shared'],
+]
+
+export const EMBEDDING_OP_EVENTS: readonly string[] = EMBEDDING_OPS.map(([, e]) => e)
