@@ -24,7 +24,7 @@ import { defineEvent, StepRecorder, type EventSpec, type ModelEvent, type Result
 import { PagePropertySchema } from '../page_table/child.js'
 import { cursorMutMap, type PageTableFragOut } from '../page_table/cursor_mut.js'
 import { dispatchFlush, issueTlbFlushWith } from './flusher.js'
-import { liveVmCursor, PINNED_SUMMARY, pinnedFailure, spaceOf, spaceRootSlot, updateViews, withVm } from './state.js'
+import { liveVmCursor, pinnedWindow, spaceOf, spaceRootSlot, updateViews, withVm } from './state.js'
 import { PAGE_SIZE } from '../../src/arch/constants.js'
 import { vmCursorAt } from '../../src/model/vm_space.js'
 
@@ -45,15 +45,7 @@ export const vmCursorMap = defineEvent<VmCursorMapEvent, null>({
     embCursor<VmCursorMapEvent>('REQ-EMB-MAP-1'),
     embFrame<VmCursorMapEvent>('REQ-EMB-MAP-2'),
     liveVmCursor<VmCursorMapEvent>('CursorMut'),
-    {
-      rule: 'REQ-VMSCURSOR-1',
-      kind: 'requires',
-      summary: PINNED_SUMMARY,
-      check: (s, e) => {
-        const c = cursorAt(s, e.cursor)!
-        return pinnedFailure(s, vmCursorAt(s, e.cursor)!.vmSpace, { start: c.va, end: c.va + PAGE_SIZE })
-      },
-    },
+    pinnedWindow<VmCursorMapEvent>(() => PAGE_SIZE),
   ],
   reduce(s, e) {
     const vc = vmCursorAt(s, e.cursor)!

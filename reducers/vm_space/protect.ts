@@ -19,7 +19,7 @@ import { PagePropertySchema } from '../page_table/child.js'
 import type { RangeOut } from '../page_table/cursor.js'
 import { cursorMutProtectNext } from '../page_table/cursor_mut.js'
 import { ProtectMaskSchema } from '../page_table/entry.js'
-import { liveVmCursor, mappingDelta, PINNED_SUMMARY, pinnedFailure, spaceOf, spaceRootSlot, updateViews, withVm } from './state.js'
+import { liveVmCursor, mappingDelta, pinnedWindow, spaceOf, spaceRootSlot, updateViews, withVm } from './state.js'
 
 export const VmCursorProtectNextEvent = z.union([
   z.object({ type: z.literal('vm_cursor_mut.protect_next'), cursor: HandleId, len: Usize, prop: PagePropertySchema }),
@@ -39,15 +39,7 @@ export const vmCursorProtectNext = defineEvent<VmCursorProtectNextEvent, RangeOu
   requires: [
     embCursor<VmCursorProtectNextEvent>('REQ-EMB-PROTECTNEXT-1'),
     liveVmCursor<VmCursorProtectNextEvent>('CursorMut'),
-    {
-      rule: 'REQ-VMSCURSOR-1',
-      kind: 'requires',
-      summary: PINNED_SUMMARY,
-      check: (s, e) => {
-        const c = cursorAt(s, e.cursor)!
-        return pinnedFailure(s, vmCursorAt(s, e.cursor)!.vmSpace, { start: c.va, end: c.va + e.len })
-      },
-    },
+    pinnedWindow<VmCursorProtectNextEvent>((e) => e.len),
   ],
   reduce(s, e) {
     const vc = vmCursorAt(s, e.cursor)!

@@ -92,6 +92,22 @@ export function pinnedFailure(s: Snapshot, vmSpace: number, range: VaRange): str
 export const PINNED_SUMMARY = '[model] A VmSpace cursor changes no mapping that a registered reader or writer holds in its memory view (the view was lent to it; unregister it first).'
 
 /**
+ * REQ-VMSCURSOR-1 for a VmSpace cursor event changing `[va, va + lenOf(e))` at the cursor: no
+ * registered reader or writer holds a mapping there (`pinnedFailure`).
+ */
+export function pinnedWindow<E extends ModelEvent & { cursor: number }>(lenOf: (e: E) => number): Requirement<E> {
+  return {
+    rule: 'REQ-VMSCURSOR-1',
+    kind: 'requires',
+    summary: PINNED_SUMMARY,
+    check: (s, e) => {
+      const c = cursorAt(s, e.cursor)!
+      return pinnedFailure(s, vmCursorAt(s, e.cursor)!.vmSpace, { start: c.va, end: c.va + lenOf(e) })
+    },
+  }
+}
+
+/**
  * The ghost bookkeeping of a page-table change made through a VmSpace cursor while the space is
  * active: the total and remaining views lose `removed` and gain `added` (module comment of
  * src/model/vm_space.ts). Nothing happens while the space is inactive.

@@ -22,7 +22,7 @@ import { embCursor } from '../embedding/requires.js'
 import { defineEvent, StepRecorder, type EventSpec, type ModelEvent } from '../types.js'
 import { cursorMutTakeNext, type PageTableFragOut } from '../page_table/cursor_mut.js'
 import { dispatchFlush, issueTlbFlushWith } from './flusher.js'
-import { liveVmCursor, mappingDelta, PINNED_SUMMARY, pinnedFailure, spaceOf, spaceRootSlot, updateViews, withVm } from './state.js'
+import { liveVmCursor, mappingDelta, pinnedWindow, spaceOf, spaceRootSlot, updateViews, withVm } from './state.js'
 
 export const VmCursorUnmapEvent = z.object({ type: z.literal('vm_cursor_mut.unmap'), cursor: HandleId, len: Usize })
 export type VmCursorUnmapEvent = z.infer<typeof VmCursorUnmapEvent>
@@ -38,15 +38,7 @@ export const vmCursorUnmap = defineEvent<VmCursorUnmapEvent, number>({
   requires: [
     embCursor<VmCursorUnmapEvent>('REQ-EMB-UNMAP-1'),
     liveVmCursor<VmCursorUnmapEvent>('CursorMut'),
-    {
-      rule: 'REQ-VMSCURSOR-1',
-      kind: 'requires',
-      summary: PINNED_SUMMARY,
-      check: (s, e) => {
-        const c = cursorAt(s, e.cursor)!
-        return pinnedFailure(s, vmCursorAt(s, e.cursor)!.vmSpace, { start: c.va, end: c.va + e.len })
-      },
-    },
+    pinnedWindow<VmCursorUnmapEvent>((e) => e.len),
   ],
   reduce(s, e) {
     const vc = vmCursorAt(s, e.cursor)!

@@ -38,6 +38,7 @@ import { UNIT_META, type FrameMeta, type JsonValue, type Snapshot, type VmIoEntr
 import { tableDiff, tableForEach, tableGet, type Table } from '../model/table.js'
 import { setSnapshotFreezing, snapshotFreezing } from '../model/immer.js'
 import { History } from './history.js'
+import { room } from './gen_checked.js'
 import { CURSOR_OPS, PAGE_TABLE_OPS, PT_EXCLUDED_EVENT_TYPES, PT_OPS } from './gen_pt.js'
 import { VM_EXCLUDED_EVENT_TYPES, VM_OPS } from './gen_vm.js'
 
@@ -222,10 +223,6 @@ export const CAPS = {
   forgottenUniques: 8,
 } as const
 
-/** Whether a creating operation may add one more of `n` live objects (soft cap `cap`). */
-function room(rng: Rng, n: number, cap: number): boolean {
-  return n < cap && rng.next() * cap >= n
-}
 
 // ---- arguments -----------------------------------------------------------------------------------
 

@@ -12,15 +12,15 @@
  * candidate the model refuses is dropped, so every proposed event is valid.
  */
 import { PAGE_SIZE, pageSize } from '../arch/constants.js'
-import { isOstdPanic } from '../arch/errors.js'
 import { newUser, PageFlags, type PageProperty } from '../arch/page_prop.js'
 import { ptConfig, type PtConfigName } from '../arch/pt_config.js'
-import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
+import type { ModelEvent } from '../../reducers/index.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { childPath } from '../model/spec/page_table.js'
 import { handleOfRoot } from '../model/pt_tables.js'
 import { tableGet, tableKeys } from '../model/table.js'
 import type { GenIndex, Op, Rng } from './gen.js'
+import { op, room } from './gen_checked.js'
 
 /** Soft caps on live page-table handles (see `CAPS` in gen.ts for the frame layer). */
 export const PT_CAPS = {
@@ -34,24 +34,7 @@ export const PT_CAPS = {
 const PROPS: readonly PageProperty[] = [newUser(PageFlags.RW), newUser(PageFlags.RX), newUser(PageFlags.R, 'Uncacheable'), newUser(PageFlags.RWX, 'Writethrough')]
 const CONFIGS: readonly PtConfigName[] = ['user', 'untracked']
 
-/** `e` if the model accepts it in `s` (no failed precondition, no panic), else null. */
-function admissible(s: Snapshot, e: ModelEvent | null): ModelEvent | null {
-  if (e === null) return null
-  const spec = eventSpec(e.type)
-  if (spec === undefined) throw new Error(`generator proposed an unknown event type ${e.type}`)
-  try {
-    applyCall(spec, s, e)
-    return e
-  } catch (err) {
-    if (isOstdPanic(err)) return null
-    throw err
-  }
-}
 
-/** An operation whose candidates go through `admissible`. */
-function op(weight: number, propose: (s: Snapshot, rng: Rng, g: GenIndex) => ModelEvent | null): Op {
-  return { weight, gen: (s, rng, g) => admissible(s, propose(s, rng, g)) }
-}
 
 function pickKey(rng: Rng, keys: readonly number[]): number | undefined {
   return rng.pick(keys)
@@ -62,10 +45,6 @@ function entryIdx(rng: Rng): number {
   return rng.chance(0.9) ? rng.int(8) : rng.int(512)
 }
 
-/** Whether one more of `n` (cap `cap`) may be created (`room` in gen.ts). */
-function room(rng: Rng, n: number, cap: number): boolean {
-  return n < cap && rng.next() * cap >= n
-}
 
 /** The tree position of entry `idx` of the node at `slot` (`{ tree, path, parentLevel }`). */
 function positionAt(s: Snapshot, slot: number, idx: number): { tree: number; path: string; parentLevel: number; config: PtConfigName } | null {

@@ -15,13 +15,12 @@
  * alone; they run as the internal steps of `register_*` / `unregister_*`.
  */
 import { PAGE_SIZE } from '../arch/constants.js'
-import { isOstdPanic } from '../arch/errors.js'
 import { newUser, PageFlags, type PageProperty } from '../arch/page_prop.js'
-import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
 import { borrowFailure } from '../../reducers/io/vm_io.js'
 import type { Snapshot, VmIoEntry } from '../model/snapshot.js'
 import { tableForEach, tableGet, tableKeys } from '../model/table.js'
-import { CAPS, type GenIndex, type Op, type Rng } from './gen.js'
+import { CAPS, type Op, type Rng } from './gen.js'
+import { op, room } from './gen_checked.js'
 
 const WINDOW_START = 0x10000
 const WINDOW_PAGES = 64
@@ -31,27 +30,8 @@ const INT_TYPES = ['u8', 'u16', 'u32', 'u64'] as const
 /** Soft caps on live VmSpace objects. */
 export const VM_CAPS = { spaces: 3, cursors: 2, userIos: 6 } as const
 
-/** `e` if the model accepts it in `s` (no failed precondition, no panic), else null. */
-function admissible(s: Snapshot, e: ModelEvent | null): ModelEvent | null {
-  if (e === null) return null
-  const spec = eventSpec(e.type)
-  if (spec === undefined) throw new Error(`generator proposed an unknown event type ${e.type}`)
-  try {
-    applyCall(spec, s, e)
-    return e
-  } catch (err) {
-    if (isOstdPanic(err)) return null
-    throw err
-  }
-}
 
-function op(weight: number, propose: (s: Snapshot, rng: Rng, g: GenIndex) => ModelEvent | null): Op {
-  return { weight, gen: (s, rng, g) => admissible(s, propose(s, rng, g)) }
-}
 
-function room(rng: Rng, n: number, cap: number): boolean {
-  return n < cap && rng.next() * cap >= n
-}
 
 function liveSpaces(s: Snapshot): number[] {
   const out: number[] = []

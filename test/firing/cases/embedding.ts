@@ -22,6 +22,7 @@ import { readerRemain } from '../../../reducers/embedding/io_query.js'
 import { readerRead, writerWrite } from '../../../reducers/io/vm_io.js'
 import { uniqueDrop, uniqueFromUnused } from '../../../reducers/frame/unique.js'
 import { corrupted, edit, rejected, variant, withVariantBothModes, type FiringCase, type FiringOutcome } from '../harness.js'
+import { newSpace, okv } from './vm_util.js'
 import { ownerIn, setCells, setOwner, tableSet } from './util.js'
 
 const RW = newUser(PageFlags.RW)
@@ -29,16 +30,6 @@ const K4 = PAGE_SIZE
 const MEM = { physicalMemory: 1 << 23 }
 
 // ---- building states -------------------------------------------------------------------------------
-
-function okv<T>(r: unknown): T {
-  const x = r as { ok: boolean; value: T }
-  if (!x.ok) throw new Error(`expected Ok, got ${JSON.stringify(r)}`)
-  return x.value
-}
-
-function newSpace(m: Model): number {
-  return m.call<{ vmSpace: number }>({ type: 'vm_space.new' }).vmSpace
-}
 
 function cursorOf(m: Model, vs: number, start: number, end: number, mut = true): number {
   return okv<{ cursor: number }>(m.call({ type: mut ? 'vm_space.cursor_mut' : 'vm_space.cursor', vmSpace: vs, vaStart: start, vaEnd: end })).cursor

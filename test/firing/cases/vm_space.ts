@@ -23,6 +23,7 @@ import { activateReader, activateWriter, createReader, createWriter, vmSpaceRead
 import { disposeReader, disposeWriter, newVmIoId, removeReader, removeWriter } from '../../../reducers/vm_space/owner.js'
 import { readerCollect, writerFillZeros } from '../../../reducers/vm_space/user_io.js'
 import { corrupted, edit, rejected, variant, withVariantBothModes, type FiringCase, type FiringOutcome } from '../harness.js'
+import { newSpace, okv } from './vm_util.js'
 import { setCells } from './util.js'
 
 const RW = newUser(PageFlags.RW)
@@ -31,16 +32,6 @@ const K4 = PAGE_SIZE
 const MEM = { physicalMemory: 1 << 23 }
 
 // ---- building states -------------------------------------------------------------------------------
-
-function okv<T>(r: unknown): T {
-  const x = r as { ok: boolean; value: T }
-  if (!x.ok) throw new Error(`expected Ok, got ${JSON.stringify(r)}`)
-  return x.value
-}
-
-function newSpace(m: Model): number {
-  return m.call<{ vmSpace: number }>({ type: 'vm_space.new' }).vmSpace
-}
 
 function cursorMut(m: Model, vs: number, start: number, end: number): number {
   return okv<{ cursor: number }>(m.call({ type: 'vm_space.cursor_mut', vmSpace: vs, vaStart: start, vaEnd: end })).cursor
