@@ -8,7 +8,8 @@
  * post-state not in `P`; plus every REQ/ENS failure of the step and its internal steps. Each
  * (rule, path) is reported once per step.
  *
- * `full` evaluates every invariant on every unit of the snapshot. `incremental` carries the
+ * `full` evaluates every invariant on every materialised unit of the snapshot (`unitsOf`: the
+ * units some table holds; for PTE slots, `materialisedEntryUnits`). `incremental` carries the
  * violation set from the previous step and re-evaluates only the units the step changed, which
  * gives the same set because an invariant's verdict on a unit depends only on that unit's data.
  */
@@ -20,8 +21,7 @@ import { AccountingIndex } from './accounting.js'
 import { computeChanges, type ChangeSet } from './changes.js'
 import type { RuleRegistry } from './registry.js'
 import { REGISTRY_SCOPES, type CheckMode, type InvContext, type InvRule, type InvScope, type RegistryScope, type Violation } from './rule.js'
-import { entryUnit } from './pt_changes.js'
-import { NR_ENTRIES } from '../arch/constants.js'
+import { MaterialisedEntries, materialisedEntryUnits } from './pt_changes.js'
 
 interface HeldViolation {
   readonly finding: Finding
@@ -67,11 +67,8 @@ export function unitsOf(s: Snapshot, scope: InvScope, accounting: () => Accounti
       })
       return [...units].sort((a, b) => a - b)
     }
-    case 'ptEntry': {
-      const units: number[] = []
-      for (const node of tableKeys(s.pt.owners)) for (let i = 0; i < NR_ENTRIES; i++) units.push(entryUnit(node, i))
-      return units
-    }
+    case 'ptEntry':
+      return materialisedEntryUnits(s)
     default:
       return tableKeys(registryTable(s, scope))
   }
@@ -187,7 +184,9 @@ export class Checker {
   }
 
   private invariantSetOf(s: Snapshot): ViolationSet {
-    if (this.mode === 'incremental' && this.heldFor === s) return this.held
+    // The previous step's post-state is this step's pre-state (the same object): its violations
+    // are known in both modes (`full` evaluated every unit of it one step ago).
+    if (this.heldFor === s) return this.held
     return this.fullInvariants(s, 'AB')
   }
 
@@ -215,9 +214,13 @@ export class Checker {
   private fullInvariants(s: Snapshot, groups: Groups): ViolationSet {
     const out: ViolationSet = new Map()
     const ctx = this.contextFor(s, null)
+    // the units of a scope are enumerated once per snapshot, not once per rule
+    const units = new Map<InvScope, Iterable<number>>()
     for (const rule of this.registry.invariants()) {
       if (!inGroups(rule.group, groups)) continue
-      for (const unit of unitsOf(s, rule.scope, () => ctx.accounting)) this.evalUnit(rule, s, unit, ctx, out)
+      let us = units.get(rule.scope)
+      if (us === undefined) units.set(rule.scope, (us = [...unitsOf(s, rule.scope, () => ctx.accounting)]))
+      for (const unit of us) this.evalUnit(rule, s, unit, ctx, out)
     }
     return out
   }
@@ -230,11 +233,14 @@ export class Checker {
       if (!unitsOfSet(changes, held.scope).has(held.unit)) out.set(key, held)
     }
     const ctx = this.contextFor(s, groups === 'A' ? null : from)
+    let entries: MaterialisedEntries | undefined
     for (const rule of this.registry.invariants()) {
       if (!inGroups(rule.group, groups)) continue
       for (const unit of unitsOfSet(changes, rule.scope)) {
         // A registry entry the step removed has nothing left to check.
         if (isRegistry(rule.scope) && tableGet(registryTable(s, rule.scope), unit) === null) continue
+        // Nor has a PTE slot that holds nothing (the canonical absent entry: `MaterialisedEntries`).
+        if (rule.scope === 'ptEntry' && !(entries ??= new MaterialisedEntries(s)).has(unit)) continue
         this.evalUnit(rule, s, unit, ctx, out)
       }
     }

@@ -7,12 +7,13 @@
  * the qualified paths in `paths_in_pt` (walked down from the tree's root), so nothing here scans
  * the whole state.
  */
-import { NR_ENTRIES, PAGE_SIZE } from '../arch/constants.js'
+import { NR_ENTRIES, NR_LEVELS, PAGE_SIZE } from '../arch/constants.js'
+import { pathInv, pathLength } from '../model/spec/page_table.js'
 import { changedPteIndices } from '../model/memory.js'
 import { splitQualifiedPath, type PtNodeOwner } from '../model/page_table.js'
 import { ownerOf, slotOf } from '../model/slots.js'
 import type { Snapshot } from '../model/snapshot.js'
-import { tableDiff, tableForEach, tableGet } from '../model/table.js'
+import { tableDiff, tableForEach, tableGet, tableKeys } from '../model/table.js'
 import { frameToIndex, MAX_NR_PAGES } from '../arch/constants.js'
 import { isPresent, ptePaddr } from '../arch/pte.js'
 import { readPte } from '../model/memory.js'
@@ -31,6 +32,104 @@ export function entryUnit(nodeSlot: number, idx: number): number {
 
 export function entryOfUnit(unit: number): { node: number; idx: number } {
   return { node: Math.floor(unit / NR_ENTRIES), idx: unit % NR_ENTRIES }
+}
+
+/**
+ * Which PTE slots of a snapshot are materialised: of every node record, the entries that hold
+ * something — a stored ghost owner, a non-zero PTE word, or an Entry handle caching the slot — and
+ * all 512 of a node whose path is malformed. Every other entry is the canonical absent owner over
+ * a zero word, on which each `ptEntry` rule holds except for INV-ENTRY-4, a function of the node's
+ * path alone (entry.ts `nodeInfo`), which is why such a node counts whole. A full check visits the
+ * materialised entries only (like the `slot` scope, what the state holds), and an incremental one
+ * evaluates a changed entry only if it is materialised after the step (otherwise its verdict is
+ * empty). test/unit/full_units.test.ts evaluates every rule on the other entries of generated
+ * states; the firing tests and the modes property test compare the two modes.
+ */
+/** Whether a node's path is well-formed (once per record object). */
+const pathOkOf = new WeakMap<PtNodeOwner, boolean>()
+function pathOk(node: PtNodeOwner): boolean {
+  let ok = pathOkOf.get(node)
+  if (ok === undefined) pathOkOf.set(node, (ok = pathInv(node.path) && pathLength(node.path) < NR_LEVELS))
+  return ok
+}
+
+export class MaterialisedEntries {
+  private readonly masks = new Map<number, Uint8Array | null>()
+  private handles: Map<number, number[]> | null = null
+
+  constructor(private readonly s: Snapshot) {}
+
+  /** The materialised entries of the node at `slot` (null: no node record there). */
+  maskOf(slot: number): Uint8Array | null {
+    let mask = this.masks.get(slot)
+    if (mask !== undefined) return mask
+    const node = tableGet(this.s.pt.owners, slot)
+    if (node === null) mask = null
+    else {
+      mask = new Uint8Array(NR_ENTRIES)
+      if (!pathOk(node)) mask.fill(1)
+      else {
+        tableForEach(node.children, (_c, k) => {
+          if (k < NR_ENTRIES) mask![k] = 1
+        })
+        const page = tableGet(this.s.memory, slot)
+        if (page !== null) {
+          const view = new DataView(page.buffer, page.byteOffset, page.byteLength)
+          const words = Math.min(NR_ENTRIES, Math.floor(page.byteLength / 8))
+          for (let k = 0; k < words; k++) if (view.getUint32(8 * k, true) !== 0 || view.getUint32(8 * k + 4, true) !== 0) mask[k] = 1
+        }
+        for (const k of this.handlesAt(slot)) mask[k] = 1
+      }
+    }
+    this.masks.set(slot, mask)
+    return mask
+  }
+
+  /** Whether one entry is materialised (without building its node's mask: a step asks about few). */
+  has(unit: number): boolean {
+    const slot = Math.floor(unit / NR_ENTRIES)
+    const idx = unit - slot * NR_ENTRIES
+    const mask = this.masks.get(slot)
+    if (mask !== undefined) return mask?.[idx] === 1
+    const node = tableGet(this.s.pt.owners, slot)
+    if (node === null) return false
+    if (tableGet(node.children, idx) !== null || !pathOk(node)) return true
+    const page = tableGet(this.s.memory, slot)
+    if (page !== null && page.byteLength >= 8 * idx + 8) {
+      const view = new DataView(page.buffer, page.byteOffset, page.byteLength)
+      if (view.getUint32(8 * idx, true) !== 0 || view.getUint32(8 * idx + 4, true) !== 0) return true
+    }
+    return this.handlesAt(slot).includes(idx)
+  }
+
+  /** Every materialised entry, node by node in slot order. */
+  units(): number[] {
+    const out: number[] = []
+    for (const slot of tableKeys(this.s.pt.owners)) {
+      const mask = this.maskOf(slot)!
+      for (let i = 0; i < NR_ENTRIES; i++) if (mask[i] === 1) out.push(slot * NR_ENTRIES + i)
+    }
+    return out
+  }
+
+  private handlesAt(slot: number): readonly number[] {
+    if (this.handles === null) {
+      const byNode = new Map<number, number[]>()
+      tableForEach(this.s.pt.entries, (e) => {
+        const g = tableGet(this.s.pt.guards, e.guard)
+        if (g === null || !Number.isSafeInteger(g.paddr) || g.paddr < 0 || !(Number.isInteger(e.idx) && e.idx >= 0 && e.idx < NR_ENTRIES)) return
+        const node = frameToIndex(g.paddr)
+        byNode.set(node, [...(byNode.get(node) ?? []), e.idx])
+      })
+      this.handles = byNode
+    }
+    return this.handles.get(slot) ?? []
+  }
+}
+
+/** The materialised PTE slots of `s` (`MaterialisedEntries`): the `ptEntry` units a full check visits. */
+export function materialisedEntryUnits(s: Snapshot): number[] {
+  return new MaterialisedEntries(s).units()
 }
 
 /** The node slot holding the entry at `path` of `tree` (walking down from the root), and the index. */
@@ -54,6 +153,12 @@ function isNodeSlot(s: Snapshot, idx: number): boolean {
   return slotOf(s, idx).storage?.kind === 'PTNode' || ownerOf(s, idx).innerPerms.storage?.kind === 'PTNode' || tableGet(s.pt.owners, idx) !== null
 }
 
+/**
+ * Whether two records of a node agree on what its entries' verdicts read of it: everything but the
+ * entries themselves and `meta_own` (`nr_children` / `stray` is read by the node's own invariants,
+ * INV-NODE-1 / -6, at the `ptNode` unit; no `ptEntry` rule reads it, so a map or unmap, which
+ * writes it, re-checks the entries it wrote, not all 512).
+ */
 function sameRecordExceptChildren(a: PtNodeOwner, b: PtNodeOwner): boolean {
   return (
     a.tree === b.tree &&
@@ -63,7 +168,6 @@ function sameRecordExceptChildren(a: PtNodeOwner, b: PtNodeOwner): boolean {
     a.level === b.level &&
     a.treeLevel === b.treeLevel &&
     a.slotIndex === b.slotIndex &&
-    a.metaOwn === b.metaOwn &&
     a.config === b.config
   )
 }

@@ -86,7 +86,7 @@ function cached(s: Snapshot, family: number, unit: number, compute: () => Findin
  * A node, with which of its 512 entries are non-trivial: a stored owner or a non-zero PTE word.
  * The others are the canonical absent owner over an absent PTE, for which every clause holds but
  * the path's (INV-ENTRY-4, a function of the node's path). Computed once per snapshot and node:
- * full mode visits all 512 entries of every node at every evaluation point.
+ * incremental mode visits any entry a step touched, whatever it holds.
  */
 interface NodeInfo {
   readonly node: PtNodeOwner
