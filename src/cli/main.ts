@@ -11,15 +11,16 @@
  *   ostd-model gen --seed N --ops N [--out file]
  *   ostd-model events
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, writeFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import type { AnyEventSpec } from '../../reducers/index.js'
 import { coverage } from '../check/coverage.js'
 import { defaultRegistry } from '../check/rules/index.js'
 import type { CheckMode } from '../check/rule.js'
 import { generateHistory } from '../log/gen.js'
-import { replay } from '../log/replay.js'
-import { eventCatalogue, formatTrace, parseTrace, traceHeader, TraceError } from '../log/trace.js'
+import { replayFile, surveyTrace } from '../log/replay.js'
+import { writeTraceFile } from '../log/trace_stream.js'
+import { eventCatalogue, formatTrace, traceHeader } from '../log/trace.js'
 import { formatCoverage, formatReplay, type StepsMode } from './format.js'
 import { progressReporter } from './progress.js'
 import { bisectCommand, diffCommand, EXIT_BAD_INPUT, EXIT_CLEAN, EXIT_VIOLATIONS, loadVariants, shrinkCommand, statsCommand, useVariants, type CommandOutput } from './trace_commands.js'
@@ -73,17 +74,17 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     .option('--record <file>', 'write the replayed events with their results and checkpoint hashes (a trace for differential replay)')
     .addOption(new Option('--steps <mode>', 'print each step: auto = only for short traces').choices(['auto', 'all', 'none']).default('auto'))
     .option('--json', 'print the report as JSON')
-    .action((trace: string, opts: { check: CheckMode; until?: number; stopAtFirstViolation?: boolean; expect?: boolean; record?: string; steps: StepsMode; json?: boolean }) => {
-      let text: string
+    .action(async (trace: string, opts: { check: CheckMode; until?: number; stopAtFirstViolation?: boolean; expect?: boolean; record?: string; steps: StepsMode; json?: boolean }) => {
+      // The file is streamed (never held as text): validated in one pass, replayed in a second.
       try {
-        text = readFileSync(trace, 'utf8')
+        accessSync(trace, constants.R_OK)
       } catch (e) {
         io.err(`cannot read ${trace}: ${(e as Error).message}\n`)
         code = EXIT_BAD_INPUT
         return
       }
       if (opts.expect) {
-        const missing = firstLineWithoutExpect(text)
+        const missing = (await surveyTrace(trace)).firstWithoutExpect
         if (missing !== null) {
           io.err(`${trace}: line ${missing}: --expect: the event has no recorded result (expect)\n`)
           code = EXIT_BAD_INPUT
@@ -91,7 +92,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
         }
       }
       const progress = opts.json ? null : progressReporter(io.isTTY)
-      const report = replay(text, {
+      const report = await replayFile(trace, {
         check: opts.check,
         variants: currentVariants(),
         ...(opts.until !== undefined ? { until: opts.until } : {}),
@@ -99,7 +100,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
         ...(progress ? { onStep: progress.update } : {}),
       })
       progress?.stop()
-      if (opts.record !== undefined) writeFileSync(opts.record, report.history.toNDJSON({ expect: true, checkpoints: true }))
+      if (opts.record !== undefined) await writeTraceFile(report.history, opts.record, { expect: true, checkpoints: true })
       io.out(formatReplay(trace, report, { json: opts.json ?? false, steps: opts.steps }))
       code = report.error !== null ? EXIT_BAD_INPUT : report.violations.length > 0 ? EXIT_VIOLATIONS : EXIT_CLEAN
     })
@@ -221,18 +222,6 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     throw e
   }
   return code
-}
-
-/** The 1-based line of the first event without a recorded result, or null (also null for an invalid trace: replay reports it). */
-function firstLineWithoutExpect(text: string): number | null {
-  try {
-    const t = parseTrace(text)
-    for (let i = 0; i < t.events.length; i++) if (!t.expects.has(i)) return t.lines[i]!
-    return null
-  } catch (e) {
-    if (e instanceof TraceError) return null
-    throw e
-  }
 }
 
 /** Bad input found before a command ran (e.g. a `--variants` module that does not load). */

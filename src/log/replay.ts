@@ -11,7 +11,8 @@ import type { CheckMode, Violation } from '../check/rule.js'
 import { setSnapshotFreezing, snapshotFreezing } from '../model/immer.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { History, type HistoryOptions } from './history.js'
-import { parseTrace, TraceError, type Trace, type TraceHeader } from './trace.js'
+import { parseTrace, TraceError, type Trace, type TraceHeader, type TraceItem } from './trace.js'
+import { readTrace } from './trace_stream.js'
 import type { Recorded } from './history.js'
 
 /** What a trace recorded about event `i`: its result (`expect`) and the hash after it (a checkpoint line). */
@@ -132,4 +133,105 @@ function report(
     finalState: history.state,
     elapsedMs: performance.now() - started,
   }
+}
+
+// ---- trace files, streamed ------------------------------------------------------------------
+
+/** What a validating pass over a trace file found (streamed: nothing is kept but counts). */
+export interface TraceSurvey {
+  /** Event lines (all of them when the trace is valid; up to the bad line otherwise). */
+  readonly events: number
+  readonly header: TraceHeader | null
+  /** The first bad line, or null. */
+  readonly error: TraceError | null
+  /** The 1-based line of the first event without a recorded result (`expect`), or null. */
+  readonly firstWithoutExpect: number | null
+}
+
+/** Reads a trace file line by line, validating every line (`readTrace`), and counts its events. */
+export async function surveyTrace(source: string): Promise<TraceSurvey> {
+  let events = 0
+  let header: TraceHeader | null = null
+  let firstWithoutExpect: number | null = null
+  try {
+    for await (const item of readTrace(source)) {
+      if (item.kind === 'header') header = item.header
+      else if (item.kind === 'event') {
+        events++
+        if (!item.hasExpect && firstWithoutExpect === null) firstWithoutExpect = item.line
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof TraceError)) throw e
+    return { events, header, error: e, firstWithoutExpect }
+  }
+  return { events, header, error: null, firstWithoutExpect }
+}
+
+/**
+ * `replay` of a trace file without holding its text: a first pass validates every line
+ * (`surveyTrace`; if one is bad, nothing is applied and the report names it, as `replay` of the
+ * text does), a second reads it again line by line and replays each event as it comes — with its
+ * recorded result and the checkpoint hash on the line after it (differential replay).
+ */
+export async function replayFile(path: string, options: ReplayOptions = {}): Promise<ReplayReport> {
+  const started = performance.now()
+  const survey = await surveyTrace(path)
+  const config = survey.header?.config ?? {}
+  if (survey.error !== null) {
+    const history = new History({ ...options, check: options.check ?? 'incremental' })
+    const e = survey.error
+    return report(history, survey.events, [], { kind: 'invalid', line: e.line, field: e.field, message: e.reason }, options, started, {})
+  }
+  const history = new History({ ...options, ...config, check: options.check ?? 'incremental', validate: false })
+  const total = Math.min(survey.events, options.until ?? Infinity)
+  const counts: Record<string, number> = {}
+  const violations: Violation[] = []
+  const freezing = snapshotFreezing()
+  setSnapshotFreezing(false)
+  let error: ReplayError | null = null
+  let pending: { item: Extract<TraceItem, { kind: 'event' }>; hash?: string } | null = null
+  let index = 0
+  /** Applies the pending event; false when the replay must stop. */
+  const flush = (): boolean => {
+    if (pending === null) return true
+    const { item, hash } = pending
+    pending = null
+    const recorded: Recorded | undefined = item.hasExpect || hash !== undefined ? { line: item.line, ...(item.hasExpect ? { result: item.expect } : {}), ...(hash !== undefined ? { hash } : {}) } : undefined
+    try {
+      violations.push(...history.dispatch(item.event, recorded).violations)
+    } catch (e) {
+      if (isOstdPanic(e)) error = { kind: 'rejected', line: item.line, index, rule: e.rule, message: e.detail }
+      else if (e instanceof Error && e.name === 'InvalidEventError') error = { kind: 'invalid', line: item.line, index, field: (e as { field?: string }).field, message: e.message }
+      else throw e
+      return false
+    }
+    index++
+    counts[item.event.type] = (counts[item.event.type] ?? 0) + 1
+    options.onStep?.(index, total)
+    return !(options.stopAtFirstViolation && violations.length > 0)
+  }
+  try {
+    for await (const item of readTrace(path)) {
+      if (item.kind === 'header') continue
+      if (item.kind === 'checkpoint') {
+        if (item.index === 0) history.checkGenesisHash(item.hash, item.line)
+        else if (pending !== null) pending.hash = item.hash
+        continue
+      }
+      if (!flush() || index >= total) {
+        pending = null
+        break
+      }
+      pending = { item }
+    }
+    if (index < total) flush()
+  } catch (e) {
+    if (!(e instanceof TraceError)) throw e
+    // the file changed between the passes, or the genesis hash is another configuration's
+    error = { kind: 'invalid', line: e.line, field: e.field, message: e.reason }
+  } finally {
+    setSnapshotFreezing(freezing)
+  }
+  return report(history, survey.events, violations, error, options, started, counts)
 }
