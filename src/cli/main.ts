@@ -13,15 +13,16 @@
  */
 import { accessSync, constants, writeFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import type { AnyEventSpec } from '../../reducers/index.js'
+import type { AnyEventSpec, ModelEvent } from '../../reducers/index.js'
 import { coverage } from '../check/coverage.js'
 import { defaultRegistry } from '../check/rules/index.js'
 import type { CheckMode } from '../check/rule.js'
 import { generateHistory } from '../log/gen.js'
 import { replayFile, surveyTrace } from '../log/replay.js'
-import { writeTraceFile } from '../log/trace_stream.js'
-import { eventCatalogue, formatTrace, traceHeader } from '../log/trace.js'
-import { formatCoverage, formatReplay, type StepsMode } from './format.js'
+import { checkInWorkers } from '../log/parallel.js'
+import { readTrace, writeTraceFile } from '../log/trace_stream.js'
+import { eventCatalogue, formatTrace, traceHeader, TraceError } from '../log/trace.js'
+import { formatCoverage, formatReplay, formatViolation, toJson, type StepsMode } from './format.js'
 import { progressReporter } from './progress.js'
 import { bisectCommand, diffCommand, EXIT_BAD_INPUT, EXIT_CLEAN, EXIT_VIOLATIONS, loadVariants, shrinkCommand, statsCommand, useVariants, type CommandOutput } from './trace_commands.js'
 
@@ -103,6 +104,34 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
       if (opts.record !== undefined) await writeTraceFile(report.history, opts.record, { expect: true, checkpoints: true })
       io.out(formatReplay(trace, report, { json: opts.json ?? false, steps: opts.steps }))
       code = report.error !== null ? EXIT_BAD_INPUT : report.violations.length > 0 ? EXIT_VIOLATIONS : EXIT_CLEAN
+    })
+
+  program
+    .command('check')
+    .description('check a trace on several cores: worker threads each replay the events before their segment unchecked and check their own')
+    .argument('<trace>', 'the trace file')
+    .addOption(new Option('--check <mode>', 'checking mode').choices(['full', 'incremental']).default('incremental'))
+    .option('--jobs <n>', 'worker threads (default: the cores available)', intArg('--jobs'))
+    .option('--json', 'print the report as JSON')
+    .action(async (trace: string, opts: { check: 'full' | 'incremental'; jobs?: number; json?: boolean }) => {
+      const events = await readTraceEvents(trace)
+      if (!Array.isArray(events)) {
+        emit(events)
+        return
+      }
+      const module = program.opts<{ variants?: string }>().variants
+      const r = await checkInWorkers(events, { check: opts.check, ...(opts.jobs !== undefined ? { workers: opts.jobs } : {}), ...(module !== undefined ? { variantsModule: module } : {}) })
+      const rejected = r.rejected === null ? null : { ...r.rejected, line: events.lines[r.rejected.index] }
+      if (opts.json) io.out(toJson({ file: trace, check: opts.check, events: events.length, violations: r.violations, rejected, segments: r.segments.map((x) => ({ from: x.from, to: x.to, prefixMs: Math.round(x.prefixMs), checkMs: Math.round(x.checkMs), violations: x.violations.length })), elapsedMs: Math.round(r.elapsedMs) }, 2) + '\n')
+      else {
+        const out = [`checking ${trace}: ${events.length} events, check ${opts.check}, ${r.segments.length} worker${r.segments.length === 1 ? '' : 's'}`]
+        for (const x of r.segments) out.push(`  events ${x.from}..${x.to - 1}: prefix replayed in ${(x.prefixMs / 1000).toFixed(1)} s, checked in ${(x.checkMs / 1000).toFixed(1)} s, ${x.violations.length} violations`)
+        for (const v of r.violations) out.push(formatViolation(v))
+        if (rejected !== null) out.push(`event rejected (line ${rejected.line}, event ${rejected.index}): ${rejected.rule}: ${rejected.message}`)
+        out.push(`summary: ${events.length} events, ${r.violations.length} violations, ${(r.elapsedMs / 1000).toFixed(1)} s`)
+        io.out(out.join('\n') + '\n')
+      }
+      code = rejected !== null ? EXIT_BAD_INPUT : r.violations.length > 0 ? EXIT_VIOLATIONS : EXIT_CLEAN
     })
 
   const emit = (r: CommandOutput): void => {
@@ -222,6 +251,22 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     throw e
   }
   return code
+}
+
+/** The events of a trace file (streamed, validated) with their lines, or the bad input it holds. */
+async function readTraceEvents(file: string): Promise<(ModelEvent[] & { lines: number[] }) | CommandOutput> {
+  const events = Object.assign([] as ModelEvent[], { lines: [] as number[] })
+  try {
+    for await (const item of readTrace(file)) {
+      if (item.kind !== 'event') continue
+      events.push(item.event)
+      events.lines.push(item.line)
+    }
+  } catch (e) {
+    if (e instanceof TraceError) return { code: EXIT_BAD_INPUT, out: '', err: `${file}: line ${e.line}${e.field ? `, field ${e.field}` : ''}: ${e.reason}\n` }
+    return { code: EXIT_BAD_INPUT, out: '', err: `cannot read ${file}: ${(e as Error).message}\n` }
+  }
+  return events
 }
 
 /** Bad input found before a command ran (e.g. a `--variants` module that does not load). */

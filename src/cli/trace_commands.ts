@@ -4,13 +4,12 @@
  * and exit code: 0 clean / found, 1 violations (or, for `bisect --where`, never found), 2 bad input.
  */
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import type { AnyEventSpec } from '../../reducers/index.js'
 import { isOstdPanic } from '../arch/errors.js'
 import type { CheckMode, Violation } from '../check/rule.js'
 import { bisect, firstViolation, parsePredicate, type BisectHit } from '../log/bisect.js'
 import { diff } from '../log/diff.js'
+import { importVariants } from '../log/variants.js'
 import { renderDiff } from '../log/diff_render.js'
 import { History } from '../log/history.js'
 import { describeShrink, shrink } from '../log/shrink.js'
@@ -35,18 +34,11 @@ export interface CommandOutput {
  * with changed reducers (`variantOf`, examples/faulty_variant.ts).
  */
 export async function loadVariants(module: string): Promise<AnyEventSpec[] | CommandOutput> {
-  let mod: Record<string, unknown>
+  let out: AnyEventSpec[]
   try {
-    mod = (await import(pathToFileURL(resolve(module)).href)) as Record<string, unknown>
+    out = await importVariants(module)
   } catch (e) {
     return badArg(`--variants ${module}: cannot load the module: ${(e as Error).message}`)
-  }
-  const isSpec = (v: unknown): v is AnyEventSpec =>
-    typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string' && typeof (v as { reduce?: unknown }).reduce === 'function' && Array.isArray((v as { requires?: unknown }).requires)
-  const out: AnyEventSpec[] = []
-  for (const v of Object.values(mod)) {
-    if (isSpec(v)) out.push(v)
-    else if (Array.isArray(v)) out.push(...v.filter(isSpec))
   }
   if (out.length === 0) return badArg(`--variants ${module}: the module exports no event spec (make one with variantOf)`)
   return out

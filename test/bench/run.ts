@@ -5,8 +5,11 @@
  * entry-operation histories (the page-table node / entry operations and the frame operations
  * that supply their frames); `map1g` — 1 GiB mapped through a cursor with 4 KiB and 2 MiB pages and
  * unmapped again (test/bench/map1g.ts; `--map1g-prefix N` sets the 4 KiB maps of the checked runs);
- * `history` — time travel on a long frame-layer history (test/bench/history.ts; `--history-events N`).
- *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|map1g|history|all]
+ * `history` — time travel on a long frame-layer history (test/bench/history.ts; `--history-events N`);
+ * `random` / `sequential` — issue #7's page-table workloads (1) and (2) against a mutable, unchecked
+ * baseline page table on the same events (test/bench/workloads.ts; `--wl-ops N`, `--wl-full-ops N`);
+ * `vm` — workload (3), VmSpace with readers and writers (generated like `frame` and `pt`).
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|map1g|history|random|sequential|all]
  */
 import { cpus, totalmem } from 'node:os'
 import type { InternalStep, ModelEvent } from '../../reducers/index.js'
@@ -16,6 +19,7 @@ import { ALL_OPS, generateHistory, type Op } from '../../src/log/gen.js'
 import { setSnapshotFreezing } from '../../src/model/immer.js'
 import { runMap1g } from './map1g.js'
 import { runHistoryBench } from './history.js'
+import { crossCheck, runBaseline, runModel, setUp, workloadEvents } from './workloads.js'
 import { leakyDrop } from '../../examples/faulty_variant.js'
 import { variantOf } from '../../reducers/index.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
@@ -79,6 +83,11 @@ const WORKLOADS: Record<string, { doc: string; operations: Record<string, Op>; f
     operations: groups('meta', 'frame', 'unique', 'segment', 'list', 'io'),
     fullEvents: 5000,
   },
+  vm: {
+    doc: 'workload (3): VmSpace, its cursors, map / unmap / protect, the TLB flusher, user-space readers and writers over mapped frames, with the frame operations that supply the frames (VM_OPS)',
+    operations: groups('vm', 'frame'),
+    fullEvents: 500,
+  },
   pt: {
     doc: 'entry operations: page tables and nodes, locks, entries, Child values, replace / protect, drops (PT_OPS) with the frame operations that supply frames',
     operations: groups('pt', 'frame'),
@@ -104,6 +113,33 @@ if (WORKLOAD === 'all' || WORKLOAD === 'map1g') {
       const perS = (n: number): string => Math.round((n / p.ms) * 1000).toLocaleString('en-US')
       console.log(`| ${mode} | ${p.name} | ${p.events.toLocaleString('en-US')} | ${perS(p.events)} | ${perS(p.primitive)} | ${((p.ms * 1000) / p.events).toFixed(0)} | ${p.heapBytes === null ? 'n/a' : (p.heapBytes / 2 ** 20).toFixed(1)} |`)
     }
+  }
+}
+for (const name of ['random', 'sequential'] as const) {
+  if (WORKLOAD !== 'all' && WORKLOAD !== name) continue
+  const ops = arg('--wl-ops', 2000)
+  const fullOps = arg('--wl-full-ops', 100)
+  const { s, cursor, pageTable } = setUp()
+  const events = workloadEvents(name, ops, SEED, cursor)
+  const types = new Map<string, number>()
+  for (const e of events) types.set(e.type, (types.get(e.type) ?? 0) + 1)
+  // warm-up, then the measured runs; the baseline runs on the same events, and must agree
+  runModel(events.slice(0, 400), 'incremental', s)
+  for (let k = 0; k < 5; k++) runBaseline(events)
+  const baseline = runBaseline(events)
+  const rows = (['off', 'incremental', 'full'] as const).map((mode) => runModel(mode === 'full' ? events.slice(0, 2 * fullOps) : events, mode, s))
+  crossCheck(events, rows[0]!, baseline, pageTable)
+  for (const r of rows) if (r.violations > 0) throw new Error(`workload ${name} (${r.mode}): ${r.violations} violations`)
+  const baseRate = (events.length / baseline.ms) * 1000
+  console.log('')
+  console.log(`workload ${name}: ${ops.toLocaleString('en-US')} operations (${events.length.toLocaleString('en-US')} API events: ${[...types].map(([t, n]) => `${t} ${n}`).join(', ')}) on one CursorMut over a 1 GiB window, 65,536 frames, seed ${SEED}; full checking on the first ${fullOps} operations. Baseline: test/bench/workloads.ts MutablePageTable on the same events, ${Math.round(baseRate).toLocaleString('en-US')} events/s (${((baseline.ms * 1000) / events.length).toFixed(2)} µs/event); it agrees with the model on every unmap count, query and page.`)
+  console.log('')
+  console.log('| check | events | events/s | primitive events/s | µs/event | check µs/event p50 / p99 | baseline ÷ model |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  for (const r of rows) {
+    const perS = (n: number): string => Math.round((n / r.ms) * 1000).toLocaleString('en-US')
+    const pct = (q: number): string => (r.checkUs.length === 0 ? '—' : r.checkUs[Math.min(r.checkUs.length - 1, Math.floor(q * r.checkUs.length))]!.toFixed(0))
+    console.log(`| ${r.mode} | ${r.events.toLocaleString('en-US')} | ${perS(r.events)} | ${perS(r.primitive)} | ${((r.ms * 1000) / r.events).toFixed(0)} | ${pct(0.5)} / ${pct(0.99)} | ${Math.round(baseRate / ((r.events / r.ms) * 1000)).toLocaleString('en-US')}× |`)
   }
 }
 if (WORKLOAD === 'all' || WORKLOAD === 'history') {

@@ -169,3 +169,23 @@ describe('ostd-model diff / bisect / shrink / stats', () => {
     expect(r.out).toContain('REQ-TRACE-EXPECT-1')
   })
 })
+
+describe('ostd-model check (worker threads)', () => {
+  it('checks the bundled trace on two workers: clean, and with a variant the same violations as replay', async () => {
+    const clean = await cli('check', 'examples/traces/default.ndjson', '--jobs', '2', '--check', 'full')
+    expect(clean.code).toBe(EXIT_CLEAN)
+    expect(clean.out).toContain('2 workers')
+    expect(clean.out).toContain('0 violations')
+    const par = JSON.parse((await cli('--variants', 'examples/faulty_variant.ts', 'check', 'examples/traces/default.ndjson', '--jobs', '2', '--json')).out) as { violations: unknown[]; segments: unknown[] }
+    const seq = JSON.parse((await cli('--variants', 'examples/faulty_variant.ts', 'replay', 'examples/traces/default.ndjson', '--json')).out) as { violations: unknown[] }
+    expect(par.segments).toHaveLength(2)
+    expect(par.violations.length).toBeGreaterThan(0)
+    expect(par.violations).toEqual(seq.violations)
+  })
+
+  it('refuses a bad trace with its line (exit 2)', async () => {
+    const r = await cli('check', trace('check_bad.ndjson', ['{"type":"frame.clone","frame":"x"}']), '--jobs', '2')
+    expect(r.code).toBe(EXIT_BAD_INPUT)
+    expect(r.err).toContain('line 2, field frame')
+  })
+})
