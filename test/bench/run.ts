@@ -8,8 +8,9 @@
  * `history` — time travel on a long frame-layer history (test/bench/history.ts; `--history-events N`);
  * `random` / `sequential` — issue #7's page-table workloads (1) and (2) against a mutable, unchecked
  * baseline page table on the same events (test/bench/workloads.ts; `--wl-ops N`, `--wl-full-ops N`);
- * `vm` — workload (3), VmSpace with readers and writers (generated like `frame` and `pt`).
- *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|map1g|history|random|sequential|all]
+ * `vm` — workload (3), VmSpace with readers and writers (generated like `frame` and `pt`);
+ * `flat` — incremental check time per event as the mapped set grows (test/bench/flat.ts; `--flat-sizes 1000,10000`, `--flat-ops N`).
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|map1g|history|random|sequential|flat|all]
  */
 import { cpus, totalmem } from 'node:os'
 import type { InternalStep, ModelEvent } from '../../reducers/index.js'
@@ -20,6 +21,7 @@ import { setSnapshotFreezing } from '../../src/model/immer.js'
 import { runMap1g } from './map1g.js'
 import { runHistoryBench } from './history.js'
 import { crossCheck, runBaseline, runModel, setUp, workloadEvents } from './workloads.js'
+import { runFlat } from './flat.js'
 import { leakyDrop } from '../../examples/faulty_variant.js'
 import { variantOf } from '../../reducers/index.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
@@ -140,6 +142,20 @@ for (const name of ['random', 'sequential'] as const) {
     const perS = (n: number): string => Math.round((n / r.ms) * 1000).toLocaleString('en-US')
     const pct = (q: number): string => (r.checkUs.length === 0 ? '—' : r.checkUs[Math.min(r.checkUs.length - 1, Math.floor(q * r.checkUs.length))]!.toFixed(0))
     console.log(`| ${r.mode} | ${r.events.toLocaleString('en-US')} | ${perS(r.events)} | ${perS(r.primitive)} | ${((r.ms * 1000) / r.events).toFixed(0)} | ${pct(0.5)} / ${pct(0.99)} | ${Math.round(baseRate / ((r.events / r.ms) * 1000)).toLocaleString('en-US')}× |`)
+  }
+}
+if (WORKLOAD === 'all' || WORKLOAD === 'flat') {
+  const sizes = (args.includes('--flat-sizes') ? args[args.indexOf('--flat-sizes') + 1]! : '1000,10000,100000').split(',').map(Number)
+  const ops = arg('--flat-ops', 300)
+  console.log('')
+  console.log(`workload flat: the first N 4 KiB pages of a 1 GiB window mapped unchecked, then ${ops} random operations (${2 * ops} API events) checked incrementally; the first checked event derives the state's violations in full (priming). Seed ${SEED}.`)
+  console.log('')
+  console.log('| mapped pages | fill, unchecked (s) | priming (s) | checked events | check µs/event p50 / p99 / mean |')
+  console.log('|---:|---:|---:|---:|---:|')
+  for (const n of sizes) {
+    const r = runFlat(n, ops, SEED)
+    if (r.violations > 0) throw new Error(`flat ${n}: ${r.violations} violations`)
+    console.log(`| ${n.toLocaleString('en-US')} | ${(r.fillMs / 1000).toFixed(1)} | ${(r.primeMs / 1000).toFixed(1)} | ${r.events.toLocaleString('en-US')} | ${r.checkUs.p50.toFixed(0)} / ${r.checkUs.p99.toFixed(0)} / ${r.checkUs.mean.toFixed(0)} |`)
   }
 }
 if (WORKLOAD === 'all' || WORKLOAD === 'history') {

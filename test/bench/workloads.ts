@@ -38,12 +38,26 @@ export type WorkloadName = 'random' | 'sequential'
 
 // ---- the generator -----------------------------------------------------------------------------
 
-/** `count` operations (2 events each) of a workload, valid in order from an empty window. */
-export function workloadEvents(name: WorkloadName, count: number, seed: number, cursor: number): ModelEvent[] {
+/** Maps the first `pages` 4 KiB pages of the window in order (one jump, then one map per page: a map moves the cursor on). */
+export function fillEvents(pages: number, cursor: number): ModelEvent[] {
+  const out: ModelEvent[] = [{ type: 'cursor.jump', cursor, va: 0 } as ModelEvent]
+  for (let p = 0; p < pages; p++) out.push({ type: 'cursor_mut.map', cursor, item: { pa: (p % FRAMES) * K4, level: 1, prop: PROP_RW } } as ModelEvent)
+  return out
+}
+
+/**
+ * `count` operations (2 events each) of a workload, valid in order from a window whose first
+ * `prefilled` 4 KiB pages are mapped (`fillEvents`) and the rest empty.
+ */
+export function workloadEvents(name: WorkloadName, count: number, seed: number, cursor: number, prefilled = 0): ModelEvent[] {
   const rng = new Rng(seed)
   // per region: 0 = nothing, 1 = a huge leaf, 2 = a level-1 node (with `pages[r]` mapped)
   const kind = new Uint8Array(REGIONS)
   const pages: Array<Set<number>> = Array.from({ length: REGIONS }, () => new Set())
+  for (let p = 0; p < prefilled; p++) {
+    kind[Math.floor(p / 512)] = 2
+    pages[Math.floor(p / 512)]!.add(p % 512)
+  }
   const out: ModelEvent[] = []
   let place = 0 // sequential: the current 4 KiB page of the window
   const region = (): number => (name === 'random' ? rng.int(REGIONS) : Math.floor(place / 512))

@@ -1,0 +1,55 @@
+/**
+ * Issue #7's flatness goal: the incremental check time per event as the mapped set grows. For each
+ * size N, the first N 4 KiB pages of a 1 GiB window are mapped unchecked (`fillEvents`), then a
+ * checker takes over: its first step derives the state's violations in full (the priming, reported
+ * apart), and the next `ops` operations of the random workload (map / unmap / protect / query, two
+ * API events each) are checked incrementally, timing `Checker.check` per event.
+ */
+import { applyCall, eventSpec, type InternalStep, type ModelEvent } from '../../reducers/index.js'
+import { Checker } from '../../src/check/checker.js'
+import { defaultRegistry } from '../../src/check/rules/index.js'
+import { setSnapshotFreezing } from '../../src/model/immer.js'
+import type { Snapshot } from '../../src/model/snapshot.js'
+import { fillEvents, setUp, workloadEvents } from './workloads.js'
+
+export interface FlatRow {
+  readonly pages: number
+  readonly fillMs: number
+  readonly primeMs: number
+  readonly events: number
+  readonly checkUs: { readonly p50: number; readonly p99: number; readonly mean: number }
+  readonly violations: number
+}
+
+function apply(s: Snapshot, e: ModelEvent): InternalStep {
+  const out = applyCall(eventSpec(e.type)!, s, e)
+  return { event: e, before: s, after: out.snapshot, result: out.result, steps: out.steps ?? [] }
+}
+
+export function runFlat(pages: number, ops: number, seed: number): FlatRow {
+  setSnapshotFreezing(false)
+  const { s: s0, cursor } = setUp()
+  let s = s0
+  const t0 = performance.now()
+  for (const e of fillEvents(pages, cursor)) s = apply(s, e).after
+  const fillMs = performance.now() - t0
+  const events = workloadEvents('random', ops, seed, cursor, pages)
+  const checker = new Checker(defaultRegistry(), 'incremental')
+  let violations = 0
+  const p0 = performance.now()
+  const first = apply(s, events[0]!)
+  violations += checker.check(first, 0).length
+  const primeMs = performance.now() - p0
+  s = first.after
+  const us: number[] = []
+  for (let i = 1; i < events.length; i++) {
+    const step = apply(s, events[i]!)
+    const c0 = performance.now()
+    violations += checker.check(step, i).length
+    us.push((performance.now() - c0) * 1000)
+    s = step.after
+  }
+  us.sort((a, b) => a - b)
+  const at = (q: number): number => us[Math.min(us.length - 1, Math.floor(q * us.length))]!
+  return { pages, fillMs, primeMs, events: us.length, checkUs: { p50: at(0.5), p99: at(0.99), mean: us.reduce((a, b) => a + b, 0) / us.length }, violations }
+}
