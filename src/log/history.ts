@@ -100,6 +100,9 @@ export class InvalidEventError extends Error {
 }
 
 /** Model rule IDs of differential replay (model_ids.ts). */
+/** Steps an undo that misses the step cache replays and caches at once (see `prefetchBefore`). */
+const UNDO_PREFETCH_STEPS = 256
+
 export const TRACE_EXPECT_RULE = 'REQ-TRACE-EXPECT-1'
 export const TRACE_CHECKPOINT_RULE = 'REQ-TRACE-CHECKPOINT-1'
 
@@ -312,6 +315,7 @@ export class History {
     if (this.head === 0) return null
     this.head--
     this.checker.reset()
+    this.prefetchBefore(this.head)
     return this.stepOf(this.head)
   }
 
@@ -332,6 +336,7 @@ export class History {
     } else {
       if (this.head === 0) return null
       this.head--
+      this.prefetchBefore(this.head)
       const n = internalSteps(this.stepOf(this.head)).length
       this.inside = n > 0 ? n - 1 : null
     }
@@ -611,6 +616,26 @@ export class History {
       s = step.after
     }
     return s
+  }
+
+  /**
+   * Walking backwards (undo), a step that is not cached costs a replay from the checkpoint before
+   * it, and so would every checkpoint interval further back. Instead, a miss replays a stretch of
+   * `UNDO_PREFETCH_STEPS` steps ending at `i` (from the checkpoint at or before its start) and
+   * caches them all: the next undos are cache hits, and a miss happens once per stretch instead of
+   * once per interval (the same replay work, in fewer and longer pauses).
+   */
+  private prefetchBefore(i: number): void {
+    if (this.cache.has(i)) return
+    const span = Math.min(UNDO_PREFETCH_STEPS, Math.floor(this.cacheLimit / 2))
+    const cp = this.current.checkpoints.nearest(Math.max(0, i - span))
+    let s = cp.snapshot
+    for (let k = cp.index; k <= i; k++) {
+      const cached = this.cache.get(k)
+      const step = cached !== undefined && cached.before === s ? cached : this.recompute(k, s)
+      this.remember(step)
+      s = step.after
+    }
   }
 
   /** Step `i` of the current branch (cached or recomputed). */

@@ -18,7 +18,7 @@ export interface HistoryBench {
   readonly checkpoints: number
   readonly checkpointIntervalEvents: number
   readonly seekMs: { readonly p50: number; readonly p99: number; readonly n: number }
-  readonly undoUs: { readonly p50: number; readonly p99: number; readonly n: number }
+  readonly undoUs: { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number }
   readonly exportMs: number
   readonly loadMs: number
   readonly bisectMs: number
@@ -104,7 +104,7 @@ export function runHistoryBench(events: readonly ModelEvent[], makeFault: (final
     checkpoints: mem.checkpoints,
     checkpointIntervalEvents: mem.intervalEvents,
     seekMs: { p50: quantile(seeks, 0.5), p99: quantile(seeks, 0.99), n: seeks.length },
-    undoUs: { p50: quantile(undos, 0.5), p99: quantile(undos, 0.99), n: undos.length },
+    undoUs: { p50: quantile(undos, 0.5), p99: quantile(undos, 0.99), max: Math.max(...undos), n: undos.length },
     exportMs,
     loadMs,
     bisectMs,
