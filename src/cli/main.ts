@@ -160,14 +160,16 @@ export async function run(argv: readonly string[], io: Io = defaultIo()): Promis
     .option('--first-violation', 'the first step that breaks a rule')
     .option('--rule <id>', 'with --first-violation: only this rule')
     .option('--where <predicate>', 'refcount:<paddr>=<n> | maps:<root>:<va>=<pa>[:ghost] | invariant[:<RULE>]')
+    .option('--persistent', 'with --first-violation: the fault leaves the state broken; bisect the checkpoints instead of checking every step')
     .option('--internal', 'also look inside events, after each internal step')
     .option('--json', 'print as JSON')
-    .action((trace: string, opts: { firstViolation?: boolean; rule?: string; where?: string; internal?: boolean; json?: boolean }) => {
+    .action((trace: string, opts: { firstViolation?: boolean; rule?: string; where?: string; persistent?: boolean; internal?: boolean; json?: boolean }) => {
       emit(
         bisectCommand(trace, {
           firstViolation: opts.firstViolation ?? false,
           ...(opts.rule !== undefined ? { rule: opts.rule } : {}),
           ...(opts.where !== undefined ? { where: opts.where } : {}),
+          persistent: opts.persistent ?? false,
           internal: opts.internal ?? false,
           json: opts.json ?? false,
         }),

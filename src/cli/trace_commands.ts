@@ -94,13 +94,14 @@ function stepDiffText(h: History, index: number): string {
 /** `bisect <trace> --first-violation [--rule R]` or `--where <predicate>`: the first step where it holds. */
 export function bisectCommand(
   file: string,
-  opts: { firstViolation: boolean; rule?: string; where?: string; internal: boolean; json: boolean },
+  opts: { firstViolation: boolean; rule?: string; where?: string; internal: boolean; json: boolean; persistent?: boolean },
 ): CommandOutput {
   if (opts.firstViolation === (opts.where !== undefined)) return badArg('bisect: give exactly one of --first-violation and --where <predicate>')
   if (opts.firstViolation) {
-    const h = load(file, 'incremental')
+    // --persistent: load unchecked, bisect the checkpoints' states, check one interval (firstViolation)
+    const h = load(file, opts.persistent ? 'off' : 'incremental')
     if (!(h instanceof History)) return h
-    const hit = firstViolation(h, opts.rule === undefined ? {} : { rule: opts.rule })
+    const hit = firstViolation(h, { ...(opts.rule === undefined ? {} : { rule: opts.rule }), persistent: opts.persistent ?? false })
     if (hit === null) {
       const msg = `no step of ${file} violates ${opts.rule ?? 'any rule'} (${h.length} events checked)`
       return { code: EXIT_CLEAN, out: opts.json ? toJson({ file, found: false, events: h.length }, 2) + '\n' : msg + '\n' }

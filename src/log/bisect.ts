@@ -119,8 +119,16 @@ export interface FirstViolation {
  * The first step that reports a violation (of `rule`, when given). Uses the recorded violations
  * of a checked history (no replay); `recheck` (or an unchecked history) scans forward with a
  * fresh checker in incremental mode.
+ *
+ * `persistent: true` is for a long unchecked history whose fault leaves the state broken (a leak,
+ * a corrupted count): it binary-searches the checkpoints for the last one whose state holds no
+ * (matching) invariant violation — evaluating the invariants on a checkpoint's snapshot, no
+ * replay — and scans with a checker only from there. It finds the first violation that persists
+ * in the state; a violation that leaves no trace in the state (a wrong result, an invariant broken
+ * and later restored) before that point is not seen — the caller asserts the fault persists, as
+ * with `git bisect`.
  */
-export function firstViolation(history: History, opts: { rule?: string; recheck?: boolean } = {}): FirstViolation | null {
+export function firstViolation(history: History, opts: { rule?: string; recheck?: boolean; persistent?: boolean } = {}): FirstViolation | null {
   const matches = (v: Violation): boolean => opts.rule === undefined || v.rule === opts.rule || (v.also ?? []).includes(opts.rule)
   if (history.checkMode !== 'off' && !opts.recheck) {
     for (const i of history.violatingSteps()) {
@@ -129,8 +137,25 @@ export function firstViolation(history: History, opts: { rule?: string; recheck?
     }
     return null
   }
-  const checker = new Checker(history.options.registry ?? defaultRegistry(), 'incremental')
-  for (const step of history.scan(0, history.length, checker)) {
+  const registry = history.options.registry ?? defaultRegistry()
+  let from = 0
+  if (opts.persistent) {
+    const inspector = new Checker(registry, 'full')
+    const broken = (s: Snapshot): boolean => inspector.violationsIn(s).some(matches)
+    const cps = history.checkpoints().filter((c) => c.index <= history.length)
+    if (cps.length > 0 && !broken(cps[0]!.snapshot)) {
+      let lo = 0
+      let hi = cps.length - 1
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1
+        if (broken(cps[mid]!.snapshot)) hi = mid - 1
+        else lo = mid
+      }
+      from = cps[lo]!.index
+    }
+  }
+  const checker = new Checker(registry, 'incremental')
+  for (const step of history.scan(from, history.length, checker)) {
     const v = step.violations.find(matches)
     if (v !== undefined) return { index: step.index, violation: v, rechecked: true }
   }

@@ -22,6 +22,8 @@ export interface HistoryBench {
   readonly exportMs: number
   readonly loadMs: number
   readonly bisectMs: number
+  /** firstViolation with `persistent: true` (bisecting the checkpoints) on the same history. */
+  readonly bisectPersistentMs: number
   readonly bisectFound: number | null
   /** Events of the faulty history (it ends where the fault makes an event invalid). */
   readonly bisectEvents: number
@@ -95,6 +97,11 @@ export function runHistoryBench(events: readonly ModelEvent[], makeFault: (final
   s = performance.now()
   const hit = firstViolation(faulty)
   const bisectMs = performance.now() - s
+  // the fault leaks a frame: it persists in the state, so the checkpoints can be bisected
+  s = performance.now()
+  const persistentHit = firstViolation(faulty, { persistent: true })
+  const bisectPersistentMs = performance.now() - s
+  if (persistentHit?.index !== hit?.index) throw new Error(`persistent bisect found step ${persistentHit?.index}, the full scan ${hit?.index}`)
 
   return {
     events: events.length,
@@ -108,6 +115,7 @@ export function runHistoryBench(events: readonly ModelEvent[], makeFault: (final
     exportMs,
     loadMs,
     bisectMs,
+    bisectPersistentMs,
     bisectFound: hit?.index ?? null,
     bisectEvents: faulty.length,
   }

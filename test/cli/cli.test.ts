@@ -126,6 +126,10 @@ describe('ostd-model diff / bisect / shrink / stats', () => {
     expect(r.out).toContain('first violation in')
     expect(r.out).toContain('step 4 (line 6) frame.drop')
     expect(r.out).toContain('what the step changed:')
+    // the leak persists in the state: bisecting the checkpoints finds the same step
+    const p = await cli('--variants', 'examples/faulty_variant.ts', 'bisect', leaky, '--first-violation', '--persistent')
+    expect(p.code).toBe(EXIT_VIOLATIONS)
+    expect(p.out).toContain('step 4 (line 6) frame.drop')
     expect((await cli('--variants', 'no/such/module.ts', 'bisect', leaky, '--first-violation')).code).toBe(EXIT_BAD_INPUT)
   })
 

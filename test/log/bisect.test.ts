@@ -45,6 +45,21 @@ describe('bisect', () => {
     const again = firstViolation(unchecked)
     expect(again).toMatchObject({ index: first!.index, rechecked: true, violation: { rule: first!.violation.rule } })
     expect(firstViolation(checked, { rule: 'NO-SUCH-RULE' })).toBeNull()
+    // the fault leaves the state broken (INV-ACCT-3): the checkpoints' states are bisected, then one interval is scanned
+    expect(unchecked.checkpoints().length).toBeGreaterThan(4)
+    const scannedFrom: number[] = []
+    const scan = unchecked.scan.bind(unchecked)
+    unchecked.scan = (from, to, checker) => {
+      scannedFrom.push(from ?? 0)
+      return scan(from, to, checker)
+    }
+    expect(firstViolation(unchecked, { persistent: true })).toEqual(again)
+    expect(again!.index).toBeGreaterThan(32)
+    // it scanned only from the checkpoint before the first violation
+    expect(scannedFrom[0]).toBeGreaterThan(again!.index - 17)
+    expect(scannedFrom[0]).toBeLessThanOrEqual(again!.index)
+    expect(firstViolation(unchecked, { persistent: true, rule: 'INV-ACCT-3' })).toEqual(firstViolation(unchecked, { rule: 'INV-ACCT-3' }))
+    expect(firstViolation(unchecked, { persistent: true, rule: 'NO-SUCH-RULE' })).toBeNull()
     // the invariant predicate finds the first state that breaks an invariant, not before it
     const firstInv = checked.violatingSteps().find((i) => checked.violationsAt(i).some((v) => v.kind === 'INV'))
     expect(firstInv).toBeDefined()
