@@ -110,7 +110,14 @@ interface Branch {
   readonly id: number
   readonly parent: number | null
   readonly forkAt: number
-  readonly events: EventStore
+  /** The recorded events (replaced by a prefix when a lazily loaded event is rejected). */
+  events: EventStore
+  /**
+   * Events `[0, frontier)` have been applied and checked (their violations are recorded, their
+   * checkpoints exist). Dispatched events are applied at once (`frontier` = the length); events
+   * appended by a lazy load (`append`) are applied when the head first reaches them (`advance`).
+   */
+  frontier: number
   readonly violations: Map<number, readonly Violation[]>
   readonly recorded: Map<number, Recorded>
   readonly checkpoints: CheckpointStore
@@ -260,6 +267,7 @@ export class History {
    */
   *scan(from = 0, to = this.head, checker?: Checker): Generator<Step> {
     if (to > this.current.events.length) throw new RangeError(`cannot scan to ${to} (${this.current.events.length} recorded)`)
+    this.advance(to)
     let cached = from > 0 ? this.cache.get(from - 1) : undefined
     let s: Snapshot
     let i: number
@@ -411,6 +419,7 @@ export class History {
     if ('replace' in change || 'skip' in change) {
       if (at === old.events.length) throw new RangeError(`no event ${at} to ${'skip' in change ? 'skip' : 'replace'}`)
     }
+    this.advance(old.events.length)
     const saved = { head: this.head, inside: this.inside }
     old.head = this.head
     this.inside = null
@@ -523,6 +532,56 @@ export class History {
   }
 
   /**
+   * Records `event` after the last recorded one without applying it (a lazily loaded trace): it
+   * is applied and checked when the head first reaches it (`seek`, `redo`, `state`, a scan).
+   * `recorded` (result / hash / line) is compared then. An event the model rejects at that point
+   * throws `TraceError` naming its line (or the `OstdPanic`), and the branch keeps only the events
+   * before it.
+   */
+  append(event: ModelEvent, recorded?: Recorded): void {
+    let checked = event
+    if (this.validate || eventSpec(event?.type) === undefined) {
+      const v = validateEvent(event)
+      if (!v.ok) throw new InvalidEventError(v.field, v.reason)
+      checked = v.event
+    }
+    const b = this.current
+    if (recorded !== undefined) b.recorded.set(b.events.length, recorded)
+    b.events.push(checked)
+  }
+
+  /** Events applied and checked so far on the current branch (the rest were appended lazily). */
+  get appliedFrontier(): number {
+    return this.current.frontier
+  }
+
+  /** Applies and checks the appended events up to `to` (see `append`). */
+  private advance(to: number): void {
+    const b = this.current
+    if (to <= b.frontier) return
+    let s = this.materialize(b.frontier)
+    for (let k = b.frontier; k < to; k++) {
+      const recorded = b.recorded.get(k)
+      let step: Step
+      try {
+        step = this.checkedStep(this.checker, b.events.at(k), s, k, recorded)
+      } catch (e) {
+        // nothing from the rejected event on stays recorded
+        b.events = new EventStore(b.events, k)
+        for (const key of [...b.recorded.keys()]) if (key >= k) b.recorded.delete(key)
+        if (this.head > k) this.head = k
+        if (isOstdPanic(e) && recorded?.line !== undefined) throw new TraceError(recorded.line, '', `event rejected: ${e.rule}: ${e.detail}`, e.rule)
+        throw e
+      }
+      if (step.violations.length > 0) b.violations.set(k, step.violations)
+      b.frontier = k + 1
+      this.remember(step)
+      if (b.checkpoints.wants(k + 1)) b.checkpoints.add(k + 1, step.after)
+      s = step.after
+    }
+  }
+
+  /**
    * A history built by replaying a validated trace: nothing is applied if any line is bad
    * (`TraceError` naming the line and field); an event the model rejects (OSTD panic, failed
    * precondition, e.g. a handle never created) throws `TraceError` naming its line and rule.
@@ -568,7 +627,7 @@ export class History {
       if (m) for (const [k, v] of m) if (k < forkAt) out.set(k, v)
       return out
     }
-    const b: Branch = { id: this.tree.length, parent, forkAt, events, violations: keep(from?.violations), recorded: keep(from?.recorded), checkpoints, head: forkAt }
+    const b: Branch = { id: this.tree.length, parent, forkAt, events, frontier: forkAt, violations: keep(from?.violations), recorded: keep(from?.recorded), checkpoints, head: forkAt }
     this.tree.push(b)
     return b
   }
@@ -590,6 +649,7 @@ export class History {
     b.events.push(step.event, text)
     if (step.violations.length > 0) b.violations.set(i, step.violations)
     if (recorded !== undefined) b.recorded.set(i, recorded)
+    b.frontier = i + 1
     this.head = i + 1
     this.remember(step)
     if (b.checkpoints.wants(this.head)) b.checkpoints.add(this.head, step.after)
@@ -604,6 +664,7 @@ export class History {
   /** The snapshot after `i` events of the current branch. */
   private materialize(i: number): Snapshot {
     if (i === 0) return this.genesis
+    this.advance(i)
     const cached = this.cache.get(i - 1)
     if (cached !== undefined) return cached.after
     const cp = this.current.checkpoints.nearest(i)
@@ -642,6 +703,9 @@ export class History {
   private stepOf(i: number): Step {
     const cached = this.cache.get(i)
     if (cached !== undefined) return cached
+    this.advance(i + 1)
+    const fresh = this.cache.get(i)
+    if (fresh !== undefined) return fresh
     const step = this.recompute(i, this.materialize(i))
     this.remember(step)
     return step

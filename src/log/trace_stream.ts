@@ -2,7 +2,7 @@
  * Streaming traces: read a trace file (or any readable) line by line with node:readline, and
  * write one with back-pressure, so that a 10^6-event trace is never in memory as text.
  * `loadTrace` replays while reading: events before a bad line are applied, nothing from the bad
- * line on (the error names it).
+ * line on (the error names it); with `lazy`, it only records them (applied when first reached).
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { createInterface } from 'node:readline'
@@ -44,8 +44,14 @@ export interface LoadResult {
 export interface LoadOptions extends Omit<HistoryOptions, 'physicalMemory' | 'mmioRanges'> {
   /** Stop after this many events. */
   until?: number
-  /** Called after each applied event. */
+  /** Called after each applied (with `lazy`: recorded) event. */
   onStep?: (applied: number) => void
+  /**
+   * Record the events without applying them (`History.append`): loading costs the reading and
+   * validating of the lines only; an event is applied and checked when the head first reaches it.
+   * The history's head is then at 0 with every event ahead of it (seek / redo to move).
+   */
+  lazy?: boolean
 }
 
 /**
@@ -63,10 +69,16 @@ export async function loadTrace(source: string | Readable, options: LoadOptions 
     const { item, hash } = pending
     pending = null
     const rec: Recorded & { line: number } = { line: item.line, ...(item.hasExpect ? { result: item.expect } : {}), ...(hash !== undefined ? { hash } : {}) }
-    history.dispatchFromTrace(item.event, rec)
-    options.onStep?.(history.length)
+    if (lazy) {
+      history.append(item.event, rec)
+      options.onStep?.(history.recordedLength)
+    } else {
+      history.dispatchFromTrace(item.event, rec)
+      options.onStep?.(history.length)
+    }
   }
-  const { until: _u, onStep: _o, ...historyOptions } = options
+  const { until: _u, onStep: _o, lazy: _l, ...historyOptions } = options
+  const lazy = options.lazy ?? false
   try {
     for await (const item of readTrace(source)) {
       if (item.kind === 'header') {
@@ -77,7 +89,7 @@ export async function loadTrace(source: string | Readable, options: LoadOptions 
         else pending!.hash = item.hash
       } else {
         flush()
-        if (history!.length >= until) break
+        if ((lazy ? history!.recordedLength : history!.length) >= until) break
         pending = { item }
       }
     }

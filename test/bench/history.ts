@@ -9,6 +9,10 @@ import { firstViolation } from '../../src/log/bisect.js'
 import { History } from '../../src/log/history.js'
 import { setSnapshotFreezing } from '../../src/model/immer.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
+import { loadTrace } from '../../src/log/trace_stream.js'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export interface HistoryBench {
   readonly events: number
@@ -22,6 +26,9 @@ export interface HistoryBench {
   readonly exportMs: number
   readonly loadMs: number
   readonly bisectMs: number
+  /** Loading the trace file lazily (read and validated, nothing applied), and the first seek to its end then. */
+  readonly lazyLoadMs: number
+  readonly lazySeekEndMs: number
   /** firstViolation with `persistent: true` (bisecting the checkpoints) on the same history. */
   readonly bisectPersistentMs: number
   readonly bisectFound: number | null
@@ -50,7 +57,7 @@ function lcg(seed: number): () => number {
   }
 }
 
-export function runHistoryBench(events: readonly ModelEvent[], makeFault: (final: Snapshot) => AnyEventSpec, physicalMemory: number): HistoryBench {
+export async function runHistoryBench(events: readonly ModelEvent[], makeFault: (final: Snapshot) => AnyEventSpec, physicalMemory: number): Promise<HistoryBench> {
   setSnapshotFreezing(false)
   const heap0 = gc()
   const h = new History({ check: 'off', validate: false, physicalMemory })
@@ -84,6 +91,17 @@ export function runHistoryBench(events: readonly ModelEvent[], makeFault: (final
   const loaded = History.fromNDJSON(text, { check: 'off' })
   const loadMs = performance.now() - s
   if (loaded.length !== events.length) throw new Error('the exported trace did not load back')
+  // the same trace from a file, lazily: read and validated, nothing applied
+  const file = join(mkdtempSync(join(tmpdir(), 'ostd-bench-')), 'history.ndjson')
+  writeFileSync(file, text)
+  s = performance.now()
+  const lazy = await loadTrace(file, { lazy: true, check: 'off' })
+  const lazyLoadMs = performance.now() - s
+  if (lazy.history?.recordedLength !== events.length) throw new Error('the trace did not load lazily')
+  // then the first seek to the end applies everything
+  s = performance.now()
+  lazy.history.seek(events.length)
+  const lazySeekEndMs = performance.now() - s
 
   // Bisect: the same events with a faulty reducer from `faultAt` on (an unchecked history: the scan re-checks).
   const faulty = new History({ check: 'off', validate: false, physicalMemory, variants: [makeFault(h.state)] })
@@ -114,6 +132,8 @@ export function runHistoryBench(events: readonly ModelEvent[], makeFault: (final
     undoUs: { p50: quantile(undos, 0.5), p99: quantile(undos, 0.99), max: Math.max(...undos), n: undos.length },
     exportMs,
     loadMs,
+    lazyLoadMs,
+    lazySeekEndMs,
     bisectMs,
     bisectPersistentMs,
     bisectFound: hit?.index ?? null,
