@@ -233,16 +233,25 @@ export class Checker {
       if (!unitsOfSet(changes, held.scope).has(held.unit)) out.set(key, held)
     }
     const ctx = this.contextFor(s, groups === 'A' ? null : from)
-    let entries: MaterialisedEntries | undefined
+    // the changed units worth evaluating, per scope (computed once, shared by the scope's rules)
+    const live = new Map<InvScope, number[]>()
+    const liveUnits = (scope: InvScope): number[] => {
+      let us = live.get(scope)
+      if (us !== undefined) return us
+      us = [...unitsOfSet(changes, scope)]
+      // A registry entry the step removed has nothing left to check.
+      if (isRegistry(scope)) us = us.filter((u) => tableGet(registryTable(s, scope), u) !== null)
+      // Nor has a PTE slot that holds nothing (the canonical absent entry: `MaterialisedEntries`).
+      if (scope === 'ptEntry') {
+        const entries = new MaterialisedEntries(s)
+        us = us.filter((u) => entries.has(u))
+      }
+      live.set(scope, us)
+      return us
+    }
     for (const rule of this.registry.invariants()) {
       if (!inGroups(rule.group, groups)) continue
-      for (const unit of unitsOfSet(changes, rule.scope)) {
-        // A registry entry the step removed has nothing left to check.
-        if (isRegistry(rule.scope) && tableGet(registryTable(s, rule.scope), unit) === null) continue
-        // Nor has a PTE slot that holds nothing (the canonical absent entry: `MaterialisedEntries`).
-        if (rule.scope === 'ptEntry' && !(entries ??= new MaterialisedEntries(s)).has(unit)) continue
-        this.evalUnit(rule, s, unit, ctx, out)
-      }
+      for (const unit of liveUnits(rule.scope)) this.evalUnit(rule, s, unit, ctx, out)
     }
     return out
   }
