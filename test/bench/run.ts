@@ -9,8 +9,9 @@
  * `random` / `sequential` — issue #7's page-table workloads (1) and (2) against a mutable, unchecked
  * baseline page table on the same events (test/bench/workloads.ts; `--wl-ops N`, `--wl-full-ops N`);
  * `vm` — workload (3), VmSpace with readers and writers (generated like `frame` and `pt`);
- * `flat` — incremental check time per event as the mapped set grows (test/bench/flat.ts; `--flat-sizes 1000,10000`, `--flat-ops N`).
- *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|map1g|history|random|sequential|flat|all]
+ * `flat` — incremental check time per event as the mapped set grows (test/bench/flat.ts; `--flat-sizes 1000,10000`, `--flat-ops N`);
+ * `workers` — one history checked on one thread and on worker threads (`--workers-events N`).
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|map1g|history|random|sequential|flat|workers|all]
  */
 import { cpus, totalmem } from 'node:os'
 import type { InternalStep, ModelEvent } from '../../reducers/index.js'
@@ -22,6 +23,8 @@ import { runMap1g } from './map1g.js'
 import { runHistoryBench } from './history.js'
 import { crossCheck, runBaseline, runModel, setUp, workloadEvents } from './workloads.js'
 import { runFlat } from './flat.js'
+import { checkSegment } from '../../src/log/check_segment.js'
+import { checkInWorkers } from '../../src/log/parallel.js'
 import { leakyDrop } from '../../examples/faulty_variant.js'
 import { variantOf } from '../../reducers/index.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
@@ -156,6 +159,31 @@ if (WORKLOAD === 'all' || WORKLOAD === 'flat') {
     const r = runFlat(n, ops, SEED)
     if (r.violations > 0) throw new Error(`flat ${n}: ${r.violations} violations`)
     console.log(`| ${n.toLocaleString('en-US')} | ${(r.fillMs / 1000).toFixed(1)} | ${(r.primeMs / 1000).toFixed(1)} | ${r.events.toLocaleString('en-US')} | ${r.checkUs.p50.toFixed(0)} / ${r.checkUs.p99.toFixed(0)} / ${r.checkUs.mean.toFixed(0)} |`)
+  }
+}
+if (WORKLOAD === 'all' || WORKLOAD === 'workers') {
+  // Checking one history sequentially (checkSegment over all of it, in this thread) and on worker
+  // threads (checkInWorkers: each replays the events before its segment unchecked).
+  const n = arg('--workers-events', 5000)
+  console.log('')
+  console.log(`workload workers: random valid histories checked on one thread and on worker threads (${cpus().length} cores); wall time including the workers' start-up (each loads the model); seed ${SEED}`)
+  console.log('')
+  console.log('| history | check | events | one thread (s) | workers | on workers (s) | speed-up | segments (from..to: prefix replay + check, s) |')
+  console.log('|---|---|---:|---:|---:|---:|---:|---|')
+  for (const [label, ops, mode, count] of [
+    ['frame layer', WORKLOADS['frame']!.operations, 'incremental', n],
+    ['all layers', ALL_OPS, 'incremental', n],
+    ['all layers', ALL_OPS, 'full', Math.min(n, 2000)],
+  ] as const) {
+    const events = generateHistory({ seed: SEED, ops: count, operations: ops })
+    const t0 = performance.now()
+    const one = checkSegment({ events, from: 0, to: events.length, check: mode, config: {} })
+    const oneMs = performance.now() - t0
+    const workers = Math.max(2, cpus().length)
+    const par = await checkInWorkers(events, { check: mode, workers })
+    if (JSON.stringify(par.violations) !== JSON.stringify(one.violations)) throw new Error('the workers and the single thread disagree')
+    const segs = par.segments.map((x) => `${x.from}..${x.to}: ${(x.prefixMs / 1000).toFixed(1)} + ${(x.checkMs / 1000).toFixed(1)}`).join('; ')
+    console.log(`| ${label} | ${mode} | ${events.length.toLocaleString('en-US')} | ${(oneMs / 1000).toFixed(1)} | ${workers} | ${(par.elapsedMs / 1000).toFixed(1)} | ${(oneMs / par.elapsedMs).toFixed(2)}× | ${segs} |`)
   }
 }
 if (WORKLOAD === 'all' || WORKLOAD === 'history') {
