@@ -4,6 +4,8 @@ import { frameTour } from '../../examples/frame_tour.js'
 import { runFaulty } from '../../examples/faulty_variant.js'
 import { pageTableTour } from '../../examples/page_table_tour.js'
 import { debugSession } from '../../examples/debug_session.js'
+import { runSplit } from '../../examples/split_variant.js'
+import { replayFile } from '../../src/log/replay.js'
 import { createModel, PageFlags, PrivilegedPageFlags } from '../../src/index.js'
 
 describe('examples', () => {
@@ -54,5 +56,23 @@ describe('examples', () => {
     const violations = runFaulty()
     expect(new Set(violations.map((v) => v.step))).toEqual(new Set([3]))
     expect([...new Set(violations.map((v) => v.rule))].sort()).toEqual(['ENS-EMB-FRAMEDROP-2', 'ENS-FRAME-DROP-1', 'INV-ACCT-2', 'INV-SLOT-5'])
+  })
+
+  it('the backwards split strategy is caught by the split postcondition, and maps the range backwards', () => {
+    const good = runSplit(false)
+    expect(good.violations).toEqual([])
+    expect(good.walk?.pa).toBe(0x20_1234)
+    const bad = runSplit(true)
+    expect(bad.walk?.pa).toBe(0x3f_e234) // sub-page 1 maps page 510
+    expect(bad.violations.map((v) => v.rule)).toContain('ENS-ENTRY-SPLIT-13')
+    expect(bad.violations.find((v) => v.rule === 'ENS-ENTRY-SPLIT-13')!.event).toBe('entry.split_if_mapped_huge')
+  })
+
+  it('the medium trace (2,000 random events over every layer, ostd-model gen --seed 11) replays clean', async () => {
+    const r = await replayFile('examples/traces/medium.ndjson')
+    expect(r.error).toBeNull()
+    expect(r.applied).toBe(2000)
+    expect(r.violations).toEqual([])
+    expect(Object.keys(r.eventCounts).length).toBeGreaterThan(60)
   })
 })
