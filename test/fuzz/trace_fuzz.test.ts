@@ -33,7 +33,8 @@ describe('input fuzzing: parseTrace, History.fromNDJSON, replay', () => {
     } finally {
       setSnapshotFreezing(true)
     }
-  })
+    // a soak shard runs far longer than the suite's 10-minute test timeout: ~100 ms a case at most
+  }, Math.max(600_000, RUNS * 100))
 
   it('the mutations reach every path: some cases fail validation, some are rejected by the model, some replay', () => {
     const bases = corpus()
