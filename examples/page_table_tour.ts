@@ -8,7 +8,8 @@
  *   npx tsx examples/page_table_tour.ts --trace   # print the history as an NDJSON trace
  *
  * It checks incrementally: the kernel page table is ~3,100 internal steps, and full checking
- * re-evaluates every invariant on the whole state after each of them (minutes, not seconds).
+ * re-evaluates every invariant on the whole state after each of them (~23 s for the tour in full,
+ * against ~5 s incremental).
  */
 import { pathToFileURL } from 'node:url'
 import { createModel, PageFlags, PageProperty, unwrap, type Model, type VaRangeOut, type WalkResult } from '../src/index.js'
