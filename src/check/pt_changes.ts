@@ -18,7 +18,7 @@ import { frameToIndex, MAX_NR_PAGES } from '../arch/constants.js'
 import { isPresent, ptePaddr } from '../arch/pte.js'
 import { readPte } from '../model/memory.js'
 import type { ChildEntryOwner } from '../model/page_table.js'
-import { entriesReferring, lockedEntries, referencedSlotOf } from '../model/spec/pt_tree.js'
+import { entriesReferring, entryHandlesByUnit, lockedEntries, referencedSlotOf } from '../model/spec/pt_tree.js'
 import { emptyTable, type Table } from '../model/table.js'
 
 export interface PtChanges {
@@ -55,7 +55,6 @@ function pathOk(node: PtNodeOwner): boolean {
 
 export class MaterialisedEntries {
   private readonly masks = new Map<number, Uint8Array | null>()
-  private handles: Map<number, number[]> | null = null
 
   constructor(private readonly s: Snapshot) {}
 
@@ -78,7 +77,7 @@ export class MaterialisedEntries {
           const words = Math.min(NR_ENTRIES, Math.floor(page.byteLength / 8))
           for (let k = 0; k < words; k++) if (view.getUint32(8 * k, true) !== 0 || view.getUint32(8 * k + 4, true) !== 0) mask[k] = 1
         }
-        for (const k of this.handlesAt(slot)) mask[k] = 1
+        for (const u of entryHandlesByUnit(this.s).keys()) if (Math.floor(u / NR_ENTRIES) === slot) mask[u - slot * NR_ENTRIES] = 1
       }
     }
     this.masks.set(slot, mask)
@@ -99,7 +98,7 @@ export class MaterialisedEntries {
       const view = new DataView(page.buffer, page.byteOffset, page.byteLength)
       if (view.getUint32(8 * idx, true) !== 0 || view.getUint32(8 * idx + 4, true) !== 0) return true
     }
-    return this.handlesAt(slot).includes(idx)
+    return entryHandlesByUnit(this.s).has(unit)
   }
 
   /** Every materialised entry, node by node in slot order. */
@@ -110,20 +109,6 @@ export class MaterialisedEntries {
       for (let i = 0; i < NR_ENTRIES; i++) if (mask[i] === 1) out.push(slot * NR_ENTRIES + i)
     }
     return out
-  }
-
-  private handlesAt(slot: number): readonly number[] {
-    if (this.handles === null) {
-      const byNode = new Map<number, number[]>()
-      tableForEach(this.s.pt.entries, (e) => {
-        const g = tableGet(this.s.pt.guards, e.guard)
-        if (g === null || !Number.isSafeInteger(g.paddr) || g.paddr < 0 || !(Number.isInteger(e.idx) && e.idx >= 0 && e.idx < NR_ENTRIES)) return
-        const node = frameToIndex(g.paddr)
-        byNode.set(node, [...(byNode.get(node) ?? []), e.idx])
-      })
-      this.handles = byNode
-    }
-    return this.handles.get(slot) ?? []
   }
 }
 

@@ -5,7 +5,7 @@
  * full (full == incremental). Used by the worker threads of `checkInWorkers` (parallel.ts).
  */
 import { isOstdPanic } from '../arch/errors.js'
-import { applyCall, eventSpec, withVariants, type AnyEventSpec, type InternalStep, type ModelEvent } from '../../reducers/index.js'
+import { applyCall, eventSpec, withVariants, type AnyEventSpec, type ModelEvent } from '../../reducers/index.js'
 import { Checker } from '../check/checker.js'
 import { defaultRegistry } from '../check/rules/index.js'
 import type { CheckMode, Violation } from '../check/rule.js'
@@ -39,25 +39,25 @@ export function checkSegment(task: SegmentTask): SegmentResult {
   const checker = new Checker(defaultRegistry(), task.check)
   const violations: Violation[] = []
   const t0 = performance.now()
-  let t1 = t0
+  let checkFrom: number | null = null // when the checked part began
+  const result = (rejected: SegmentResult['rejected']): SegmentResult => {
+    const end = performance.now()
+    const t1 = checkFrom ?? end
+    return { from: task.from, to: task.to, violations, rejected, prefixMs: t1 - t0, checkMs: end - t1 }
+  }
   for (let i = 0; i < task.to; i++) {
-    if (i === task.from) t1 = performance.now()
+    if (i === task.from) checkFrom = performance.now()
     const e = task.events[i]!
     const spec = eventSpec(e.type)
+    if (spec === undefined) throw new Error(`unknown event type ${e.type}`)
     try {
-      if (spec === undefined) throw new Error(`unknown event type ${e.type}`)
       const out = withVariants(task.variants ?? null, () => applyCall(spec, s, e))
-      if (i >= task.from) {
-        const step: InternalStep = { event: e, before: s, after: out.snapshot, result: out.result, steps: out.steps ?? [] }
-        violations.push(...checker.check(step, i))
-      }
+      if (i >= task.from) violations.push(...checker.check({ event: e, before: s, after: out.snapshot, result: out.result, steps: out.steps ?? [] }, i))
       s = out.snapshot
     } catch (err) {
       if (!isOstdPanic(err)) throw err
-      const t2 = performance.now()
-      return { from: task.from, to: task.to, violations, rejected: { index: i, rule: err.rule, message: err.detail }, prefixMs: (i >= task.from ? t1 : t2) - t0, checkMs: i >= task.from ? t2 - t1 : 0 }
+      return result({ index: i, rule: err.rule, message: err.detail })
     }
   }
-  if (task.from >= task.to) t1 = performance.now()
-  return { from: task.from, to: task.to, violations, rejected: null, prefixMs: t1 - t0, checkMs: performance.now() - t1 }
+  return result(null)
 }

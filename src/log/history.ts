@@ -295,12 +295,7 @@ export class History {
    * state exactly as they were. With undone events ahead, the new event starts a new branch.
    */
   dispatch(event: ModelEvent, recorded?: Recorded): Step {
-    let checked = event
-    if (this.validate || eventSpec(event?.type) === undefined) {
-      const v = validateEvent(event)
-      if (!v.ok) throw new InvalidEventError(v.field, v.reason)
-      checked = v.event
-    }
+    const checked = this.validated(event)
     if (this.inside !== null) throw new RangeError(`the head is inside event ${this.head} (internal step ${this.inside}): seek to an event boundary before dispatching`)
     const text = EventStore.encode(checked)
     const step = this.checkedStep(this.checker, checked, this.state, this.head, recorded)
@@ -539,15 +534,18 @@ export class History {
    * before it.
    */
   append(event: ModelEvent, recorded?: Recorded): void {
-    let checked = event
-    if (this.validate || eventSpec(event?.type) === undefined) {
-      const v = validateEvent(event)
-      if (!v.ok) throw new InvalidEventError(v.field, v.reason)
-      checked = v.event
-    }
+    const checked = this.validated(event)
     const b = this.current
     if (recorded !== undefined) b.recorded.set(b.events.length, recorded)
     b.events.push(checked)
+  }
+
+  /** `event` checked against its schema (defaults filled in) when the history validates, or when its type is unknown; `InvalidEventError` if it fails. */
+  private validated(event: ModelEvent): ModelEvent {
+    if (!this.validate && eventSpec(event?.type) !== undefined) return event
+    const v = validateEvent(event)
+    if (!v.ok) throw new InvalidEventError(v.field, v.reason)
+    return v.event
   }
 
   /** Events applied and checked so far on the current branch (the rest were appended lazily). */

@@ -37,25 +37,16 @@ export interface ParallelCheckReport {
 
 /**
  * Segment boundaries for `n` events and `w` workers such that `start_j * r + len_j` (prefix
- * replay plus checking, in units of one checked event) is the same for every worker.
+ * replay plus checking, in units of one checked event) is the same cost `c` for every worker:
+ * `start_{j+1} = start_j * (1 - r) + c`, so `start_w = c * (1 - (1 - r)^w) / r = n` gives `c`.
  */
 export function segmentBounds(n: number, w: number, r: number): number[] {
-  // with equal cost c: start_{j+1} = start_j + (c - start_j * r), and start_w = n
-  const bounds = (c: number): number[] => {
-    const b = [0]
-    for (let j = 0; j < w; j++) b.push(b[j]! + (c - b[j]! * r))
-    return b
-  }
-  let lo = 0
-  let hi = n
-  for (let k = 0; k < 60; k++) {
-    const mid = (lo + hi) / 2
-    if (bounds(mid)[w]! < n) lo = mid
-    else hi = mid
-  }
-  const b = bounds(hi).map((x) => Math.min(n, Math.round(x)))
-  b[w] = n
-  return b
+  const c = r > 0 ? (n * r) / (1 - (1 - r) ** w) : n / w
+  const b = [0]
+  for (let j = 0; j < w; j++) b.push(b[j]! * (1 - r) + c)
+  const out = b.map((x) => Math.min(n, Math.round(x)))
+  out[w] = n
+  return out
 }
 
 function workerUrl(): URL {

@@ -10,7 +10,7 @@ import type { ModelEvent } from '../../reducers/index.js'
 import type { CheckMode, Violation } from '../check/rule.js'
 import { setSnapshotFreezing, snapshotFreezing } from '../model/immer.js'
 import type { Snapshot } from '../model/snapshot.js'
-import { History, type HistoryOptions } from './history.js'
+import { History, InvalidEventError, type HistoryOptions } from './history.js'
 import { parseTrace, TraceError, type Trace, type TraceHeader, type TraceItem } from './trace.js'
 import { readTrace } from './trace_stream.js'
 import type { Recorded } from './history.js'
@@ -83,33 +83,17 @@ export function replay(input: string | readonly ModelEvent[], options: ReplayOpt
   }
   // A parsed trace is validated already; events passed directly are validated on dispatch.
   const history = new History({ ...options, ...header, check: options.check ?? 'incremental', validate: lines === null })
-  const total = Math.min(events.length, options.until ?? Infinity)
-  const counts: Record<string, number> = {}
-  const violations: Violation[] = []
+  const run = new ReplayRun(history, Math.min(events.length, options.until ?? Infinity), options)
   const freezing = snapshotFreezing()
   setSnapshotFreezing(false)
-  let error: ReplayError | null = null
   try {
-    for (let i = 0; i < total; i++) {
-      const event = events[i]!
-      try {
-        const step = history.dispatch(event, trace === null ? undefined : recordedFor(trace, i))
-        violations.push(...step.violations)
-      } catch (e) {
-        const where = lines === null ? {} : { line: lines[i]! }
-        if (isOstdPanic(e)) error = { kind: 'rejected', ...where, index: i, rule: e.rule, message: e.detail }
-        else if (e instanceof Error && e.name === 'InvalidEventError') error = { kind: 'invalid', ...where, index: i, field: (e as { field?: string }).field, message: e.message }
-        else throw e
-        break
-      }
-      counts[event.type] = (counts[event.type] ?? 0) + 1
-      options.onStep?.(i + 1, total)
-      if (options.stopAtFirstViolation && violations.length > 0) break
+    for (let i = 0; i < run.total; i++) {
+      if (!run.apply(events[i]!, trace === null ? undefined : recordedFor(trace, i), lines?.[i])) break
     }
   } finally {
     setSnapshotFreezing(freezing)
   }
-  return report(history, events.length, violations, error, options, started, counts)
+  return report(history, events.length, run.violations, run.error, options, started, run.counts)
 }
 
 function report(
@@ -184,32 +168,17 @@ export async function replayFile(path: string, options: ReplayOptions = {}): Pro
     return report(history, survey.events, [], { kind: 'invalid', line: e.line, field: e.field, message: e.reason }, options, started, {})
   }
   const history = new History({ ...options, ...config, check: options.check ?? 'incremental', validate: false })
-  const total = Math.min(survey.events, options.until ?? Infinity)
-  const counts: Record<string, number> = {}
-  const violations: Violation[] = []
+  const run = new ReplayRun(history, Math.min(survey.events, options.until ?? Infinity), options)
   const freezing = snapshotFreezing()
   setSnapshotFreezing(false)
-  let error: ReplayError | null = null
+  // an event is applied once the next line is read: a checkpoint line after it belongs to it
   let pending: { item: Extract<TraceItem, { kind: 'event' }>; hash?: string } | null = null
-  let index = 0
-  /** Applies the pending event; false when the replay must stop. */
   const flush = (): boolean => {
     if (pending === null) return true
     const { item, hash } = pending
     pending = null
     const recorded: Recorded | undefined = item.hasExpect || hash !== undefined ? { line: item.line, ...(item.hasExpect ? { result: item.expect } : {}), ...(hash !== undefined ? { hash } : {}) } : undefined
-    try {
-      violations.push(...history.dispatch(item.event, recorded).violations)
-    } catch (e) {
-      if (isOstdPanic(e)) error = { kind: 'rejected', line: item.line, index, rule: e.rule, message: e.detail }
-      else if (e instanceof Error && e.name === 'InvalidEventError') error = { kind: 'invalid', line: item.line, index, field: (e as { field?: string }).field, message: e.message }
-      else throw e
-      return false
-    }
-    index++
-    counts[item.event.type] = (counts[item.event.type] ?? 0) + 1
-    options.onStep?.(index, total)
-    return !(options.stopAtFirstViolation && violations.length > 0)
+    return run.apply(item.event, recorded, item.line)
   }
   try {
     for await (const item of readTrace(path)) {
@@ -219,19 +188,50 @@ export async function replayFile(path: string, options: ReplayOptions = {}): Pro
         else if (pending !== null) pending.hash = item.hash
         continue
       }
-      if (!flush() || index >= total) {
+      if (!flush() || run.applied >= run.total) {
         pending = null
         break
       }
       pending = { item }
     }
-    if (index < total) flush()
+    if (run.applied < run.total) flush()
   } catch (e) {
     if (!(e instanceof TraceError)) throw e
     // the file changed between the passes, or the genesis hash is another configuration's
-    error = { kind: 'invalid', line: e.line, field: e.field, message: e.reason }
+    run.error = { kind: 'invalid', line: e.line, field: e.field, message: e.reason }
   } finally {
     setSnapshotFreezing(freezing)
   }
-  return report(history, survey.events, violations, error, options, started, counts)
+  return report(history, survey.events, run.violations, run.error, options, started, run.counts)
+}
+
+/** One replay in progress: applies events in order, collecting violations and counts, until one is refused. */
+class ReplayRun {
+  readonly counts: Record<string, number> = {}
+  readonly violations: Violation[] = []
+  error: ReplayError | null = null
+  applied = 0
+
+  constructor(
+    readonly history: History,
+    readonly total: number,
+    private readonly options: ReplayOptions,
+  ) {}
+
+  /** Applies the next event (from trace `line`); false when the replay stops here (refused, or the first violation with stopAtFirstViolation). */
+  apply(event: ModelEvent, recorded: Recorded | undefined, line: number | undefined): boolean {
+    const where = line === undefined ? {} : { line }
+    try {
+      this.violations.push(...this.history.dispatch(event, recorded).violations)
+    } catch (e) {
+      if (isOstdPanic(e)) this.error = { kind: 'rejected', ...where, index: this.applied, rule: e.rule, message: e.detail }
+      else if (e instanceof InvalidEventError) this.error = { kind: 'invalid', ...where, index: this.applied, field: e.field, message: e.message }
+      else throw e
+      return false
+    }
+    this.applied++
+    this.counts[event.type] = (this.counts[event.type] ?? 0) + 1
+    this.options.onStep?.(this.applied, this.total)
+    return !(this.options.stopAtFirstViolation && this.violations.length > 0)
+  }
 }

@@ -12,9 +12,9 @@
  * not hold the index across calls.
  */
 import { NR_ENTRIES, NR_LEVELS, PAGE_SIZE } from '../../arch/constants.js'
-import type { ChildEntryOwner, LeafEntryOwner, PtNodeOwner } from '../page_table.js'
+import type { ChildEntryOwner, LeafEntryOwner, PtEntryHandle, PtGuardHandle, PtNodeOwner } from '../page_table.js'
 import type { Snapshot } from '../snapshot.js'
-import { emptyTable, tableDiff, tableForEach, type Table } from '../table.js'
+import { emptyTable, tableDiff, tableForEach, tableGet, type Table } from '../table.js'
 
 // ---- roots -----------------------------------------------------------------------------------
 
@@ -175,4 +175,28 @@ export function currentIndexOf(s: Snapshot): { nodeRefs: Map<number, number[]>; 
   const ix = indexFor(s)
   const flat = (m: Map<number, Set<number>>): Map<number, number[]> => new Map([...m].sort((a, b) => a[0] - b[0]).map(([k, v]) => [k, sorted(v)]))
   return { nodeRefs: flat(ix.nodeRefs), frameRefs: flat(ix.frameRefs), locked: sorted(ix.locked) }
+}
+
+// ---- Entry handles by PTE slot -----------------------------------------------------------------
+
+let entriesFor: { entries: Table<PtEntryHandle>; guards: Table<PtGuardHandle>; byUnit: Map<number, number[]> } | null = null
+
+/**
+ * Live Entry handles by the PTE slot they cache (unit `node slot * 512 + idx`), for those whose
+ * guard is live and whose index is in range: an Entry whose guard was dropped borrows nothing any
+ * more (only `entry.drop` is allowed). Read by INV-TREE-9 and by the full check's choice of PTE
+ * slots (`MaterialisedEntries`); cached per pair of tables.
+ */
+export function entryHandlesByUnit(s: Snapshot): ReadonlyMap<number, readonly number[]> {
+  if (entriesFor === null || entriesFor.entries !== s.pt.entries || entriesFor.guards !== s.pt.guards) {
+    const byUnit = new Map<number, number[]>()
+    tableForEach(s.pt.entries, (e, id) => {
+      const g = tableGet(s.pt.guards, e.guard)
+      if (g === null || !Number.isSafeInteger(g.paddr) || g.paddr < 0 || !(Number.isInteger(e.idx) && e.idx >= 0 && e.idx < NR_ENTRIES)) return
+      const u = Math.floor(g.paddr / PAGE_SIZE) * NR_ENTRIES + e.idx
+      byUnit.set(u, [...(byUnit.get(u) ?? []), id])
+    })
+    entriesFor = { entries: s.pt.entries, guards: s.pt.guards, byUnit }
+  }
+  return entriesFor.byUnit
 }

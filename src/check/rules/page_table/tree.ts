@@ -75,10 +75,10 @@ import { frameToIndex, NR_ENTRIES, NR_LEVELS, PageUsage, REF_COUNT_MAX, refCount
 import { isLast, isPresent, ptePaddr, pteFromHex, pteToHex } from '../../../arch/pte.js'
 import { managedIndexRange, PT_CONFIGS } from '../../../arch/pt_config.js'
 import { readPte } from '../../../model/memory.js'
-import { qualifiedPath, type ChildEntryOwner, type LeafEntryOwner, type PtEntryHandle, type PtNodeOwner } from '../../../model/page_table.js'
+import { qualifiedPath, type ChildEntryOwner, type LeafEntryOwner, type PtNodeOwner } from '../../../model/page_table.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
 import { childPath } from '../../../model/spec/page_table.js'
-import { frameEntriesMapping, isPageTableRoot, lockedEntries, nodeEntriesNaming } from '../../../model/spec/pt_tree.js'
+import { entryHandlesByUnit, frameEntriesMapping, isPageTableRoot, lockedEntries, nodeEntriesNaming } from '../../../model/spec/pt_tree.js'
 import { ownerOf } from '../../../model/slots.js'
 import type { Snapshot } from '../../../model/snapshot.js'
 import { TABLE_CHUNK, tableForEach, tableGet, type Table, type TableNode } from '../../../model/table.js'
@@ -337,26 +337,8 @@ function tree8(s: Snapshot, idx: number): Finding[] {
 
 // ---- INV-TREE-9 ----------------------------------------------------------------------------
 
-/** Live Entry handles (with a live guard), by the unit of the PTE they cache (cached per table pair). */
-let entriesFor: { entries: Table<PtEntryHandle>; guards: Table<unknown>; byUnit: Map<number, number[]> } | null = null
-
-function entryHandlesAt(s: Snapshot, unit: number): number[] {
-  if (entriesFor === null || entriesFor.entries !== s.pt.entries || entriesFor.guards !== s.pt.guards) {
-    const byUnit = new Map<number, number[]>()
-    tableForEach(s.pt.entries, (e, id) => {
-      const g = tableGet(s.pt.guards, e.guard)
-      // An Entry whose guard was dropped borrows nothing any more (only entry.drop is allowed).
-      if (g === null || !Number.isSafeInteger(g.paddr) || g.paddr < 0 || !(Number.isInteger(e.idx) && e.idx >= 0 && e.idx < NR_ENTRIES)) return
-      const u = frameToIndex(g.paddr) * NR_ENTRIES + e.idx
-      byUnit.set(u, [...(byUnit.get(u) ?? []), id])
-    })
-    entriesFor = { entries: s.pt.entries, guards: s.pt.guards, byUnit }
-  }
-  return entriesFor.byUnit.get(unit) ?? []
-}
-
 function tree9(s: Snapshot, unit: number): Finding[] {
-  const ids = entryHandlesAt(s, unit)
+  const ids = entryHandlesByUnit(s).get(unit) ?? []
   if (ids.length === 0) return []
   const slot = Math.floor(unit / NR_ENTRIES)
   if (recordAt(s, slot) === null) return []
