@@ -217,6 +217,39 @@ describe('user-space readers and writers', () => {
       m.dispatch({ type: 'vm_writer.drop', writer: w })
     }))
 
+  it('a writer over one frame mapped at two VAs: the copy writes page by page, the last write wins (as on hardware)', () =>
+    both((m) => {
+      const vs = newSpace(m)
+      const f = mapFresh(m, vs, 0x700000)
+      // the caller's clone of the same frame mapped again one page up
+      const c = cursorMut(m, vs, 0x701000, 0x702000)
+      m.dispatch({ type: 'vm_cursor_mut.map', cursor: c, frame: f.frame, prop: RW })
+      m.dispatch({ type: 'vm_cursor.drop', cursor: c })
+      m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
+      // an 8 KiB source: 0x11 bytes, then 0x22 bytes
+      const seg = okv<{ segment: number }>(m.call({ type: 'frame_alloc.alloc_segment', nframes: 2 })).segment
+      m.dispatch({ type: 'segment.write_bytes', segment: seg, offset: 0, bytes: toBase64(new Uint8Array(K4).fill(0x11)) })
+      m.dispatch({ type: 'segment.write_bytes', segment: seg, offset: K4, bytes: toBase64(new Uint8Array(K4).fill(0x22)) })
+      const r = m.call<{ reader: number }>({ type: 'segment.reader', segment: seg }).reader
+      const w = okv<{ writer: number }>(m.call({ type: 'vm_space.writer', vmSpace: vs, va: 0x700000, len: 2 * K4 })).writer
+      expect(m.call({ type: 'vm_writer.write_fallible', writer: w, reader: r })).toEqual({ ok: true, value: 2 * K4 })
+      // both VAs read the second page's bytes
+      expect(fromBase64(okv<string>(collect(m, vs, 0x700000, 16)))).toEqual(new Uint8Array(16).fill(0x22))
+      expect(fromBase64(okv<string>(collect(m, vs, 0x701ff0, 16)))).toEqual(new Uint8Array(16).fill(0x22))
+      m.dispatch({ type: 'vm_writer.drop', writer: w })
+      // a write_val across the two VAs lands at the frame's end and start
+      const w2 = okv<{ writer: number }>(m.call({ type: 'vm_space.writer', vmSpace: vs, va: 0x700ffc, len: 8 })).writer
+      expect(m.call({ type: 'vm_writer.write_val', writer: w2, valType: 'u64', value: '578437695752307201' })).toEqual({ ok: true, value: null })
+      expect(fromBase64(okv<string>(collect(m, vs, 0x701000, 4)))).toEqual(Uint8Array.of(5, 6, 7, 8))
+      expect(fromBase64(okv<string>(collect(m, vs, 0x700ffc, 4)))).toEqual(Uint8Array.of(1, 2, 3, 4))
+      // nothing left: a value that does not fit is Err(InvalidArgs), nothing written or moved
+      const before = m.state.memory
+      expect(m.call({ type: 'vm_writer.write_val', writer: w2, valType: 'u8', value: 9 })).toEqual({ ok: false, error: 'InvalidArgs' })
+      expect(m.state.memory).toBe(before)
+      m.dispatch({ type: 'vm_writer.drop', writer: w2 })
+      m.dispatch({ type: 'vm_reader.drop', reader: r })
+    }))
+
   it('write_val / read_val round-trip little-endian values; writing a read-only page faults', () =>
     both((m) => {
       const vs = newSpace(m)

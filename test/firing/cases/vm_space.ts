@@ -21,7 +21,8 @@ import { vmCursorUnmap } from '../../../reducers/vm_space/unmap.js'
 import { dispatchTlbFlush } from '../../../reducers/vm_space/flusher.js'
 import { activateReader, activateWriter, createReader, createWriter, vmSpaceReader } from '../../../reducers/vm_space/reader_writer.js'
 import { disposeReader, disposeWriter, newVmIoId, removeReader, removeWriter } from '../../../reducers/vm_space/owner.js'
-import { readerCollect, writerFillZeros } from '../../../reducers/vm_space/user_io.js'
+import { readerCollect, writerFillZeros, writerWriteFallible } from '../../../reducers/vm_space/user_io.js'
+import { writerWriteVal } from '../../../reducers/io/vm_io.js'
 import { corrupted, edit, rejected, variant, withVariantBothModes, type FiringCase, type FiringOutcome } from '../harness.js'
 import { newSpace, okv } from './vm_util.js'
 import { setCells } from './util.js'
@@ -480,6 +481,31 @@ const ensCases: FiringCase[] = [
     const w = writer(m, vs, 0x10000, 16)
     m.dispatch({ type: 'vm_writer.fill_zeros', writer: w, len: 16 })
   }),
+  ens('ENS-VMIO-FALLIBLE-2', 'write_fallible reports the copy but writes nothing', [after(writerWriteFallible, (post, pre) => vmEdit(post, (d) => { d.memory = pre.memory as typeof d.memory }))], (m) => {
+    const vs = newSpace(m)
+    mapAt(m, vs, 0x10000)
+    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
+    const f = okv<{ frame: number }>(m.call({ type: 'frame_alloc.alloc_frame' }))
+    const kw = m.call<{ writer: number }>({ type: 'frame.writer', frame: f.frame }).writer
+    m.dispatch({ type: 'vm_writer.write_val', writer: kw, valType: 'u32', value: 0x01020304 })
+    const kr = m.call<{ reader: number }>({ type: 'frame.reader', frame: f.frame }).reader
+    const w = writer(m, vs, 0x10000, 4)
+    m.dispatch({ type: 'vm_writer.write_fallible', writer: w, reader: kr })
+  }),
+  ens('ENS-VMIO-FALLIBLE-2', "a user write_val reports Ok but its bytes are lost", [after(writerWriteVal, (post, pre) => vmEdit(post, (d) => { d.memory = pre.memory as typeof d.memory }))], (m) => {
+    const vs = newSpace(m)
+    mapAt(m, vs, 0x10000)
+    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
+    const w = writer(m, vs, 0x10000, 8)
+    m.dispatch({ type: 'vm_writer.write_val', writer: w, valType: 'u64', value: '72623859790382856' })
+  }),
+  ens('ENS-VMIO-FALLIBLE-2', "a user write_val that does not fit moves the cursor", [after(writerWriteVal, (post, _pre, e) => vmEdit(post, (d) => patchIo(d, e.writer, (x) => ({ ...x, cursor: x.end }))))], (m) => {
+    const vs = newSpace(m)
+    mapAt(m, vs, 0x10000)
+    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
+    const w = writer(m, vs, 0x10000, 2)
+    m.dispatch({ type: 'vm_writer.write_val', writer: w, valType: 'u32', value: 7 })
+  }, ['ENS-VMIO-FALLIBLE-2', 'INV-VMIO-3']), // the owner's range no longer starts at the cursor
 ]
 
 

@@ -230,7 +230,7 @@ function vmIoExpected(ctx: EnsContext): Expected | null {
 /** `read_val` / `read_once` / `write_val` / `write_once` / `fill` on a reader or writer. */
 function cursorExpected(ctx: EnsContext): Expected | null {
   const e = tableGet(ctx.pre.vmIos, vioIdOf(ctx))
-  // user-space (fallible) readers/writers go through the page table: src/check/rules/vm_space/user_io.ts
+  // user-space (fallible) readers/writers go through the page table: ENS-VMIO-FALLIBLE-1 / -2 (src/check/rules/vm_space/vm_space.ts)
   if (e === null || e.space.kind === 'user') return null
   const op = ctx.event.type.split('.')[1]
   const t = field(ctx, 'valType') as ValType

@@ -18,7 +18,8 @@ import { finding, type Finding } from '../../../model/spec/finding.js'
 import type { Snapshot, VmIoEntry } from '../../../model/snapshot.js'
 import { tableGet } from '../../../model/table.js'
 import { flushes, memViewOf, tlbLookup, userRangeOk, vmCursorAt, vmSpaceAt, vmSpaceFindings } from '../../../model/vm_space.js'
-import { fromBase64 } from '../../../../reducers/io/frame_io.js'
+import { encodeVal, fromBase64, type ValValue } from '../../../../reducers/io/frame_io.js'
+import type { ValType } from '../../../../reducers/schema.js'
 import { validatedRange } from '../../../../reducers/page_table/cursor.js'
 import type { EnsContext, EnsRule } from '../../rule.js'
 import { ens, isErrResult, isOkResult, num } from '../helpers.js'
@@ -355,6 +356,16 @@ function expectedRead(s: Snapshot, e: VmIoEntry, n: number): Uint8Array {
   return Uint8Array.from(out)
 }
 
+/** A user `write_val` longer than what the writer has left: `Err(InvalidArgs)`, nothing written, the cursor not moved. */
+function tooShort(ctx: EnsContext, rule: string, id: number, w: VmIoEntry): Finding[] {
+  const out: Finding[] = []
+  const want = { ok: false, error: 'InvalidArgs' }
+  if (!equal(ctx.result, want)) out.push(finding(rule, 'result', 'the value does not fit in what the writer has left', want, ctx.result))
+  if (tableGet(ctx.post.vmIos, id)?.cursor !== w.cursor) out.push(finding(rule, `vmIos[${id}].cursor`, 'a write_val that does not fit moves nothing', w.cursor, tableGet(ctx.post.vmIos, id)?.cursor))
+  for (const idx of ctx.changes.memory) out.push(finding(rule, `memory[${idx}]`, 'a write_val that does not fit writes nothing'))
+  return out
+}
+
 const ioRules: EnsRule[] = [
   ens(
     'ENS-VMIO-FALLIBLE-1',
@@ -387,17 +398,23 @@ const ioRules: EnsRule[] = [
   ),
   ens(
     'ENS-VMIO-FALLIBLE-2',
-    ['vm_writer.fill_zeros', 'vm_reader.read_fallible', 'vm_writer.write_fallible'],
+    ['vm_writer.fill_zeros', 'vm_reader.read_fallible', 'vm_writer.write_fallible', 'vm_writer.write_val'],
     (ctx) => {
       const rule = 'ENS-VMIO-FALLIBLE-2'
       const isFill = ctx.event.type === 'vm_writer.fill_zeros'
-      const w = tableGet(ctx.pre.vmIos, num(ctx.event, 'writer'))
-      const r = isFill ? null : tableGet(ctx.pre.vmIos, num(ctx.event, 'reader'))
-      if (w === null || (!isFill && r === null)) return []
-      const n = isFill ? Math.min(num(ctx.event, 'len'), w.end - w.cursor) : Math.min(r!.end - r!.cursor, w.end - w.cursor)
+      const isVal = ctx.event.type === 'vm_writer.write_val'
+      const writerId = num(ctx.event, 'writer')
+      const w = tableGet(ctx.pre.vmIos, writerId)
+      const r = isFill || isVal ? null : tableGet(ctx.pre.vmIos, num(ctx.event, 'reader'))
+      if (w === null || (!isFill && !isVal && r === null)) return []
+      // a kernel writer's write_val is ENS-MEM-WRITE-1's and ENS-VMIO-ADVANCE-1's
+      const valBytes = isVal ? encodeVal(ctx.event['valType'] as ValType, ctx.event['value'] as ValValue) : null
+      if (valBytes !== null && w.space.kind !== 'user') return []
+      if (valBytes !== null && w.end - w.cursor < valBytes.length) return tooShort(ctx, rule, writerId, w)
+      const n = valBytes !== null ? valBytes.length : isFill ? Math.min(num(ctx.event, 'len'), w.end - w.cursor) : Math.min(r!.end - r!.cursor, w.end - w.cursor)
       if (n <= 0) return []
       // the reader's bytes (kernel: physical; user: translated) and how far the writer's side translates
-      const src = isFill ? new Uint8Array(n) : r!.space.kind === 'user' ? expectedRead(ctx.pre, r!, n) : readPhys(ctx.pre, r!.cursor, n)
+      const src = valBytes ?? (isFill ? new Uint8Array(n) : r!.space.kind === 'user' ? expectedRead(ctx.pre, r!, n) : readPhys(ctx.pre, r!.cursor, n))
       let k = 0
       const dst: number[] = []
       for (; k < src.length; k++) {
@@ -406,9 +423,20 @@ const ioRules: EnsRule[] = [
         dst.push(pa)
       }
       const out: Finding[] = []
-      const want = k < n ? { ok: false, error: ['PageFault', k] } : { ok: true, value: n }
+      const want = isVal ? (k < n ? { ok: false, error: 'PageFault' } : { ok: true, value: null }) : k < n ? { ok: false, error: ['PageFault', k] } : { ok: true, value: n }
       if (!equal(ctx.result, want)) out.push(finding(rule, 'result', `${k < n ? 'the copy faults after' : 'the copy completes with'} ${k} bytes`, want, ctx.result))
+      if (isVal) {
+        // a fallible write_val rolls its cursor back on a fault (the bytes before it are written)
+        const cursor = k < n ? w.cursor : w.cursor + n
+        const post = tableGet(ctx.post.vmIos, writerId)
+        if (post === null || post.cursor !== cursor) out.push(finding(rule, `vmIos[${writerId}].cursor`, 'write_val moves the cursor by the size, or not at all on a fault', cursor, post?.cursor))
+      }
+      // A destination may reach one physical byte through several VAs (a frame mapped twice): the
+      // copy writes in order, so that byte holds the source byte of its last write, as on hardware.
+      const lastWrite = new Map<number, number>()
+      for (let i = 0; i < dst.length; i++) lastWrite.set(dst[i]!, i)
       for (let i = 0; i < dst.length; i++) {
+        if (lastWrite.get(dst[i]!) !== i) continue
         if (readPhys(ctx.post, dst[i]!, 1)[0] !== src[i]) {
           out.push(finding(rule, `memory@0x${dst[i]!.toString(16)}`, `byte ${i} of the copy is not the source byte`, src[i], readPhys(ctx.post, dst[i]!, 1)[0]))
           break
@@ -416,7 +444,7 @@ const ioRules: EnsRule[] = [
       }
       return out
     },
-    "[model] `read_fallible` / `write_fallible` / `fill_zeros` copy the source bytes to what the destination translates, stopping at the first fault: `Ok(n)` or `Err((PageFault, copied))` with exactly the bytes before the fault written.",
+    "[model] `read_fallible` / `write_fallible` / `fill_zeros` / a user writer's `write_val` copy the source bytes (the reader's, zeros, the value's little-endian bytes) to what the destination translates, stopping at the first fault: `Ok(n)` (`Ok(())`) or `Err((PageFault, copied))` (`Err(PageFault)`, the cursor not moved) with exactly the bytes before the fault written; a physical byte the destination reaches through several VAs holds the source byte of the last one.",
   ),
 ]
 
