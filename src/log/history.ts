@@ -227,7 +227,11 @@ export class History {
 
   /** What the recording said about event `i` (differential replay), if anything. */
   recordedAt(i: number): Recorded | undefined {
-    return this.current.recorded.get(i)
+    const recorded = this.current.recorded.get(i)
+    if (recorded !== undefined) return recorded
+    // a line loaded with deferred validation keeps its line number in the log
+    const line = i < this.current.events.length ? this.current.events.rawLineAt(i) : undefined
+    return line === undefined ? undefined : { line }
   }
 
   /** Every violation of the applied steps. */
@@ -540,6 +544,18 @@ export class History {
     b.events.push(checked)
   }
 
+  /**
+   * `append` for a plain event line of a trace, not yet parsed (deferred validation: trace_stream.ts
+   * `loadTrace`; the type and the bytes after it as `EventStore.pushRaw` takes them): the line is parsed and
+   * validated when the head first reaches it, and a bad one throws the `TraceError` naming `line`
+   * then, the branch keeping the events before it. `hash`: the checkpoint line that follows it.
+   */
+  appendRaw(type: string, bytes: Buffer, start: number, end: number, line: number, hash?: string): void {
+    const b = this.current
+    if (hash !== undefined) b.recorded.set(b.events.length, { hash, line })
+    b.events.pushRaw(type, bytes, start, end, line)
+  }
+
   /** `event` checked against its schema (defaults filled in) when the history validates, or when its type is unknown; `InvalidEventError` if it fails. */
   private validated(event: ModelEvent): ModelEvent {
     if (!this.validate && eventSpec(event?.type) !== undefined) return event
@@ -560,6 +576,7 @@ export class History {
     let s = this.materialize(b.frontier)
     for (let k = b.frontier; k < to; k++) {
       const recorded = b.recorded.get(k)
+      const line = recorded?.line ?? b.events.rawLineAt(k)
       let step: Step
       try {
         step = this.checkedStep(this.checker, b.events.at(k), s, k, recorded)
@@ -568,7 +585,7 @@ export class History {
         b.events = new EventStore(b.events, k)
         for (const key of [...b.recorded.keys()]) if (key >= k) b.recorded.delete(key)
         if (this.head > k) this.head = k
-        if (isOstdPanic(e) && recorded?.line !== undefined) throw new TraceError(recorded.line, '', `event rejected: ${e.rule}: ${e.detail}`, e.rule)
+        if (isOstdPanic(e) && line !== undefined) throw new TraceError(line, '', `event rejected: ${e.rule}: ${e.detail}`, e.rule)
         throw e
       }
       if (step.violations.length > 0) b.violations.set(k, step.violations)

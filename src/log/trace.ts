@@ -183,6 +183,21 @@ export class TraceLineParser {
     return this.parseItem(value, line)
   }
 
+  /**
+   * Whether a plain event line may be framed without being parsed (deferred validation,
+   * `loadTrace`'s `deferValidation`): once the header is read, for a current-version trace (older
+   * versions go through their upcasters).
+   */
+  get framesRaw(): boolean {
+    return this.chain !== null && this.chain.length === 0
+  }
+
+  /** Counts an event line that was framed, not parsed (see `framesRaw`). */
+  rawEvent(): void {
+    this.events++
+    this.lastKind = 'event'
+  }
+
   /** Called at the end of the input. */
   finish(lastLine: number): void {
     if (this.headerValue === null) throw new TraceError(Math.max(1, lastLine), '', 'empty trace: expected a header line')

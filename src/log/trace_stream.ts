@@ -1,36 +1,120 @@
 /**
- * Streaming traces: read a trace file (or any readable) line by line with node:readline, and
- * write one with back-pressure, so that a 10^6-event trace is never in memory as text.
+ * Streaming traces: read a trace file (or any readable) a chunk at a time, and write one with
+ * back-pressure, so that a 10^6-event trace is never in memory as text.
  * `loadTrace` replays while reading: events before a bad line are applied, nothing from the bad
- * line on (the error names it); with `lazy`, it only records them (applied when first reached).
+ * line on (the error names it); with `lazy`, it only records them (applied when first reached),
+ * and with `deferValidation` as well, a plain event line is validated when first applied.
  */
 import { createReadStream, createWriteStream } from 'node:fs'
-import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { History, type HistoryOptions, type Recorded } from './history.js'
-import { TraceError, TraceLineParser, type TraceHeader, type TraceItem } from './trace.js'
+import { EXPECT_KEY, TraceError, TraceLineParser, type TraceHeader, type TraceItem } from './trace.js'
 
 export type StreamItem = { readonly kind: 'header'; readonly line: number; readonly header: TraceHeader } | TraceItem
 
+/**
+ * The lines of a trace, one chunk's worth at a time (split on `\n`, a trailing `\r` dropped, the
+ * last line with or without its newline). Not node:readline: one await per chunk, not per line.
+ */
+export async function* lineBatches(source: string | Readable): AsyncGenerator<string[]> {
+  const input = typeof source === 'string' ? createReadStream(source, { encoding: 'utf8', highWaterMark: 1 << 20 }) : source
+  if (typeof source !== 'string') input.setEncoding('utf8')
+  let carry = ''
+  try {
+    for await (const chunk of input as AsyncIterable<string>) {
+      const text = carry + chunk
+      const batch: string[] = []
+      let start = 0
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        batch.push(text.charCodeAt(nl - 1) === 13 && nl > start ? text.slice(start, nl - 1) : text.slice(start, nl))
+        start = nl + 1
+      }
+      carry = text.slice(start)
+      if (batch.length > 0) yield batch
+    }
+    if (carry !== '') yield [carry.endsWith('\r') ? carry.slice(0, -1) : carry]
+  } finally {
+    if (typeof source === 'string') (input as ReturnType<typeof createReadStream>).destroy()
+  }
+}
+
+/**
+ * A line as the deferred loader frames it: a plain event line — `{"type":"T",REST` with a type of
+ * printable ASCII without escapes and no recorded result — as its type and where REST's bytes are
+ * (unparsed, not decoded), any other line as its text.
+ */
+export type FramedLine = { readonly type: string; readonly bytes: Buffer; readonly start: number; readonly end: number } | string
+
+const TYPE_PREFIX = Buffer.from('{"type":"')
+const EXPECT_FIELD = Buffer.from(`"${EXPECT_KEY}"`)
+
+/** Whether `buf[start, end)` contains `"expect"` (maybe inside a string: then the line is only parsed at load, as without deferral). */
+function hasExpectKey(buf: Buffer, start: number, end: number): boolean {
+  const n = EXPECT_FIELD.length
+  for (let i = start; i + n <= end; i++) {
+    if (buf[i] !== 34 || buf[i + 1] !== EXPECT_FIELD[1]) continue
+    let k = 2
+    while (k < n && buf[i + k] === EXPECT_FIELD[k]) k++
+    if (k === n) return true
+  }
+  return false
+}
+
+/** Buffer's unchecked slicers (`toString` validates its arguments on every call: ~3× slower per line). */
+type FastBuffer = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string }
+
+/** The lines of a trace framed for deferred validation, a chunk at a time (bytes, not decoded text, up to the type). */
+export async function* framedLineBatches(source: string | Readable): AsyncGenerator<FramedLine[]> {
+  const input = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source
+  let carry: Buffer | null = null
+  const P = TYPE_PREFIX.length
+  const frame = (buf: FastBuffer, start: number, end: number): FramedLine => {
+    if (end > start && buf[end - 1] === 13) end--
+    let k = 0
+    while (k < P && buf[start + k] === TYPE_PREFIX[k]) k++
+    if (k === P) {
+      // the type: printable ASCII up to the next quote, no escapes; then a comma
+      let q = start + P
+      while (q < end && buf[q]! >= 32 && buf[q]! <= 126 && buf[q] !== 34 && buf[q] !== 92) q++
+      if (q > start + P && q + 1 < end && buf[q] === 34 && buf[q + 1] === 44 && !hasExpectKey(buf, q + 2, end)) {
+        return { type: buf.latin1Slice(start + P, q), bytes: buf, start: q + 2, end }
+      }
+    }
+    return buf.utf8Slice(start, end)
+  }
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer | string>) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
+      const buf = (carry === null ? bytes : Buffer.concat([carry, bytes])) as FastBuffer
+      const batch: FramedLine[] = []
+      let start = 0
+      for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, start)) {
+        batch.push(frame(buf, start, nl))
+        start = nl + 1
+      }
+      carry = start < buf.length ? buf.subarray(start) : null
+      if (batch.length > 0) yield batch
+    }
+    if (carry !== null) yield [frame(carry as FastBuffer, 0, carry.length)]
+  } finally {
+    if (typeof source === 'string') (input as ReturnType<typeof createReadStream>).destroy()
+  }
+}
+
 /** The items of a trace (header first), parsed and validated line by line; throws `TraceError`. */
 export async function* readTrace(source: string | Readable): AsyncGenerator<StreamItem> {
-  const input = typeof source === 'string' ? createReadStream(source, { encoding: 'utf8' }) : source
-  const lines = createInterface({ input, crlfDelay: Infinity })
   const parser = new TraceLineParser()
   let lineNo = 0
-  try {
-    for await (const raw of lines) {
+  for await (const batch of lineBatches(source)) {
+    for (const raw of batch) {
       lineNo++
       const hadHeader = parser.header !== null
       const item = parser.parse(raw, lineNo)
       if (!hadHeader && parser.header !== null) yield { kind: 'header', line: lineNo, header: parser.header }
       if (item !== null) yield item
     }
-    parser.finish(lineNo)
-  } finally {
-    lines.close()
-    if (typeof source === 'string') (input as ReturnType<typeof createReadStream>).destroy()
   }
+  parser.finish(lineNo)
 }
 
 export interface LoadResult {
@@ -52,6 +136,14 @@ export interface LoadOptions extends Omit<HistoryOptions, 'physicalMemory' | 'mm
    * The history's head is then at 0 with every event ahead of it (seek / redo to move).
    */
   lazy?: boolean
+  /**
+   * With `lazy`: do not validate plain event lines at load either (`History.appendRaw`; the
+   * header, checkpoint lines and lines with a recorded result still are). A line is parsed and
+   * validated when the head first reaches it; a bad one then throws the `TraceError` naming it and
+   * the branch keeps the events before it — as for an event the model rejects. Loading costs the
+   * framing of the lines only (the 10^6-event figure of BENCH.md).
+   */
+  deferValidation?: boolean
 }
 
 /**
@@ -60,39 +152,62 @@ export interface LoadOptions extends Omit<HistoryOptions, 'physicalMemory' | 'mm
  * line is read (a checkpoint line that follows it belongs to it).
  */
 export async function loadTrace(source: string | Readable, options: LoadOptions = {}): Promise<LoadResult> {
+  const { until: _u, onStep: _o, lazy: _l, deferValidation: _d, ...historyOptions } = options
+  const lazy = options.lazy ?? false
+  const deferred = lazy && (options.deferValidation ?? false)
+  const until = options.until ?? Infinity
+  const parser = new TraceLineParser()
   let history: History | null = null
   let header: TraceHeader | null = null
-  let pending: { item: Extract<TraceItem, { kind: 'event' }>; hash?: string } | null = null
-  const until = options.until ?? Infinity
+  type Pending = { kind: 'event'; item: Extract<TraceItem, { kind: 'event' }>; hash?: string } | { kind: 'raw'; line: number; framed: Exclude<FramedLine, string>; hash?: string }
+  let pending: Pending | null = null
+  const recordedLength = (): number => (lazy ? history!.recordedLength : history!.length)
   const flush = (): void => {
     if (pending === null || history === null) return
-    const { item, hash } = pending
+    const p = pending
     pending = null
-    const rec: Recorded & { line: number } = { line: item.line, ...(item.hasExpect ? { result: item.expect } : {}), ...(hash !== undefined ? { hash } : {}) }
-    if (lazy) {
-      history.append(item.event, rec)
-      options.onStep?.(history.recordedLength)
+    if (p.kind === 'raw') {
+      history.appendRaw(p.framed.type, p.framed.bytes, p.framed.start, p.framed.end, p.line, p.hash)
     } else {
-      history.dispatchFromTrace(item.event, rec)
-      options.onStep?.(history.length)
+      const rec: Recorded & { line: number } = { line: p.item.line, ...(p.item.hasExpect ? { result: p.item.expect } : {}), ...(p.hash !== undefined ? { hash: p.hash } : {}) }
+      if (lazy) history.append(p.item.event, rec)
+      else history.dispatchFromTrace(p.item.event, rec)
     }
+    options.onStep?.(recordedLength())
   }
-  const { until: _u, onStep: _o, lazy: _l, ...historyOptions } = options
-  const lazy = options.lazy ?? false
-  try {
-    for await (const item of readTrace(source)) {
-      if (item.kind === 'header') {
-        header = item.header
-        history = new History({ ...historyOptions, ...item.header.config, validate: false })
-      } else if (item.kind === 'checkpoint') {
-        if (item.index === 0) history!.checkGenesisHash(item.hash, item.line)
-        else pending!.hash = item.hash
-      } else {
-        flush()
-        if ((lazy ? history!.recordedLength : history!.length) >= until) break
-        pending = { item }
-      }
+  let lineNo = 0
+  /** One line; false once `until` events are recorded. */
+  const take = (line: FramedLine): boolean => {
+    lineNo++
+    if (typeof line !== 'string' && parser.framesRaw) {
+      parser.rawEvent()
+      flush()
+      if (recordedLength() >= until) return false
+      pending = { kind: 'raw', line: lineNo, framed: line }
+      return true
     }
+    const item: TraceItem | null = parser.parse(typeof line === 'string' ? line : `{"type":"${line.type}",${line.bytes.toString('utf8', line.start, line.end)}`, lineNo)
+    if (history === null) {
+      if (parser.header === null) return true
+      header = parser.header
+      history = new History({ ...historyOptions, ...header.config, validate: false })
+    }
+    if (item === null) return true
+    if (item.kind === 'checkpoint') {
+      if (item.index === 0) history.checkGenesisHash(item.hash, item.line)
+      else pending!.hash = item.hash
+      return true
+    }
+    flush()
+    if (recordedLength() >= until) return false
+    pending = { kind: 'event', item }
+    return true
+  }
+  try {
+    reading: for await (const batch of deferred ? framedLineBatches(source) : lineBatches(source)) {
+      for (const line of batch) if (!take(line)) break reading
+    }
+    parser.finish(lineNo)
     flush()
   } catch (e) {
     if (e instanceof TraceError) {

@@ -7,6 +7,7 @@
 import type { AnyEventSpec, ModelEvent } from '../../reducers/index.js'
 import { firstViolation } from '../../src/log/bisect.js'
 import { History } from '../../src/log/history.js'
+import { snapshotHash } from '../../src/log/checkpoints.js'
 import { setSnapshotFreezing } from '../../src/model/immer.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { loadTrace } from '../../src/log/trace_stream.js'
@@ -29,6 +30,9 @@ export interface HistoryBench {
   /** Loading the trace file lazily (read and validated, nothing applied), and the first seek to its end then. */
   readonly lazyLoadMs: number
   readonly lazySeekEndMs: number
+  /** Loading it lazily with deferred validation (lines framed, not parsed), and the first seek to its end then. */
+  readonly deferredLoadMs: number
+  readonly deferredSeekEndMs: number
   /** firstViolation with `persistent: true` (bisecting the checkpoints) on the same history. */
   readonly bisectPersistentMs: number
   readonly bisectFound: number | null
@@ -102,6 +106,14 @@ export async function runHistoryBench(events: readonly ModelEvent[], makeFault: 
   s = performance.now()
   lazy.history.seek(events.length)
   const lazySeekEndMs = performance.now() - s
+  s = performance.now()
+  const deferred = await loadTrace(file, { lazy: true, deferValidation: true, check: 'off' })
+  const deferredLoadMs = performance.now() - s
+  if (deferred.history?.recordedLength !== events.length) throw new Error('the trace did not load with deferred validation')
+  s = performance.now()
+  deferred.history.seek(events.length)
+  const deferredSeekEndMs = performance.now() - s
+  if (snapshotHash(deferred.history.state) !== snapshotHash(h.state)) throw new Error('the deferred load replayed to another state')
 
   // Bisect: the same events with a faulty reducer from `faultAt` on (an unchecked history: the scan re-checks).
   const faulty = new History({ check: 'off', validate: false, physicalMemory, variants: [makeFault(h.state)] })
@@ -134,6 +146,8 @@ export async function runHistoryBench(events: readonly ModelEvent[], makeFault: 
     loadMs,
     lazyLoadMs,
     lazySeekEndMs,
+    deferredLoadMs,
+    deferredSeekEndMs,
     bisectMs,
     bisectPersistentMs,
     bisectFound: hit?.index ?? null,

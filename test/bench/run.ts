@@ -199,11 +199,11 @@ if (WORKLOAD === 'all' || WORKLOAD === 'history') {
   console.log('')
   console.log(`workload history: ${n.toLocaleString('en-US')} random valid frame-layer events (seed ${SEED}) in a History (check off); 200 random seeks, 1,000 undos, export + load (parse and replay) of the trace, first violation of a late planted fault`)
   console.log('')
-  console.log('| events | build (s) | retained bytes/event | event log bytes/event | checkpoints (every N events) | seek p50 / p99 (ms) | undo p50 / p99 / max (µs) | export (s) | load: replay / lazy (s) | first seek to the end after a lazy load (s) | bisect first violation: scan / persistent (s) |')
+  console.log('| events | build (s) | retained bytes/event | event log bytes/event | checkpoints (every N events) | seek p50 / p99 (ms) | undo p50 / p99 / max (µs) | export (s) | load: replay / lazy / deferred validation (s) | first seek to the end after a lazy / deferred load (s) | bisect first violation: scan / persistent (s) |')
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   const f = (x: number, d = 1): string => x.toFixed(d)
   console.log(
-    `| ${r.events.toLocaleString('en-US')} | ${f(r.buildMs / 1000)} | ${r.retainedBytesPerEvent === null ? 'n/a' : Math.round(r.retainedBytesPerEvent)} | ${f(r.eventLogBytesPerEvent)} | ${r.checkpoints} (${r.checkpointIntervalEvents}) | ${f(r.seekMs.p50, 2)} / ${f(r.seekMs.p99, 1)} | ${f(r.undoUs.p50)} / ${f(r.undoUs.p99)} / ${f(r.undoUs.max, 0)} | ${f(r.exportMs / 1000, 2)} | ${f(r.loadMs / 1000)} / ${f(r.lazyLoadMs / 1000, 2)} | ${f(r.lazySeekEndMs / 1000)} | ${f(r.bisectMs / 1000)} / ${f(r.bisectPersistentMs / 1000, 2)} (step ${r.bisectFound ?? 'none'} of ${r.bisectEvents}) |`,
+    `| ${r.events.toLocaleString('en-US')} | ${f(r.buildMs / 1000)} | ${r.retainedBytesPerEvent === null ? 'n/a' : Math.round(r.retainedBytesPerEvent)} | ${f(r.eventLogBytesPerEvent)} | ${r.checkpoints} (${r.checkpointIntervalEvents}) | ${f(r.seekMs.p50, 2)} / ${f(r.seekMs.p99, 1)} | ${f(r.undoUs.p50)} / ${f(r.undoUs.p99)} / ${f(r.undoUs.max, 0)} | ${f(r.exportMs / 1000, 2)} | ${f(r.loadMs / 1000)} / ${f(r.lazyLoadMs / 1000, 2)} / ${f(r.deferredLoadMs / 1000, 2)} | ${f(r.lazySeekEndMs / 1000)} / ${f(r.deferredSeekEndMs / 1000)} | ${f(r.bisectMs / 1000)} / ${f(r.bisectPersistentMs / 1000, 2)} (step ${r.bisectFound ?? 'none'} of ${r.bisectEvents}) |`,
   )
 }
 for (const [name, w] of Object.entries(WORKLOADS)) {

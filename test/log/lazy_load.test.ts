@@ -97,4 +97,112 @@ describe('lazy loading', () => {
     expect(error?.line).toBe(11)
     expect(h!.recordedLength).toBe(9)
   })
+
+  describe('with deferred validation', () => {
+    const plain = join(dir, 'plain.ndjson')
+    writeFileSync(plain, eager.toNDJSON({ checkpoints: true }).replace(/\n/g, '\r\n'))
+
+    it('frames plain event lines without parsing them; applied, they give the eager snapshots, violations and checkpoint checks', async () => {
+      const { history: h, error } = await loadTrace(plain, { lazy: true, deferValidation: true, checkpointIntervalEvents: 16 })
+      expect(error).toBeNull()
+      expect(h!.recordedLength).toBe(300)
+      expect(h!.appliedFrontier).toBe(0)
+      for (const i of [150, 40, 300]) expect(snapshotHash(h!.seek(i))).toBe(snapshotHash(eager.snapshotAt(i)))
+      expect(h!.violations()).toEqual(eager.violations())
+      expect(h!.events()).toEqual(eager.events())
+      expect(h!.toNDJSON({ checkpoints: true })).toBe(eager.toNDJSON({ checkpoints: true }))
+      // every event keeps its line (checkpoint lines between them: runs of consecutive lines)
+      const strict = (await loadTrace(plain, { lazy: true })).history!
+      const linesOf = (x: typeof h): Array<number | undefined> => Array.from({ length: 300 }, (_, i) => x!.recordedAt(i)?.line)
+      expect(linesOf(h)).toEqual(linesOf(strict))
+      expect(new Set(linesOf(h)).size).toBe(300)
+    })
+
+    it('lines with recorded results are still validated at load and compared when applied', async () => {
+      const { history: h, error } = await loadTrace(file, { lazy: true, deferValidation: true })
+      expect(error).toBeNull()
+      h!.seek(300)
+      expect(h!.violations()).toEqual(eager.violations())
+      expect(h!.at(123).result).toEqual(eager.at(123).result)
+    })
+
+    it('a malformed line is reported with its line and field when reached; nothing from it on is kept', async () => {
+      const lines = eager.toNDJSON().trimEnd().split('\n')
+      lines.splice(10, 0, '{"type":"frame.clone","frame":-1}') // event 9, line 11
+      const bad = join(dir, 'deferred-malformed.ndjson')
+      writeFileSync(bad, lines.join('\n') + '\n')
+      const { history: h, error } = await loadTrace(bad, { lazy: true, deferValidation: true })
+      expect(error).toBeNull()
+      expect(h!.recordedLength).toBe(301)
+      expect(snapshotHash(h!.seek(9))).toBe(snapshotHash(eager.snapshotAt(9)))
+      let caught: unknown = null
+      try {
+        h!.seek(100)
+      } catch (e) {
+        caught = e
+      }
+      expect(caught).toBeInstanceOf(TraceError)
+      expect((caught as TraceError).line).toBe(11)
+      expect((caught as TraceError).field).toBe('frame')
+      expect(h!.recordedLength).toBe(9)
+      expect(h!.length).toBe(9)
+      expect(snapshotHash(h!.state)).toBe(snapshotHash(eager.snapshotAt(9)))
+    })
+
+    it('an unknown type, bad JSON and a rejected event each name their line when reached', async () => {
+      for (const [text, field, rule] of [
+        ['{"type":"frame.teleport","frame":0}', 'type', undefined],
+        ['{"type":"frame.clone","frame":0', '', undefined],
+        ['{"type":"frame.drop","frame":99999}', '', /^REQ-/],
+      ] as const) {
+        const lines = eager.toNDJSON().trimEnd().split('\n')
+        lines.splice(31, 0, text) // event 30, line 32
+        const bad = join(dir, 'deferred-bad.ndjson')
+        writeFileSync(bad, lines.join('\n'))
+        const { history: h, error } = await loadTrace(bad, { lazy: true, deferValidation: true })
+        expect(error).toBeNull()
+        let caught: unknown = null
+        try {
+          h!.seek(h!.recordedLength)
+        } catch (e) {
+          caught = e
+        }
+        expect(caught).toBeInstanceOf(TraceError)
+        expect((caught as TraceError).line).toBe(32)
+        expect((caught as TraceError).field).toBe(field)
+        if (rule !== undefined) expect((caught as TraceError).rule).toMatch(rule)
+        expect(h!.recordedLength).toBe(30)
+        expect(snapshotHash(h!.state)).toBe(snapshotHash(eager.snapshotAt(30)))
+      }
+    })
+
+    it('lines it cannot frame are parsed at load as without deferral: a v1 trace, an escaped type, a result key inside a value', async () => {
+      const v1 = await loadTrace('test/log/fixtures/v1_default.ndjson', { lazy: true, deferValidation: true })
+      const v1Plain = await loadTrace('test/log/fixtures/v1_default.ndjson', { lazy: true })
+      expect(v1.error).toBeNull()
+      v1.history!.seek(v1.history!.recordedLength)
+      v1Plain.history!.seek(v1Plain.history!.recordedLength)
+      expect(v1.history!.events()).toEqual(v1Plain.history!.events())
+      const lines = [
+        '{"format":"ostd-model-trace","version":2,"config":{}}',
+        '{"type":"frame_alloc.alloc_frame"}',
+        '{"type":"frame\\u002eclone","frame":0}',
+        '{"type":"frame.write_bytes","frame":0,"offset":0,"bytes":"ImV4cGVjdCI="}',
+        '{"type":"frame.drop","frame":1,"x":{"expect":1}}',
+      ]
+      const odd = join(dir, 'odd.ndjson')
+      writeFileSync(odd, lines.join('\n'))
+      const strict = await loadTrace(odd, { lazy: true })
+      const { history: h, error } = await loadTrace(odd, { lazy: true, deferValidation: true })
+      expect(strict.error).toBeNull()
+      expect(error).toBeNull()
+      expect(h!.recordedLength).toBe(4)
+      h!.seek(4)
+      strict.history!.seek(4)
+      // the escaped type is frame.clone; the nested "expect" is an ignored field, not a recorded result
+      expect(h!.events().map((e) => e.type)).toEqual(['frame_alloc.alloc_frame', 'frame.clone', 'frame.write_bytes', 'frame.drop'])
+      expect(h!.events()).toEqual(strict.history!.events())
+      expect(h!.recordedAt(3)).toEqual(strict.history!.recordedAt(3))
+    })
+  })
 })
