@@ -32,8 +32,8 @@ const fixtures = JSON.parse(readFileSync(FIXTURES_FILE, 'utf8')) as { physicalMe
 
 const PROBES = process.env['MUTATION_PROBES'] !== '0'
 
-function replayClean(events: readonly ModelEvent[], probes: readonly Probe[]): void {
-  const h = new History({ check: MODE, physicalMemory: fixtures.physicalMemory })
+function replayClean(events: readonly ModelEvent[], probes: readonly Probe[], physicalMemory: number): void {
+  const h = new History({ check: MODE, physicalMemory })
   let next = 0
   for (let i = 0; i < events.length; i++) {
     for (; next < probes.length && probes[next]!.at === i; next++) refused(h, probes[next]!)
@@ -59,7 +59,9 @@ function refused(h: History, p: Probe): void {
 
 /** A failure of the unmutated model means the fixtures are stale (the model changed): `npm run mutation:fixtures`. */
 describe(`checker alone (${MODE}) over the fixed valid histories`, () => {
-  for (const { seed, events, probes } of fixtures.histories) {
-    it(`seed ${seed} (${events.length} events${PROBES ? `, ${probes?.length ?? 0} probes` : ''})`, () => replayClean(events, PROBES ? (probes ?? []) : []))
+  for (const { seed, events, probes, physicalMemory } of fixtures.histories) {
+    const memory = physicalMemory ?? fixtures.physicalMemory
+    it(`seed ${seed}${physicalMemory === undefined ? '' : ` (${physicalMemory / 1024} KiB)`} (${events.length} events${PROBES ? `, ${probes?.length ?? 0} probes` : ''})`, () =>
+      replayClean(events, PROBES ? (probes ?? []) : [], memory))
   }
 })

@@ -7,32 +7,48 @@
 import { writeFileSync } from 'node:fs'
 import { generateHistory } from '../../src/log/gen.js'
 import { History } from '../../src/log/history.js'
-import { exercised, makeProbes, FIXTURE_OPS, FIXTURE_SEEDS, FIXTURES_FILE, MUTATION_OPS, PHYSICAL_MEMORY, type FixtureHistory } from './histories.js'
+import {
+  exercised,
+  makeProbes,
+  EXTRA_FIXTURES,
+  FIXTURE_OPERATIONS,
+  FIXTURE_OPS,
+  FIXTURE_SEEDS,
+  FIXTURES_FILE,
+  PHYSICAL_MEMORY,
+  type ExercisedPath,
+  type FixtureHistory,
+} from './histories.js'
 
 const histories: FixtureHistory[] = []
 const mapped: Record<string, number> = {}
 let split = 0
 const types = new Set<string>()
-for (const seed of FIXTURE_SEEDS) {
-  const events = generateHistory({ seed, ops: FIXTURE_OPS, physicalMemory: PHYSICAL_MEMORY, operations: MUTATION_OPS })
+const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0 }
+const specs = [...FIXTURE_SEEDS.map((seed) => ({ seed, physicalMemory: undefined, operations: undefined })), ...EXTRA_FIXTURES]
+for (const { seed, physicalMemory: memory, operations } of specs) {
+  const physicalMemory = memory ?? PHYSICAL_MEMORY
+  const events = generateHistory({ seed, ops: FIXTURE_OPS, physicalMemory, operations: FIXTURE_OPERATIONS[operations ?? 'mutation'] })
   const started = performance.now()
-  const h = new History({ check: 'incremental', physicalMemory: PHYSICAL_MEMORY })
+  const h = new History({ check: 'incremental', physicalMemory })
   for (const e of events) h.dispatch(e)
   const ms = performance.now() - started
   if (h.violations().length > 0) throw new Error(`seed ${seed}: the unmutated model reports ${h.violations().length} violations`)
-  const x = exercised(events)
+  const x = exercised(events, physicalMemory)
+  for (const k of Object.keys(paths) as ExercisedPath[]) paths[k] += x.paths[k]
   for (const [k, v] of Object.entries(x.mapped)) mapped[k] = (mapped[k] ?? 0) + v
   split += x.split
   for (const t of x.types) types.add(t)
-  console.log(`seed ${seed}: ${events.length} events, ${x.types.size} types, incremental ${ms.toFixed(0)} ms, mapped ${JSON.stringify(x.mapped)}, splits ${x.split}`)
+  console.log(`seed ${seed}${memory === undefined ? '' : ` (${memory / 1024} KiB)`}: ${events.length} events, ${x.types.size} types, incremental ${ms.toFixed(0)} ms, mapped ${JSON.stringify(x.mapped)}, splits ${x.split}, paths ${JSON.stringify(x.paths)}`)
   const crashes: string[] = []
-  const probes = makeProbes(events, seed, crashes)
+  const probes = makeProbes(events, seed, crashes, 4, physicalMemory)
   for (const c of crashes) console.log(`  MODEL CRASH on an invalid event (not an OstdPanic): ${c}`)
   const rules = new Set(probes.map((p) => p.rule))
   console.log(`  ${probes.length} probes, ${rules.size} rules: ${[...rules].sort().join(' ')}`)
-  histories.push({ seed, events, probes })
+  histories.push(memory === undefined ? { seed, events, probes } : { seed, physicalMemory: memory, events, probes })
 }
 for (const k of ['4K', '2M', '1G']) if (!(mapped[k]! > 0)) throw new Error(`the fixed set maps no ${k} page: change the seeds or HUGE_OPS`)
 if (split === 0) throw new Error('the fixed set splits no huge leaf: change the seeds or HUGE_OPS')
+for (const [k, v] of Object.entries(paths)) if (v === 0) throw new Error(`the fixed set never takes the path ${k}: change EXTRA_FIXTURES`)
 writeFileSync(FIXTURES_FILE, JSON.stringify({ physicalMemory: PHYSICAL_MEMORY, histories }) + '\n')
-console.log(`wrote ${FIXTURES_FILE.pathname}: ${histories.length} histories, ${types.size} event types, mapped ${JSON.stringify(mapped)}, splits ${split}`)
+console.log(`wrote ${FIXTURES_FILE.pathname}: ${histories.length} histories, ${types.size} event types, mapped ${JSON.stringify(mapped)}, splits ${split}, paths ${JSON.stringify(paths)}`)

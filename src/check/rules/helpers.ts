@@ -4,6 +4,8 @@ import { frameToIndex, refCountName } from '../../arch/constants.js'
 import { finding, type Finding } from '../../model/spec/finding.js'
 import { isParked, obligationsOf, ownerOf, slotOf } from '../../model/slots.js'
 import type { MetaSlotCells, MetaSlotOwner, Snapshot } from '../../model/snapshot.js'
+import { tableGet } from '../../model/table.js'
+import type { AllocatorPick } from '../../../reducers/frame/allocator.js'
 import { SPEC_IDS } from '../spec_ids.js'
 import type { EnsContext, EnsRule, InvContext, InvRule, InvScope, RuleOrigin, UmbrellaRule } from '../rule.js'
 
@@ -139,6 +141,29 @@ export function rcIs(ctx: EnsContext, rule: string, idx: number, want: number, w
 /** Exec ref count of slot `idx` before the step. */
 export function preRc(ctx: EnsContext, idx: number): number {
   return slotOf(ctx.pre, idx).refCount
+}
+
+/** Memory of the listed slots all-zero afterwards; other slots' memory unchanged. */
+export function memoryZeroedOnly(ctx: EnsContext, rule: string, zeroed: ReadonlySet<number>): Finding[] {
+  const out: Finding[] = []
+  for (const idx of zeroed) {
+    const bytes = tableGet(ctx.post.memory, idx)
+    if (bytes !== null && bytes.some((b) => b !== 0)) out.push(finding(rule, `memory[${idx}]`, `page ${idx} is not zero-filled`, 'zeroes', 'non-zero bytes'))
+  }
+  for (const idx of ctx.changes.memory) {
+    if (!zeroed.has(idx)) out.push(finding(rule, `memory[${idx}]`, `the contents of page ${idx} changed although the operation does not write it`))
+  }
+  return out
+}
+
+/** The allocator's state after an allocation is the one its pick leaves (behaviour.md §2.7). */
+export function allocatorTook(ctx: EnsContext, rule: string, pick: AllocatorPick): Finding[] {
+  const want = { freeStackLen: pick.freeStackLen, bumpIndex: pick.bumpIndex }
+  const got = { freeStackLen: ctx.post.allocator.freeStackLen, bumpIndex: ctx.post.allocator.bumpIndex }
+  const out: Finding[] = []
+  if (!equal(want, got)) out.push(finding(rule, 'allocator', 'the allocator does not stand where its pick leaves it (LIFO stack popped, never-used mark advanced)', want, got))
+  if (ctx.post.allocator.freeStack !== ctx.pre.allocator.freeStack) out.push(finding(rule, 'allocator.freeStack', 'an allocation wrote the free stack'))
+  return out
 }
 
 /** Nothing at all changed (the "store unchanged" clauses). */

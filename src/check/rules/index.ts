@@ -1,6 +1,7 @@
 /** Every ENS / INV rule of the model, and the registry assembled from them and the event specs. */
 import { EVENT_SPECS } from '../../../reducers/index.js'
 import { RuleRegistry, requirementRules } from '../registry.js'
+import { frameAllocRules } from './frame/allocator.js'
 import { frameEnsRules } from './frame/frame.js'
 import { linkedListRules } from './frame/linked_list.js'
 import { segmentRules } from './frame/segment.js'
@@ -32,6 +33,7 @@ export function defaultRegistry(): RuleRegistry {
     .addAll(storeUmbrellas)
     .addAll(metaEnsRules)
     .addAll(frameEnsRules)
+    .addAll(frameAllocRules)
     .addAll(uniqueRules)
     .addAll(segmentRules)
     .addAll(linkedListRules)

@@ -2,11 +2,11 @@
  * Firing cases of the meta-slot and `Frame` layer: INV-SLOT-*, INV-REGIONS-*, the frame part of
  * INV-STORE-* / INV-ACCT-*, ENS/REQ of meta slots and frame handles, and the PTE codec REQs.
  */
-import { metaAddr, PageUsage, REF_COUNT_MAX, REF_COUNT_UNIQUE } from '../../../src/arch/constants.js'
+import { metaAddr, PAGE_SIZE, PageUsage, REF_COUNT_MAX, REF_COUNT_UNIQUE } from '../../../src/arch/constants.js'
 import { newUser, PageFlags } from '../../../src/arch/page_prop.js'
 import { newPage, newPt, setProp } from '../../../src/arch/pte.js'
 import { UNIT_META } from '../../../src/model/snapshot.js'
-import { frameClone, frameDrop, frameFromInUse, frameFromRaw, frameFromUnused, frameIntoRaw } from '../../../reducers/frame/frame.js'
+import { allocFrame, frameClone, frameDrop, frameFromInUse, frameFromRaw, frameFromUnused, frameIntoRaw } from '../../../reducers/frame/frame.js'
 import { dropLastInPlace, getFromInUse, getFromUnused } from '../../../reducers/frame/meta.js'
 import { freshId } from '../../../reducers/frame/edit.js'
 import { corrupted, edit, panics, rejected, variant, withVariantBothModes, type FiringCase } from '../harness.js'
@@ -552,6 +552,43 @@ export const frameCases: FiringCase[] = [
           f.clone()
           f.drop()
         },
+      ),
+  },
+  // ---- alloc_frame (model) -------------------------------------------------------------
+  {
+    rule: 'ENS-FRAMEALLOC-FRAME-1',
+    title: 'alloc_frame reports NoMemory although frames are free',
+    run: () => withVariantBothModes([variant(allocFrame, (s) => ({ snapshot: s, result: { ok: false as const, error: 'NoMemory' as const } }))], (m) => void m.frames.allocFrame()),
+  },
+  {
+    rule: 'ENS-FRAMEALLOC-FRAME-1',
+    title: 'alloc_frame hands out a never-used frame although one was just freed (not LIFO)',
+    run: () =>
+      withVariantBothModes(
+        [variant(allocFrame, (s, e) => allocFrame.reduce(edit(s, (d) => void (d.allocator.freeStackLen = 0)), e))],
+        (m) => {
+          alloc(m)
+          alloc(m).drop()
+          alloc(m)
+        },
+      ),
+  },
+  {
+    rule: 'ENS-FRAMEALLOC-FRAME-2',
+    title: 'alloc_frame ignores zeroed (the frame keeps its old contents)',
+    run: () =>
+      withVariantBothModes([variant(allocFrame, (s, e) => allocFrame.reduce(s, { ...e, zeroed: false }))], oneFrame, {
+        initial: stateWith(nothing, (d) => tableSet(d.memory, 0, new Uint8Array(PAGE_SIZE).fill(0xa5))),
+      }),
+  },
+  {
+    rule: 'ENS-FRAMEALLOC-FRAME-2',
+    title: 'alloc_frame(zeroed: false) zero-fills the frame all the same',
+    run: () =>
+      withVariantBothModes(
+        [variant(allocFrame, (s, e) => allocFrame.reduce(s, { ...e, zeroed: true }))],
+        (m) => void unwrapResult(m.frames.allocFrame({ zeroed: false })),
+        { initial: stateWith(nothing, (d) => tableSet(d.memory, 0, new Uint8Array(PAGE_SIZE).fill(0xa5))) },
       ),
   },
   // ---- REQ ------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ import {
   ownerFieldsUnchanged,
   parkingChanged,
   rcIs,
+  memoryZeroedOnly,
+  allocatorTook,
   storeUnchanged,
 } from '../helpers.js'
 
@@ -151,19 +153,6 @@ function referencedEach(ctx: EnsContext, rule: string, pages: readonly number[])
     out.push(...ownerFieldsUnchanged(ctx, rule, idx, ['selfAddr', 'usage', 'pathsInPt']))
   }
   out.push(...otherSlotsChanged(ctx, rule, pages), ...parkingChanged(ctx, rule), ...obligationsChanged(ctx, rule, new Map()))
-  return out
-}
-
-/** Memory of the listed slots all-zero afterwards; other slots' memory unchanged. */
-function memoryZeroedOnly(ctx: EnsContext, rule: string, zeroed: ReadonlySet<number>): Finding[] {
-  const out: Finding[] = []
-  for (const idx of zeroed) {
-    const bytes = tableGet(ctx.post.memory, idx)
-    if (bytes !== null && bytes.some((b) => b !== 0)) out.push(finding(rule, `memory[${idx}]`, `page ${idx} is not zero-filled`, 'zeroes', 'non-zero bytes'))
-  }
-  for (const idx of ctx.changes.memory) {
-    if (!zeroed.has(idx)) out.push(finding(rule, `memory[${idx}]`, `the contents of page ${idx} changed although the operation does not write it`))
-  }
   return out
 }
 
@@ -353,6 +342,7 @@ export const segmentRules: EnsRule[] = [
           if (!isOkResult(ctx.result) || v?.startPaddr !== want.startPaddr || v?.endPaddr !== want.endPaddr) {
             out.push(finding(rule, 'result', `the allocator policy picks [${want.startPaddr}, ${want.endPaddr}) for ${n} frames`, { ok: true, value: want }, ctx.result))
           }
+          if (isOkResult(ctx.result)) out.push(...allocatorTook(ctx, rule, pick))
         }
       }
       if (!isOkResult(ctx.result)) out.push(...storeUnchanged(ctx, rule))
