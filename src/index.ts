@@ -16,7 +16,7 @@ export { PageFlags, PrivilegedPageFlags, PageProperty, CACHE_POLICIES, type Cach
 export * as pte from './arch/pte.js'
 export { History, type Step, type HistoryOptions, InvalidEventError } from './log/history.js'
 export { replay, replayFile, surveyTrace, type ReplayReport, type ReplayOptions, type TraceSurvey } from './log/replay.js'
-export { checkInWorkers, segmentBounds, type ParallelCheckOptions, type ParallelCheckReport } from './log/parallel.js'
+export { checkInWorkers, evenBounds, segmentBounds, type ParallelCheckOptions, type ParallelCheckReport } from './log/parallel.js'
 export { parseTrace, formatTrace, TraceError } from './log/trace.js'
 export { internalSteps, type Position, type BranchInfo, type BranchChange, type BranchReport, type Recorded } from './log/history.js'
 export { TRACE_VERSION, UPCASTERS, type TraceHeader, type TraceItem } from './log/trace.js'

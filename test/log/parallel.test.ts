@@ -4,7 +4,8 @@
  * reducer variant that every worker imports (many, spread over the segments).
  */
 import { describe, expect, it } from 'vitest'
-import { checkInWorkers, segmentBounds } from '../../src/log/parallel.js'
+import { checkInWorkers, evenBounds, segmentBounds } from '../../src/log/parallel.js'
+import { SegmentRunner, checkSegment } from '../../src/log/check_segment.js'
 import { generateHistory, ALL_OPS } from '../../src/log/gen.js'
 import { History } from '../../src/log/history.js'
 import { leakyDrop } from '../../examples/faulty_variant.js'
@@ -21,6 +22,24 @@ describe('segmentBounds', () => {
     // later segments are shorter: their workers replay a longer prefix first
     expect(b[1]! - b[0]!).toBeGreaterThan(b[3]! - b[2]!)
     expect(segmentBounds(5, 1, 0.25)).toEqual([0, 5])
+  })
+})
+
+describe('evenBounds', () => {
+  it('cuts n events into k segments of equal length', () => {
+    expect(evenBounds(10, 4)).toEqual([0, 3, 5, 8, 10])
+    expect(evenBounds(3, 1)).toEqual([0, 3])
+  })
+})
+
+describe('SegmentRunner', () => {
+  const events = generateHistory({ seed: 5, ops: 120, operations: frameOps })
+  it('checks segments in order, replaying only the events between them, with the verdicts of one segment each from genesis', () => {
+    const runner = new SegmentRunner({ events, check: 'incremental', config: {} })
+    for (const [from, to] of [[0, 30], [50, 80], [80, 120]] as const) {
+      expect(runner.run(from, to)).toMatchObject({ ...checkSegment({ events, from, to, check: 'incremental', config: {} }), prefixMs: expect.any(Number), checkMs: expect.any(Number) })
+    }
+    expect(() => runner.run(10, 20)).toThrow(RangeError)
   })
 })
 
@@ -58,5 +77,21 @@ describe('checkInWorkers', () => {
       // with three workers the violations (steps 22..32 of 33) come from two segments
       if (workers === 3) expect(r.segments.filter((s) => s.violations.length > 0).length).toBeGreaterThan(1)
     }
+    // Many segments from a queue (full checking's default): the same violations, every segment checked once.
+    const r = await checkInWorkers(prefix, { workers: 2, segmentsPerWorker: 5, variantsModule: 'examples/faulty_variant.ts' })
+    expect(r.violations).toEqual(want)
+    expect(r.segments.map((s) => [s.from, s.to])).toEqual(evenBounds(prefix.length, 10).slice(0, -1).map((b, j) => [b, evenBounds(prefix.length, 10)[j + 1]]))
+    expect(new Set(r.segments.map((s) => s.worker))).toEqual(new Set([0, 1]))
+  })
+
+  it('stops at the first event the model rejects, as a sequential check does', async () => {
+    // frame.drop of a handle dropped before: rejected (REQ-HANDLE-…), nothing after it is checked
+    const drop = events.findIndex((e) => e.type === 'frame.drop')
+    const bad = [...events.slice(0, 200), events[drop]!, ...events.slice(200)]
+    expect(drop).toBeLessThan(200)
+    const r = await checkInWorkers(bad, { workers: 2, segmentsPerWorker: 4 })
+    expect(r.rejected).toMatchObject({ index: 200, rule: expect.stringMatching(/^REQ-/) })
+    expect(r.violations.every((v) => v.step <= r.rejected!.index)).toBe(true)
+    expect(r.segments.every((s) => s.from <= r.rejected!.index)).toBe(true)
   })
 })
