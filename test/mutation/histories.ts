@@ -15,13 +15,14 @@
  * position allows; the generator's own take_next / protect_next / unmap windows then split them.
  * `coverage()` counts the mapped page sizes; `make_fixtures.ts` refuses a set that lacks one.
  */
-import { pageSize } from '../../src/arch/constants.js'
+import { pageSize, PageUsage, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { isOstdPanic } from '../../src/arch/errors.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
 import { ALL_OPS, Rng, type GenIndex, type Op } from '../../src/log/gen.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet, tableKeys } from '../../src/model/table.js'
+import { ownerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 
@@ -114,14 +115,22 @@ export const MUTATION_OPS: Record<string, Op> = focus(
 
 /**
  * Calls the random mix almost never makes: `Frame::from_in_use` on a page-table node's frame
- * (`Err(InUse)`: ENS-EMB-FRAMEFROMINUSE-3; the generator's `from_in_use` targets frames and free
- * pages only).
+ * (`Err(InUse)`: ENS-EMB-FRAMEFROMINUSE-3), inside it unaligned (`Err(NotAligned)`) and on a freed
+ * node's slot (`Err(Unused)`) — the generator's `from_in_use` targets frames and free pages only.
  */
 export const EDGE_OPS: Record<string, Op> = {
   ...MUTATION_OPS,
-  'edge.fromInUseNode': op(3, (s, rng) => {
+  'edge.fromInUseNode': op(8, (s, rng) => {
+    const roll = rng.int(3)
+    if (roll === 2) {
+      // a freed node's slot: usage stays PageTable, rc is UNUSED → Err(Unused), not InUse
+      const freed = Array.from({ length: s.nrFrames }, (_, i) => i).filter((i) => ownerOf(s, i).usage === PageUsage.PageTable && ownerOf(s, i).innerPerms.refCount === REF_COUNT_UNUSED)
+      const idx = rng.pick(freed)
+      return idx === undefined ? null : { type: 'frame.from_in_use', paddr: idx * pageSize(1) }
+    }
     const node = rng.pick(tableKeys(s.pt.nodes))
-    return node === undefined ? null : { type: 'frame.from_in_use', paddr: tableGet(s.pt.nodes, node)!.paddr }
+    // a live node: Err(InUse); inside its page, unaligned: Err(NotAligned)
+    return node === undefined ? null : { type: 'frame.from_in_use', paddr: tableGet(s.pt.nodes, node)!.paddr + (roll === 1 ? 8 : 0) }
   }),
 }
 
@@ -238,7 +247,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
     if (e.type === 'cursor_mut.take_next' && typeof r === 'object' && r?.kind === 'StrayPageTable') paths.stray++
     if (e.type === 'cursor_mut.unmap' && typeof r === 'number' && r >= 2) paths.multiUnmap++
     if (e.type === 'frame_alloc.alloc_frame' && typeof r === 'object' && r?.ok === false) paths.allocNoMemory++
-    if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, num(e, 'paddr') / pageSize(1)) !== null) paths.nodeInUse++
+    if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, Math.floor(num(e, 'paddr') / pageSize(1))) !== null) paths.nodeInUse++
     if (e.type === 'cursor_mut.map' && (step.result as { ok?: boolean }).ok === true) {
       const item = (e as unknown as { item: { level?: number } }).item
       const k = ['4K', '2M', '1G'][(item.level ?? 1) - 1]!

@@ -488,8 +488,28 @@ export const frameCases: FiringCase[] = [
   {
     rule: 'ENS-EMB-FRAMEFROMINUSE-3',
     title: 'from_in_use fails on a frame in use',
+    expect: ['ENS-EMB-FRAMEFROMINUSE-3', 'ENS-FRAME-FROMINUSE-1'],
     run: () =>
       withVariantBothModes([variant(frameFromInUse, (s) => ({ snapshot: s, result: { ok: false as const, error: 'Unused' as const } }))], (m) => m.frames.fromInUse(alloc(m).startPaddr())),
+  },
+  {
+    rule: 'ENS-FRAME-FROMINUSE-1',
+    title: 'from_in_use on a free page reports InUse instead of Unused',
+    run: () =>
+      withVariantBothModes([variant(frameFromInUse, (s) => ({ snapshot: s, result: { ok: false as const, error: 'InUse' as const } }))], (m) => {
+        alloc(m).drop()
+        m.frames.fromInUse(0)
+      }),
+  },
+  {
+    rule: 'ENS-META-GETINUSE-3',
+    title: 'get_from_in_use on an unaligned address reports OutOfBound (and so does Frame::from_in_use)',
+    expect: ['ENS-FRAME-FROMINUSE-1', 'ENS-META-GETINUSE-3'],
+    run: () =>
+      withVariantBothModes([variant(getFromInUse, (s, e) => (e.paddr % PAGE_SIZE === 0 ? getFromInUse.reduce(s, e) : { snapshot: s, result: { ok: false as const, error: 'OutOfBound' as const } }))], (m) => {
+        alloc(m)
+        m.frames.fromInUse(8)
+      }),
   },
   {
     rule: 'ENS-EMB-FRAMEDROP-1',

@@ -20,6 +20,7 @@ import {
   rcIs,
   storeUnchanged,
 } from '../helpers.js'
+import { getFromInUseOutcome, outcomeIs } from './meta.js'
 
 /** Slot of the frame handle named by the event, read from the pre-state. */
 function handleIdx(ctx: EnsContext): number {
@@ -183,6 +184,17 @@ export const frameEnsRules: EnsRule[] = [
     const did = isOkResult(ctx.result)
     return should === did ? [] : [finding('ENS-EMB-FRAMEFROMINUSE-3', 'result', `from_in_use(${paddr}) ${did ? 'succeeded' : 'failed'} on a slot with usage ${ownerOf(ctx.pre, idx).usage}, rc ${refCountName(rc)}`, should ? 'Ok' : 'Err', ctx.result)]
   }),
+  ens(
+    'ENS-FRAME-FROMINUSE-1',
+    ['frame.from_in_use'],
+    (ctx) => {
+      const paddr = num(ctx.event, 'paddr')
+      let want: string = getFromInUseOutcome(ctx.pre, paddr)
+      if (want === 'Ok' && ownerOf(ctx.pre, frameToIndex(paddr)).usage !== PageUsage.Frame) want = 'InUse'
+      return outcomeIs(ctx, 'ENS-FRAME-FROMINUSE-1', want)
+    },
+    '[model, operations.md §1.2 (a), §11.17] `Frame::from_in_use(paddr)` fails as `get_from_in_use` does (`NotAligned`, `OutOfBound`, `Unused`, `Unique`, `Busy`), and with `Err(InUse)` on a shared slot whose usage is not `Frame` (a page-table node: ENS-EMB-FRAMEFROMINUSE-3); otherwise `Ok`.',
+  ),
   // ---- embedding: FrameDrop
   ens('ENS-EMB-FRAMEDROP-1', ['frame.drop'], (ctx) => handleRemoved(ctx, 'ENS-EMB-FRAMEDROP-1')),
   ens('ENS-EMB-FRAMEDROP-2', ['frame.drop'], (ctx) => {

@@ -4,10 +4,10 @@
  * the INV-SLOT / INV-REGIONS invariants, which run after every step.
  */
 import equal from 'fast-deep-equal/es6/index.js'
-import { frameToIndex, frameToMeta, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED, refCountName, validFramePaddr } from '../../../arch/constants.js'
+import { frameToIndex, frameToMeta, PAGE_SIZE, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED, refCountName, validFramePaddr } from '../../../arch/constants.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
-import { ownerOf } from '../../../model/slots.js'
-import type { FrameMeta } from '../../../model/snapshot.js'
+import { isPhysicalSlot, ownerOf } from '../../../model/slots.js'
+import type { FrameMeta, Snapshot } from '../../../model/snapshot.js'
 import type { EnsContext, EnsRule } from '../../rule.js'
 import {
   cellsUnchanged,
@@ -36,6 +36,24 @@ function okResultAddr(ctx: EnsContext, rule: string): Finding[] {
   const got = (ctx.result as { value: { metaAddr: number } }).value.metaAddr
   if (got !== frameToMeta(paddr)) out.push(finding(rule, 'result.value.metaAddr', 'the returned slot pointer is not frame_to_meta(paddr)', frameToMeta(paddr), got))
   return out
+}
+
+/**
+ * What `get_from_in_use(paddr)` returns, as operations.md §1.2 (a) states it: the address checks
+ * (`NotAligned`, `OutOfBound`), then the ref count (`UNUSED` → `Unused`, `UNIQUE` → `Unique`,
+ * `0` → `Busy`), else `Ok`. Read from the ghost ref count, not the reducers' helpers.
+ */
+export function getFromInUseOutcome(s: Snapshot, paddr: number): 'Ok' | 'NotAligned' | 'OutOfBound' | 'Unused' | 'Unique' | 'Busy' {
+  if (paddr % PAGE_SIZE !== 0) return 'NotAligned'
+  if (!validFramePaddr(paddr) || !isPhysicalSlot(s, frameToIndex(paddr))) return 'OutOfBound'
+  const rc = ownerOf(s, frameToIndex(paddr)).innerPerms.refCount
+  return rc === REF_COUNT_UNUSED ? 'Unused' : rc === REF_COUNT_UNIQUE ? 'Unique' : rc === 0 ? 'Busy' : 'Ok'
+}
+
+/** The result is `Ok` when `want` is, else `Err(want)`. */
+export function outcomeIs(ctx: EnsContext, rule: string, want: string): Finding[] {
+  const got = isOkResult(ctx.result) ? 'Ok' : isErrResult(ctx.result) ? String(ctx.result.error) : JSON.stringify(ctx.result)
+  return got === want ? [] : [finding(rule, 'result', `${ctx.event.type}(${num(ctx.event, 'paddr')}) returned ${got === 'Ok' ? 'Ok' : `Err(${got})`}`, want === 'Ok' ? 'Ok' : { ok: false, error: want }, ctx.result)]
 }
 
 export const metaEnsRules: EnsRule[] = [
@@ -69,6 +87,12 @@ export const metaEnsRules: EnsRule[] = [
     ...(isErrResult(ctx.result) ? regionsUnchanged(ctx, 'ENS-META-GETINUSE-1') : []),
     ...obligationsChanged(ctx, 'ENS-META-GETINUSE-1', new Map()),
   ]),
+  ens(
+    'ENS-META-GETINUSE-3',
+    GET_FROM_IN_USE,
+    (ctx) => outcomeIs(ctx, 'ENS-META-GETINUSE-3', getFromInUseOutcome(ctx.pre, num(ctx.event, 'paddr'))),
+    '[model, operations.md §1.2 (a)] `get_from_in_use(paddr)` returns `Err(NotAligned)` for an unaligned address, `Err(OutOfBound)` beyond physical memory, then by the ref count `Err(Unused)` (UNUSED), `Err(Unique)` (UNIQUE), `Err(Busy)` (0), else `Ok`.',
+  ),
   ens('ENS-META-GETINUSE-2', GET_FROM_IN_USE, (ctx) => {
     if (!isOkResult(ctx.result)) return []
     const rule = 'ENS-META-GETINUSE-2'
