@@ -48,54 +48,93 @@ export type FramedLine = { readonly type: string; readonly bytes: Buffer; readon
 const TYPE_PREFIX = Buffer.from('{"type":"')
 const EXPECT_FIELD = Buffer.from(`"${EXPECT_KEY}"`)
 
-/** Whether `buf[start, end)` contains `"expect"` (maybe inside a string: then the line is only parsed at load, as without deferral). */
-function hasExpectKey(buf: Buffer, start: number, end: number): boolean {
-  const n = EXPECT_FIELD.length
-  for (let i = start; i + n <= end; i++) {
-    if (buf[i] !== 34 || buf[i + 1] !== EXPECT_FIELD[1]) continue
-    let k = 2
-    while (k < n && buf[i + k] === EXPECT_FIELD[k]) k++
-    if (k === n) return true
-  }
-  return false
-}
-
 /** Buffer's unchecked slicers (`toString` validates its arguments on every call: ~3× slower per line). */
 type FastBuffer = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string }
+
+/**
+ * Frames the lines of one buffer. The type names are interned by a hash of their bytes (checked
+ * byte by byte on a hit): a trace has a few hundred types and a million lines, and a string per
+ * line would be most of the framing's allocation. Whether a line holds `"expect"` (maybe inside a
+ * string: then it is only parsed at load, as without deferral) is found by the buffer's native
+ * search, once per occurrence rather than a loop over every line's bytes.
+ */
+class LineFramer {
+  private readonly types = new Map<number, { readonly name: string; readonly bytes: Uint8Array }>()
+
+  frameAll(buf: FastBuffer, from: number, out: FramedLine[]): number {
+    let start = from
+    let expectAt = -1 // the next "expect" at or after `start`, or -1 past the last one
+    let expectFrom = -2 // where expectAt was searched from
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      if (expectFrom === -2 || (expectAt >= 0 && expectAt < start)) {
+        expectAt = buf.indexOf(EXPECT_FIELD, start)
+        expectFrom = start
+      }
+      out.push(this.frame(buf, start, nl, expectAt >= 0 && expectAt < nl))
+      start = nl + 1
+    }
+    return start
+  }
+
+  frameLast(buf: FastBuffer, start: number, end: number): FramedLine {
+    const e = buf.indexOf(EXPECT_FIELD, start)
+    return this.frame(buf, start, end, e >= 0 && e < end)
+  }
+
+  private frame(buf: FastBuffer, start: number, end: number, hasExpect: boolean): FramedLine {
+    if (end > start && buf[end - 1] === 13) end--
+    const P = TYPE_PREFIX.length
+    let k = 0
+    while (k < P && buf[start + k] === TYPE_PREFIX[k]) k++
+    if (k === P && !hasExpect) {
+      // the type: printable ASCII up to the next quote, no escapes; then a comma
+      let q = start + P
+      let hash = 0
+      for (let c = buf[q]!; q < end && c >= 32 && c <= 126 && c !== 34 && c !== 92; c = buf[++q]!) hash = (Math.imul(hash, 31) + c) | 0
+      if (q > start + P && q + 1 < end && buf[q] === 34 && buf[q + 1] === 44) return { type: this.typeName(buf, start + P, q, hash), bytes: buf, start: q + 2, end }
+    }
+    return buf.utf8Slice(start, end)
+  }
+
+  private typeName(buf: FastBuffer, from: number, to: number, hash: number): string {
+    const known = this.types.get(hash)
+    if (known !== undefined && known.bytes.length === to - from) {
+      let i = 0
+      while (i < to - from && known.bytes[i] === buf[from + i]) i++
+      if (i === to - from) return known.name
+    }
+    const name = buf.latin1Slice(from, to)
+    if (known === undefined) this.types.set(hash, { name, bytes: Uint8Array.from(buf.subarray(from, to)) })
+    return name
+  }
+}
 
 /** The lines of a trace framed for deferred validation, a chunk at a time (bytes, not decoded text, up to the type). */
 export async function* framedLineBatches(source: string | Readable): AsyncGenerator<FramedLine[]> {
   const input = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source
+  const framer = new LineFramer()
   let carry: Buffer | null = null
-  const P = TYPE_PREFIX.length
-  const frame = (buf: FastBuffer, start: number, end: number): FramedLine => {
-    if (end > start && buf[end - 1] === 13) end--
-    let k = 0
-    while (k < P && buf[start + k] === TYPE_PREFIX[k]) k++
-    if (k === P) {
-      // the type: printable ASCII up to the next quote, no escapes; then a comma
-      let q = start + P
-      while (q < end && buf[q]! >= 32 && buf[q]! <= 126 && buf[q] !== 34 && buf[q] !== 92) q++
-      if (q > start + P && q + 1 < end && buf[q] === 34 && buf[q + 1] === 44 && !hasExpectKey(buf, q + 2, end)) {
-        return { type: buf.latin1Slice(start + P, q), bytes: buf, start: q + 2, end }
-      }
-    }
-    return buf.utf8Slice(start, end)
-  }
   try {
     for await (const chunk of input as AsyncIterable<Buffer | string>) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
-      const buf = (carry === null ? bytes : Buffer.concat([carry, bytes])) as FastBuffer
+      const bytes = (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk) as FastBuffer
       const batch: FramedLine[] = []
       let start = 0
-      for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, start)) {
-        batch.push(frame(buf, start, nl))
+      if (carry !== null) {
+        // the line begun in the previous chunk: only it is copied, not the whole chunk
+        const nl = bytes.indexOf(10)
+        if (nl < 0) {
+          carry = Buffer.concat([carry, bytes])
+          continue
+        }
+        const line = Buffer.concat([carry, bytes.subarray(0, nl)]) as FastBuffer
+        batch.push(framer.frameLast(line, 0, line.length))
         start = nl + 1
       }
-      carry = start < buf.length ? buf.subarray(start) : null
+      start = framer.frameAll(bytes, start, batch)
+      carry = start < bytes.length ? bytes.subarray(start) : null
       if (batch.length > 0) yield batch
     }
-    if (carry !== null) yield [frame(carry as FastBuffer, 0, carry.length)]
+    if (carry !== null) yield [framer.frameLast(carry as FastBuffer, 0, carry.length)]
   } finally {
     if (typeof source === 'string') (input as ReturnType<typeof createReadStream>).destroy()
   }
