@@ -109,6 +109,8 @@ export class Checker {
   private heldFor: Snapshot | null = null
   private index: AccountingIndex | null = null
   private indexFor: Snapshot | null = null
+  /** Violation sets of the states `violationsNear` evaluated. */
+  private readonly evaluated = new WeakMap<Snapshot, ViolationSet>()
 
   constructor(
     readonly registry: RuleRegistry,
@@ -171,7 +173,31 @@ export class Checker {
 
   /** The invariant violations of `s` (all groups), for a state the checker has not seen. */
   violationsIn(s: Snapshot): Violation[] {
-    const set = this.fullInvariants(s, 'AB')
+    return this.asViolations(this.fullInvariants(s, 'AB'), s)
+  }
+
+  /**
+   * The invariant violations of `s` (all groups), evaluated only on the units that differ between
+   * `near` and `s` — `near` being any state whose violations this checker knows (from an earlier
+   * call; else it is evaluated in full once). The same set as `violationsIn(s)`, since an
+   * invariant's verdict on a unit depends only on that unit's data; the cost is that of the
+   * difference, so a bisection over checkpoints that measures each probe from the nearest one
+   * already evaluated costs about one evaluation of the whole history's changes. The evaluated
+   * states are remembered (weakly): a later `check` whose pre-state is one of them starts from
+   * its set instead of evaluating it in full.
+   */
+  violationsNear(s: Snapshot, near: Snapshot): Violation[] {
+    let set = this.evaluated.get(s)
+    if (set === undefined) {
+      let base = this.evaluated.get(near)
+      if (base === undefined) this.evaluated.set(near, (base = this.fullInvariants(near, 'AB')))
+      set = near === s ? base : this.invariantsAt(s, base, 'AB', accumulate(null, computeChanges(near, s)), near)
+      this.evaluated.set(s, set)
+    }
+    return this.asViolations(set, s)
+  }
+
+  private asViolations(set: ViolationSet, s: Snapshot): Violation[] {
     return [...set.values()].map((h) => this.toViolation(h.finding, 'INV', -1, '(state)', undefined, s, h.scope, h.unit)).sort(compareViolations)
   }
 
@@ -187,7 +213,7 @@ export class Checker {
     // The previous step's post-state is this step's pre-state (the same object): its violations
     // are known in both modes (`full` evaluated every unit of it one step ago).
     if (this.heldFor === s) return this.held
-    return this.fullInvariants(s, 'AB')
+    return this.evaluated.get(s) ?? this.fullInvariants(s, 'AB')
   }
 
   private accountingFor(s: Snapshot, from: Snapshot | null): AccountingIndex {

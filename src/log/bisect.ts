@@ -139,22 +139,29 @@ export function firstViolation(history: History, opts: { rule?: string; recheck?
   }
   const registry = history.options.registry ?? defaultRegistry()
   let from = 0
+  const checker = new Checker(registry, 'incremental')
   if (opts.persistent) {
-    const inspector = new Checker(registry, 'full')
-    const broken = (s: Snapshot): boolean => inspector.violationsIn(s).some(matches)
     const cps = history.checkpoints().filter((c) => c.index <= history.length)
-    if (cps.length > 0 && !broken(cps[0]!.snapshot)) {
+    // Each probe is evaluated from the nearest checkpoint already evaluated (`violationsNear`):
+    // the differences halve as the search narrows, so the whole search costs about one
+    // evaluation of the history's changes rather than one full evaluation per probe.
+    const broken = (k: number, near: number): boolean => checker.violationsNear(cps[k]!.snapshot, cps[near]!.snapshot).some(matches)
+    if (cps.length > 0 && !broken(0, 0)) {
       let lo = 0
       let hi = cps.length - 1
+      let brokenAt: number | null = null // the lowest checkpoint found broken
       while (lo < hi) {
         const mid = (lo + hi + 1) >> 1
-        if (broken(cps[mid]!.snapshot)) hi = mid - 1
-        else lo = mid
+        const near = brokenAt !== null && brokenAt - mid < mid - lo ? brokenAt : lo
+        if (broken(mid, near)) {
+          hi = mid - 1
+          brokenAt = mid
+        } else lo = mid
       }
       from = cps[lo]!.index
     }
   }
-  const checker = new Checker(registry, 'incremental')
+  // The scan's checker knows the state it starts from when the bisection evaluated it.
   for (const step of history.scan(from, history.length, checker)) {
     const v = step.violations.find(matches)
     if (v !== undefined) return { index: step.index, violation: v, rechecked: true }

@@ -15,6 +15,8 @@ import { FAULTS } from '../property/faults.js'
 import { focus } from '../property/run.js'
 import { tableEntries } from '../../src/model/table.js'
 import { viewOf } from '../../src/model/pt_view.js'
+import { Checker } from '../../src/check/checker.js'
+import { defaultRegistry } from '../../src/check/rules/index.js'
 
 const MEMORY = 1 << 22
 const RW = newUser(PageFlags.R | PageFlags.W)
@@ -64,6 +66,34 @@ describe('bisect', () => {
     const firstInv = checked.violatingSteps().find((i) => checked.violationsAt(i).some((v) => v.kind === 'INV'))
     expect(firstInv).toBeDefined()
     expect(bisect(checked, violatesInvariant())?.index).toBe(firstInv)
+  })
+
+  it('violationsNear: a state\'s violations measured from any evaluated state equal a full evaluation of it', () => {
+    // an all-layer history with a fault that leaves the state broken from some step on
+    const h = new History({ physicalMemory: MEMORY, variants: [cloneForgetsRc], check: 'off', checkpointIntervalEvents: 8 })
+    for (const e of generateHistory({ seed: 4, ops: 400, physicalMemory: MEMORY })) {
+      try {
+        h.dispatch(e)
+      } catch {
+        break
+      }
+    }
+    const states = h.checkpoints().map((c) => c.snapshot)
+    expect(states.length).toBeGreaterThan(10)
+    const full = new Checker(defaultRegistry(), 'full')
+    const want = states.map((st) => full.violationsIn(st))
+    expect(want.some((v) => v.length > 0)).toBe(true) // broken states among them
+    expect(want[0]).toEqual([])
+    // probes in a bisection's order (near = an evaluated one, before or after), and backwards
+    const near = new Checker(defaultRegistry(), 'incremental')
+    const order = [0, states.length - 1, Math.floor(states.length / 2), Math.floor(states.length / 4), Math.floor((3 * states.length) / 4), 1, states.length - 2]
+    let last = order[0]!
+    for (const k of order) {
+      expect(near.violationsNear(states[k]!, states[last]!)).toEqual(want[k])
+      last = k
+    }
+    const back = new Checker(defaultRegistry(), 'incremental')
+    for (let k = states.length - 1; k >= 0; k -= 3) expect(back.violationsNear(states[k]!, states[Math.min(states.length - 1, k + 3)]!)).toEqual(want[k])
   })
 
   it("the first time a slot's ref count reaches a value; unrelated steps reuse the verdict", () => {
