@@ -74,7 +74,9 @@ export type AllocFrameResult = Result<{ frame: number; paddr: number }, 'NoMemor
  * (LIFO reuse), `Frame::from_unused` claims it, and the frame is zero-filled when `zeroed`
  * (the default). `Err(NoMemory)` when no frame is free.
  *
- * Owes (through its internal steps) ENS-META-GETUNUSED-1..5 and ENS-EMB-FRAMEFROMUNUSED-1..4.
+ * Owes ENS-FRAMEALLOC-FRAME-1..2 (model: the frame the allocator picks, `Err(NoMemory)`, the
+ * allocator after, the zero-fill) and, through its internal steps, ENS-META-GETUNUSED-1..5 and
+ * ENS-EMB-FRAMEFROMUNUSED-1..4.
  */
 export const allocFrame = defineEvent<AllocFrameEvent, AllocFrameResult>({
   type: 'frame_alloc.alloc_frame',
@@ -107,7 +109,7 @@ export type FrameFromInUseEvent = z.infer<typeof FrameFromInUseEvent>
  * slot whose usage is not `Frame` (e.g. a page-table node); the model returns `Err(InUse)` there.
  *
  * Requires REQ-META-GETINUSE-1, REQ-META-GETINUSE-2 (internal step). Owes
- * ENS-EMB-FRAMEFROMINUSE-1..3.
+ * ENS-EMB-FRAMEFROMINUSE-1..3 and ENS-FRAME-FROMINUSE-1 (model: which `Err`).
  */
 export const frameFromInUse = defineEvent<FrameFromInUseEvent, FrameHandleResult>({
   type: 'frame.from_in_use',

@@ -124,7 +124,8 @@ export function inUseError(s: Snapshot, idx: number): GetFrameError | null {
  * Errors (`Err`, state unchanged): `NotAligned`, `OutOfBound`, `Unused`, `Unique`, `Busy`.
  * Panics when `rc >= REF_COUNT_MAX` (REQ-META-GETINUSE-2). On success `rc += 1`, nothing else.
  *
- * Requires REQ-META-GETINUSE-1, REQ-META-GETINUSE-2. Owes ENS-META-GETINUSE-1..2.
+ * Requires REQ-META-GETINUSE-1, REQ-META-GETINUSE-2. Owes ENS-META-GETINUSE-1..2 and
+ * ENS-META-GETINUSE-3 (model: which `Err`).
  */
 export const getFromInUse = defineEvent<GetFromInUseEvent, GetFromInUseResult>({
   type: 'meta_slot.get_from_in_use',

@@ -5,11 +5,12 @@
  * boundary cheaply; an event is a small JSON object). The violations are those of a sequential
  * check, in order.
  *
- * Two ways to make the workers finish together. Incremental checking (default): one segment per
- * worker, sized by a cost model — a later worker replays a longer prefix, at `offRatio` of the cost
- * of checking an event, so it checks fewer events (each segment's checker primes itself with one
- * full check of its first state, too dear to repeat often). Full checking (default): several
- * equal segments per worker taken from a queue in order, since the cost of a fully checked event
+ * Two ways to make the workers finish together (`segmentsPerWorker`). By default, incremental
+ * checking cuts one segment per worker, sized by a cost model — a later worker replays a longer
+ * prefix, at `offRatio` of the cost of checking an event, so it checks fewer events (each
+ * segment's checker primes itself with one full check of its first state, too dear to repeat
+ * often). Full checking cuts 16 equal segments per worker, taken from a queue in order, since the
+ * cost of a fully checked event
  * grows with the state (the 100,000-event history: ~22 ms per event at the start, ~150 ms at the
  * end — one segment per worker left the first worker idle a third of the time); a worker replays
  * only the events between its segments, so the overhead is at most one unchecked pass per worker.

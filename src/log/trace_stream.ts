@@ -63,13 +63,9 @@ class LineFramer {
 
   frameAll(buf: FastBuffer, from: number, out: FramedLine[]): number {
     let start = from
-    let expectAt = -1 // the next "expect" at or after `start`, or -1 past the last one
-    let expectFrom = -2 // where expectAt was searched from
+    let expectAt = buf.indexOf(EXPECT_FIELD, start) // the next "expect" at or after `start`; -1: none left
     for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
-      if (expectFrom === -2 || (expectAt >= 0 && expectAt < start)) {
-        expectAt = buf.indexOf(EXPECT_FIELD, start)
-        expectFrom = start
-      }
+      if (expectAt >= 0 && expectAt < start) expectAt = buf.indexOf(EXPECT_FIELD, start)
       out.push(this.frame(buf, start, nl, expectAt >= 0 && expectAt < nl))
       start = nl + 1
     }

@@ -80,6 +80,13 @@ export function idxOfEventPaddr(ctx: EnsContext): number {
   return frameToIndex(num(ctx.event, 'paddr'))
 }
 
+/** The result is `Ok` when `want` is `'Ok'`, else `Err(want)` (which error, not only that one). */
+export function outcomeIs(ctx: EnsContext, rule: string, want: string): Finding[] {
+  const got = isOkResult(ctx.result) ? 'Ok' : isErrResult(ctx.result) ? String(ctx.result.error) : JSON.stringify(ctx.result)
+  if (got === want) return []
+  return [finding(rule, 'result', `${ctx.event.type} returned ${got === 'Ok' ? 'Ok' : `Err(${got})`}, expected ${want === 'Ok' ? 'Ok' : `Err(${want})`}`, want === 'Ok' ? 'Ok' : { ok: false, error: want }, ctx.result)]
+}
+
 // ---- frame-rule clauses ------------------------------------------------------------------
 
 /** Slots whose exec cells or ghost owner changed, other than `allowed`. */

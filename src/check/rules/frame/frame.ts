@@ -15,12 +15,13 @@ import {
   num,
   obligationsChanged,
   otherSlotsChanged,
+  outcomeIs,
   ownerFieldsUnchanged,
   parkingChanged,
   rcIs,
   storeUnchanged,
 } from '../helpers.js'
-import { getFromInUseOutcome, outcomeIs } from './meta.js'
+import { getFromInUseOutcome } from './meta.js'
 
 /** Slot of the frame handle named by the event, read from the pre-state. */
 function handleIdx(ctx: EnsContext): number {

@@ -17,6 +17,7 @@ import {
   num,
   obligationsChanged,
   otherSlotsChanged,
+  outcomeIs,
   ownerFieldsUnchanged,
   parkingChanged,
   rcIs,
@@ -48,12 +49,6 @@ export function getFromInUseOutcome(s: Snapshot, paddr: number): 'Ok' | 'NotAlig
   if (!validFramePaddr(paddr) || !isPhysicalSlot(s, frameToIndex(paddr))) return 'OutOfBound'
   const rc = ownerOf(s, frameToIndex(paddr)).innerPerms.refCount
   return rc === REF_COUNT_UNUSED ? 'Unused' : rc === REF_COUNT_UNIQUE ? 'Unique' : rc === 0 ? 'Busy' : 'Ok'
-}
-
-/** The result is `Ok` when `want` is, else `Err(want)`. */
-export function outcomeIs(ctx: EnsContext, rule: string, want: string): Finding[] {
-  const got = isOkResult(ctx.result) ? 'Ok' : isErrResult(ctx.result) ? String(ctx.result.error) : JSON.stringify(ctx.result)
-  return got === want ? [] : [finding(rule, 'result', `${ctx.event.type}(${num(ctx.event, 'paddr')}) returned ${got === 'Ok' ? 'Ok' : `Err(${got})`}`, want === 'Ok' ? 'Ok' : { ok: false, error: want }, ctx.result)]
 }
 
 export const metaEnsRules: EnsRule[] = [
