@@ -15,7 +15,7 @@
  * position allows; the generator's own take_next / protect_next / unmap windows then split them.
  * `coverage()` counts the mapped page sizes; `make_fixtures.ts` refuses a set that lacks one.
  */
-import { pageSize, PageUsage, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
+import { frameToIndex, pageSize, PageUsage, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { isOstdPanic } from '../../src/arch/errors.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
@@ -25,6 +25,7 @@ import { tableGet, tableKeys } from '../../src/model/table.js'
 import { ownerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
+import { fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
 export const PHYSICAL_MEMORY = 1 << 22
@@ -150,8 +151,70 @@ export const WIDE_OPS: Record<string, Op> = {
   }),
 }
 
+/** A live CursorMut back to the start of its range (what it mapped is ahead of it again). */
+const rewind: Op = op(3, (s, rng) => {
+  const cursor = rng.pick(tableKeys(s.pt.cursors).filter((id) => tableGet(s.pt.cursors, id)!.kind === 'CursorMut'))
+  if (cursor === undefined) return null
+  const c = tableGet(s.pt.cursors, cursor)!
+  return { type: 'cursor.jump', cursor, va: fullVa(c.config, c.barrierVa.start) } as ModelEvent
+})
+
+/** Slot indices of `Frame` pages mapped in some page table (their `paths_in_pt` is not empty). */
+function mappedFrames(s: Snapshot): number[] {
+  return Array.from({ length: s.nrFrames }, (_, i) => i).filter((i) => ownerOf(s, i).usage === PageUsage.Frame && ownerOf(s, i).pathsInPt.length > 0)
+}
+
+/**
+ * One frame mapped at two VAs, and `unmap` over tracked frames: the generator maps each `Frame`
+ * handle once (the map consumes it) and its unmap windows rarely reach back to what a cursor
+ * mapped, so `unmap` never dropped a tracked frame's handle itself and no frame had two paths.
+ * Here a mapped frame gets a second handle (`from_in_use`), a tracked cursor maps that handle,
+ * and cursors jump back to the start of their range before the wide unmaps.
+ */
+export const ALIAS_OPS: Record<string, Op> = focus({
+  // frames to map, page tables and their cursors only: in the whole mix, tracked maps are rare
+  ...Object.fromEntries(Object.entries(WIDE_OPS).filter(([k]) => /^(frame|pagetable|cursor|edge)\./.test(k))),
+  'edge.userTable': op(2, (s) => (tableKeys(s.pt.tables).filter((id) => tableGet(s.pt.tables, id)!.config === 'user').length >= 2 ? null : { type: 'page_table.new', config: 'user' })),
+  'edge.rewind': rewind,
+  'edge.handleOfMapped': op(4, (s, rng) => {
+    const idx = rng.pick(mappedFrames(s))
+    return idx === undefined ? null : { type: 'frame.from_in_use', paddr: idx * pageSize(1) }
+  }),
+  'edge.mapAgain': op(6, (s, rng) => {
+    const cursor = rng.pick(tableKeys(s.pt.cursors).filter((id) => {
+      const c = tableGet(s.pt.cursors, id)!
+      return c.kind === 'CursorMut' && c.config !== 'untracked'
+    }))
+    const mapped = new Set(mappedFrames(s))
+    const frame = rng.pick(tableKeys(s.frames).filter((id) => mapped.has(tableGet(s.frames, id)!.paddr / pageSize(1))))
+    return cursor === undefined || frame === undefined ? null : { type: 'cursor_mut.map', cursor, item: { frame, prop: newUser(PageFlags.RW) } }
+  }),
+}, ['edge'], 4)
+
+/**
+ * A kernel page table (`page_table.new_kernel`, which the generator leaves out: ~3,100 internal
+ * steps) with CursorMuts over a few pages of its half (full addresses as hex strings): a kernel
+ * cursor clears AVAIL1 in the items it takes, and may not unmap a top-level entry. No second
+ * handle of a frame is made (`frame.clone`, `frame.from_in_use` left out): a kernel page table's
+ * mappings must stay PA-disjoint (INV-VIEW-2, MD-8), which mapping one frame twice would break.
+ */
+export const KERNEL_OPS: Record<string, Op> = focus({
+  ...Object.fromEntries(Object.entries(WIDE_OPS).filter(([k]) => /^(frame|pagetable|cursor|edge)\./.test(k) && k !== 'frame.clone' && k !== 'frame.fromInUse')),
+  'edge.rewind': rewind,
+  'edge.kernelNew': op(2, (s) => (tableKeys(s.pt.tables).some((id) => tableGet(s.pt.tables, id)!.config === 'kernel') ? null : { type: 'page_table.new_kernel' })),
+  'edge.kernelCursor': op(2, (s, rng) => {
+    if (s.pt.cursors.count >= 3) return null
+    const pageTable = rng.pick(tableKeys(s.pt.tables).filter((id) => tableGet(s.pt.tables, id)!.config === 'kernel'))
+    if (pageTable === undefined) return null
+    // a 2 MiB-aligned start in the first top-level entries of the kernel half, up to 2 MiB long
+    const vaStart = managedViewRange('kernel').start + pageSize(2) * rng.int(4)
+    const lenBytes = rng.chance(0.3) ? pageSize(2) : pageSize(1) * (1 + rng.int(16))
+    return { type: 'page_table.cursor_mut', pageTable, vaStart: fullVa('kernel', vaStart), vaEnd: fullVa('kernel', vaStart + lenBytes) } as ModelEvent
+  }),
+}, ['edge'], 4)
+
 /** Operation tables a fixture history can be generated from. */
-export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS } as const
+export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS } as const
 
 /**
  * Histories beyond `FIXTURE_SEEDS`, each for paths those never take (found by scanning seeds
@@ -169,6 +232,10 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   { seed: 14, why: 'vm_cursor_mut.issue_tlb_flush_with, vm_cursor_mut.protect_next' },
   { seed: 99, why: 'vm_cursor_mut.issue_tlb_flush, vm_cursor_mut.dispatch_tlb_flush' },
   { seed: 30, why: 'vm_space_owner.new_vm_io_id, child.from_frame' },
+  // Tracked frames in page tables (seeds 1..12 of ALIAS_OPS, 1..8 of KERNEL_OPS scanned): the twenty-one above never
+  // map one frame twice, nor make `unmap` drop a tracked frame's handle, nor have a kernel page table.
+  { seed: 6, operations: 'alias', why: 'a frame mapped at two VAs (a second handle from from_in_use), taken at one of them; unmap dropping tracked frames' },
+  { seed: 7, operations: 'kernel', why: 'a kernel page table: its CursorMuts map and take tracked frames (AVAIL1 cleared in the item taken)' },
 ]
 
 /**
@@ -256,7 +323,7 @@ export const FIXTURES_FILE = new URL('./fixtures.json', import.meta.url)
 export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSICAL_MEMORY): Exercised {
   const mapped: Record<string, number> = { '4K': 0, '2M': 0, '1G': 0 }
   let split = 0
-  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0 }
+  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0 }
   const h = new History({ check: 'off', physicalMemory })
   for (const e of events) {
     const pre = h.state
@@ -270,6 +337,14 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
     if (e.type === 'cursor_mut.unmap' && inner.some((x) => x.path.length === 1 && x.step.event.type === 'page_table_node.drop')) paths.strayUnmap++
     const takes = [{ event: e, result: step.result }, ...inner.map((x) => x.step)].filter((x) => x.event.type === 'cursor_mut.take_next')
     if (takes.some((x) => (x.result as { kind?: string; len?: number } | null)?.kind === 'StrayPageTable' && (x.result as { len: number }).len > pageSize(2))) paths.nestedStray++
+    if (e.type === 'cursor_mut.unmap' && inner.some((x) => x.path.length === 1 && x.step.event.type === 'frame.drop')) paths.trackedUnmap++
+    for (const t of [{ event: e, result: step.result, before: pre }, ...inner.map((x) => x.step)]) {
+      const frag = t.result as { kind?: string; item?: { frame?: number } } | null
+      if (t.event.type !== 'cursor_mut.take_next' || frag?.kind !== 'Mapped' || frag.item?.frame === undefined) continue
+      // the taken frame's slot still holds another path afterwards: it was mapped twice
+      if (ownerOf(step.after, frameToIndex(tableGet(step.after.frames, frag.item.frame)?.paddr ?? 0)).pathsInPt.length > 0) paths.aliasTake++
+      if (tableGet(t.before.pt.cursors, num(t.event, 'cursor'))?.config === 'kernel') paths.kernelTake++
+    }
     if (e.type === 'frame_alloc.alloc_frame' && typeof r === 'object' && r?.ok === false) paths.allocNoMemory++
     if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, Math.floor(num(e, 'paddr') / pageSize(1))) !== null) paths.nodeInUse++
     if (e.type === 'cursor_mut.map' && (step.result as { ok?: boolean }).ok === true) {
@@ -283,7 +358,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 }
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
-export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray'
+export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake'
 
 export interface Exercised {
   readonly mapped: Record<string, number>
