@@ -4,7 +4,7 @@
  */
 import { frameToIndex, MAX_PADDR, PAGE_SIZE } from '../arch/constants.js'
 import type { MetaSlotCells, SegmentEntry, Snapshot } from '../model/snapshot.js'
-import { tableDiff, tableForEach, tableGet, type Table } from '../model/table.js'
+import { tableDiff, tableForEachLeaf, tableGet, type Table } from '../model/table.js'
 import { computePtChanges, entryUnit, markChildUnits, markPageTableRoots, type PtChanges } from './pt_changes.js'
 import { markCursorUnits, markTreeHandles } from './pt_changes.js'
 
@@ -147,11 +147,41 @@ function markSlotAt(s: Snapshot, pa: number | null, into: Set<number>): void {
 
 /** Slots of `s` whose exec or ghost `in_list` is one of `ids`. */
 function slotsNaming(s: Snapshot, ids: ReadonlySet<number>, into: Set<number>): void {
-  tableForEach(s.metaSlots, (cells, i) => {
-    if (ids.has(cells.inList)) into.add(i)
-  })
-  tableForEach(s.regions.slotOwners, (owner, i) => {
-    if (ids.has(owner.innerPerms.inList)) into.add(i)
+  slotsNamingIn(s.metaSlots, metaInLists, (cells) => cells?.inList, ids, into)
+  slotsNamingIn(s.regions.slotOwners, ownerInLists, (owner) => owner?.innerPerms?.inList, ids, into)
+}
+
+/**
+ * The `in_list` values held in each leaf chunk of a slot table (0 left out: it names no list).
+ * A scan of every slot at each probe made this most of a bisection's change computation; with the
+ * summaries it visits only the chunks holding a wanted id, and summarises each chunk once in its
+ * lifetime (chunks are immutable once published and shared by the snapshots that hold them).
+ */
+const metaInLists = new WeakMap<object, ReadonlySet<unknown>>()
+const ownerInLists = new WeakMap<object, ReadonlySet<unknown>>()
+const NO_LISTS: ReadonlySet<unknown> = new Set()
+
+function slotsNamingIn<T>(table: Table<T>, summaries: WeakMap<object, ReadonlySet<unknown>>, inList: (v: T) => unknown, ids: ReadonlySet<number>, into: Set<number>): void {
+  tableForEachLeaf(table, (leaf, base) => {
+    let held = summaries.get(leaf)
+    if (held === undefined) {
+      const found = new Set<unknown>()
+      for (const v of leaf) {
+        if (v === null || v === undefined) continue
+        const x = inList(v)
+        if (x !== 0) found.add(x)
+      }
+      held = found.size === 0 ? NO_LISTS : found
+      summaries.set(leaf, held)
+    }
+    if (held === NO_LISTS) return
+    let wanted = false
+    for (const id of ids) if (held.has(id)) wanted = true
+    if (!wanted) return
+    for (let k = 0; k < leaf.length; k++) {
+      const v = leaf[k]
+      if (v !== null && v !== undefined && ids.has(inList(v) as number)) into.add(base + k)
+    }
   })
 }
 

@@ -196,8 +196,11 @@ export function computePtChanges(before: Snapshot, after: Snapshot, slotCells: R
     ptNode.add(slot)
     for (const i of changedPteIndices(tableGet(before.memory, slot), tableGet(after.memory, slot))) ptEntry.add(entryUnit(slot, i))
   }
+  // the huge-frame heads already looked up, per snapshot (a wide change has 512 sub-pages per head)
+  const headsSeen = [new Set<number>(), new Set<number>()] as const
   for (const slot of slotCells) {
-    for (const s of [before, after]) {
+    for (let k = 0; k < 2; k++) {
+      const s = k === 0 ? before : after
       if (isNodeSlot(s, slot)) {
         ptNode.add(slot)
         holder(s, tableGet(s.pt.owners, slot))
@@ -206,8 +209,16 @@ export function computePtChanges(before: Snapshot, after: Snapshot, slotCells: R
       // a huge frame's sub-page: the 2 MiB and 1 GiB heads that may cover it
       const head2 = slot - (slot % (NR_ENTRIES))
       const head1 = slot - (slot % (NR_ENTRIES * NR_ENTRIES))
-      if (head2 !== slot) referencing(s, head2, 3)
-      if (head1 !== slot) referencing(s, head1, 2)
+      const seen = headsSeen[k]
+      // heads as negative keys for the 1 GiB lookups, so one set serves both sizes
+      if (head2 !== slot && !seen.has(head2)) {
+        seen.add(head2)
+        referencing(s, head2, 3)
+      }
+      if (head1 !== slot && !seen.has(-1 - head1)) {
+        seen.add(-1 - head1)
+        referencing(s, head1, 2)
+      }
     }
   }
   markTreeUnits(before, after, slotCells, memory, ptNode, ptEntry, slotsOut)

@@ -121,12 +121,12 @@ export interface FirstViolation {
  * fresh checker in incremental mode.
  *
  * `persistent: true` is for a long unchecked history whose fault leaves the state broken (a leak,
- * a corrupted count): it binary-searches the checkpoints for the last one whose state holds no
- * (matching) invariant violation — evaluating the invariants on a checkpoint's snapshot, no
- * replay — and scans with a checker only from there. It finds the first violation that persists
- * in the state; a violation that leaves no trace in the state (a wrong result, an invariant broken
- * and later restored) before that point is not seen — the caller asserts the fault persists, as
- * with `git bisect`.
+ * a corrupted count): it searches the checkpoints, from the last one backwards, for the last one
+ * whose state holds no (matching) invariant violation — evaluating the invariants on a
+ * checkpoint's snapshot, no replay — and scans with a checker only from there. It finds the first
+ * violation of the run of broken checkpoints that reaches the end; a violation that leaves no
+ * trace in the state (a wrong result, an invariant broken and later restored) before that point
+ * is not seen — the caller asserts the fault persists, as with `git bisect`.
  */
 export function firstViolation(history: History, opts: { rule?: string; recheck?: boolean; persistent?: boolean } = {}): FirstViolation | null {
   const matches = (v: Violation): boolean => opts.rule === undefined || v.rule === opts.rule || (v.also ?? []).includes(opts.rule)
@@ -142,23 +142,30 @@ export function firstViolation(history: History, opts: { rule?: string; recheck?
   const checker = new Checker(registry, 'incremental')
   if (opts.persistent) {
     const cps = history.checkpoints().filter((c) => c.index <= history.length)
-    // Each probe is evaluated from the nearest checkpoint already evaluated (`violationsNear`):
-    // the differences halve as the search narrows, so the whole search costs about one
-    // evaluation of the history's changes rather than one full evaluation per probe.
+    // Each probe is evaluated from the nearest checkpoint already evaluated (`violationsNear`), at
+    // the cost of the units that differ between the two. The first probe (the last checkpoint)
+    // costs a full evaluation; the search gallops back from it in doubling steps and then halves
+    // the gap, so the whole search costs about that one evaluation plus the changes of the stretch
+    // between the fault and the end — little for a fault near the end, as in a history that was
+    // cut short by it, and about a binary search's for one far from it.
     const broken = (k: number, near: number): boolean => checker.violationsNear(cps[k]!.snapshot, cps[near]!.snapshot).some(matches)
-    if (cps.length > 0 && !broken(0, 0)) {
-      let lo = 0
-      let hi = cps.length - 1
-      let brokenAt: number | null = null // the lowest checkpoint found broken
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1
-        const near = brokenAt !== null && brokenAt - mid < mid - lo ? brokenAt : lo
-        if (broken(mid, near)) {
-          hi = mid - 1
-          brokenAt = mid
-        } else lo = mid
+    const last = cps.length - 1
+    if (last >= 0 && !broken(last, last)) from = cps[last]!.index
+    else if (last >= 0) {
+      let hi = last // the lowest checkpoint found broken
+      let lo = -1 // the highest checkpoint below it found clean (-1: none yet)
+      for (let stride = 1; lo < 0 && hi > 0; stride *= 2) {
+        const k = Math.max(0, last - stride)
+        if (broken(k, hi)) hi = k
+        else lo = k
       }
-      from = cps[lo]!.index
+      while (lo >= 0 && hi - lo > 1) {
+        const mid = (lo + hi) >> 1
+        if (broken(mid, mid - lo <= hi - mid ? lo : hi)) hi = mid
+        else lo = mid
+      }
+      // broken at checkpoint 0 too: the scan starts from genesis
+      from = lo >= 0 ? cps[lo]!.index : 0
     }
   }
   // The scan's checker knows the state it starts from when the bisection evaluated it.

@@ -184,6 +184,26 @@ export function tableForEach<T>(table: Table<T>, fn: (value: T, index: number) =
   if (table.root !== null) walk(table.root, table.depth - 1, 0)
 }
 
+/**
+ * Calls `fn` for every leaf chunk (the arrays of up to `TABLE_CHUNK` entries, `null` for none), with
+ * the index of its first entry. A published chunk is never mutated, so a caller may cache what it
+ * derives from one (keyed by the array) for every snapshot that shares it.
+ */
+export function tableForEachLeaf<T>(table: Table<T>, fn: (leaf: readonly (T | null)[], base: number) => void): void {
+  const walk = (node: TableNode<T>, level: number, base: number): void => {
+    if (level === 0) {
+      fn(node as readonly (T | null)[], base)
+      return
+    }
+    const span = capacityOf(level)
+    for (let k = 0; k < TABLE_CHUNK; k++) {
+      const child = node[k]
+      if (child !== null && child !== undefined) walk(child as TableNode<T>, level - 1, base + k * span)
+    }
+  }
+  if (table.root !== null) walk(table.root, table.depth - 1, 0)
+}
+
 export function tableEntries<T>(table: Table<T>): Array<[number, T]> {
   const out: Array<[number, T]> = []
   tableForEach(table, (v, i) => out.push([i, v]))

@@ -8,8 +8,10 @@ import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { createModel } from '../../src/api/model.js'
 import { unwrap } from '../../src/api/result.js'
 import { bisect, firstViolation, parsePredicate, refCountReaches, vaMapsTo, violatesInvariant } from '../../src/log/bisect.js'
-import { ALL_OPS, generateHistory } from '../../src/log/gen.js'
+import { ALL_OPS, FRAME_OPS, generateHistory } from '../../src/log/gen.js'
 import { History } from '../../src/log/history.js'
+import { variantOf } from '../../reducers/index.js'
+import { frameClone } from '../../reducers/frame/frame.js'
 import { slotOf } from '../../src/model/slots.js'
 import { FAULTS } from '../property/faults.js'
 import { focus } from '../property/run.js'
@@ -26,6 +28,40 @@ const cloneForgetsRc = FAULTS['cloneForgetsRc']!.spec
 
 describe('bisect', () => {
   const events = generateHistory({ seed: 9, ops: 300, physicalMemory: MEMORY })
+
+  it('first violation, persistent: the step a full scan finds, whether the fault starts early, midway or late', () => {
+    // a fault starting at the first frame.clone after 10%, 50% and 90% of the history: the frame
+    // counter there marks it (counters only grow, so `counters.frame >= at` holds from there on)
+    const frameEvents = generateHistory({ seed: 9, ops: 400, physicalMemory: MEMORY, operations: FRAME_OPS })
+    const clean = new History({ physicalMemory: MEMORY, check: 'off' })
+    const atClones: Array<{ at: number; counter: number }> = []
+    for (const [i, e] of frameEvents.entries()) {
+      if (e.type === 'frame.clone') atClones.push({ at: i, counter: clean.state.counters.frame })
+      clean.dispatch(e)
+    }
+    const found: number[] = []
+    for (const fraction of [0.1, 0.5, 0.9]) {
+      // the history goes on after the fault (the events it makes invalid are left out), so the
+      // broken stretch runs to the end
+      const from = atClones.find((c) => c.at >= fraction * frameEvents.length)!.counter
+      const late = variantOf(frameClone, (st, e) => (st.counters.frame >= from ? cloneForgetsRc.reduce(st, e) : frameClone.reduce(st, e)))
+      const h = new History({ physicalMemory: MEMORY, variants: [late], check: 'off', checkpointIntervalEvents: 8 })
+      for (const e of frameEvents) {
+        try {
+          h.dispatch(e)
+        } catch {
+          continue
+        }
+      }
+      const scanned = firstViolation(h)
+      expect(scanned, `fault from frame ${from}`).not.toBeNull()
+      expect(firstViolation(h, { persistent: true }), `fault from frame ${from}`).toEqual(scanned)
+      found.push(scanned!.index / h.length)
+    }
+    // the three faults really are early, midway and late in their histories
+    expect(found[0]).toBeLessThan(0.4)
+    expect(found[2]).toBeGreaterThan(0.8)
+  })
 
   it('first violation: from the record of a checked history, by re-checking an unchecked one — the same step', () => {
     const checked = new History({ physicalMemory: MEMORY, variants: [cloneForgetsRc], checkpointIntervalEvents: 16 })

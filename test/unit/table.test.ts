@@ -1,7 +1,7 @@
 /** The persistent radix table (src/model/table.ts): copy-on-write, growth, and pruning of emptied chunks. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { emptyTable, tableDiff, tableEntries, tableGet, tableWith, TableEditor, type Table } from '../../src/model/table.js'
+import { emptyTable, tableDiff, tableEntries, tableForEachLeaf, tableGet, tableWith, TableEditor, type Table } from '../../src/model/table.js'
 
 describe('Table', () => {
   it('behaves like a Map under random writes and removals, and never changes a published table', () => {
@@ -22,6 +22,30 @@ describe('Table', () => {
         for (const [i] of writes) expect(tableGet(t, i)).toBe(ref.get(i) ?? null)
       }),
       { numRuns: 200 },
+    )
+  })
+
+  it('visits every leaf chunk once, with its first index; a write leaves the other chunks the same arrays', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(5000), fc.integer()), { maxLength: 200 }), fc.nat(5000), (writes, extra) => {
+        let t: Table<number> = emptyTable()
+        for (const [i, v] of writes) t = tableWith(t, i, v)
+        const seen: Array<[number, number]> = []
+        const leaves = new Map<number, readonly (number | null)[]>()
+        tableForEachLeaf(t, (leaf, base) => {
+          leaves.set(base, leaf)
+          leaf.forEach((v, k) => {
+            if (v !== null && v !== undefined) seen.push([base + k, v])
+          })
+        })
+        expect(seen).toEqual(tableEntries(t))
+        const next = tableWith(t, extra, -1)
+        tableForEachLeaf(next, (leaf, base) => {
+          const same = Math.floor(extra / 32) * 32 !== base
+          if (same && leaves.has(base)) expect(leaf).toBe(leaves.get(base))
+        })
+      }),
+      { numRuns: 100 },
     )
   })
 
