@@ -111,6 +111,7 @@ export class Checker {
   private indexFor: Snapshot | null = null
   /** Violation sets of the states `violationsNear` evaluated. */
   private readonly evaluated = new WeakMap<Snapshot, ViolationSet>()
+  private readonly byScope = new Map<Groups, { count: number; grouped: ReadonlyArray<readonly [InvScope, readonly InvRule[]]> }>()
 
   constructor(
     readonly registry: RuleRegistry,
@@ -241,12 +242,8 @@ export class Checker {
     const out: ViolationSet = new Map()
     const ctx = this.contextFor(s, null)
     // the units of a scope are enumerated once per snapshot, not once per rule
-    const units = new Map<InvScope, Iterable<number>>()
-    for (const rule of this.registry.invariants()) {
-      if (!inGroups(rule.group, groups)) continue
-      let us = units.get(rule.scope)
-      if (us === undefined) units.set(rule.scope, (us = [...unitsOf(s, rule.scope, () => ctx.accounting)]))
-      for (const unit of us) this.evalUnit(rule, s, unit, ctx, out)
+    for (const [scope, rules] of this.rulesByScope(groups)) {
+      for (const unit of unitsOf(s, scope, () => ctx.accounting)) for (const rule of rules) this.evalUnit(rule, s, unit, ctx, out)
     }
     return out
   }
@@ -275,11 +272,32 @@ export class Checker {
       live.set(scope, us)
       return us
     }
-    for (const rule of this.registry.invariants()) {
-      if (!inGroups(rule.group, groups)) continue
-      for (const unit of liveUnits(rule.scope)) this.evalUnit(rule, s, unit, ctx, out)
+    for (const [scope, rules] of this.rulesByScope(groups)) {
+      for (const unit of liveUnits(scope)) for (const rule of rules) this.evalUnit(rule, s, unit, ctx, out)
     }
     return out
+  }
+
+  /**
+   * The invariants of `groups`, by scope. Evaluation goes unit by unit, every rule of the scope on
+   * a unit before the next unit: the rules read the same few objects of a unit, which then stay
+   * in cache (rule by rule over 45,000 slots, each rule missed on every slot again).
+   */
+  private rulesByScope(groups: Groups): ReadonlyArray<readonly [InvScope, readonly InvRule[]]> {
+    const all = this.registry.invariants()
+    let cached = this.byScope.get(groups)
+    // (a rule added to the registry since: group again)
+    if (cached === undefined || cached.count !== all.length) {
+      const m = new Map<InvScope, InvRule[]>()
+      for (const rule of all) {
+        if (!inGroups(rule.group, groups)) continue
+        let rules = m.get(rule.scope)
+        if (rules === undefined) m.set(rule.scope, (rules = []))
+        rules.push(rule)
+      }
+      this.byScope.set(groups, (cached = { count: all.length, grouped: [...m] }))
+    }
+    return cached.grouped
   }
 
   private evalUnit(rule: InvRule, s: Snapshot, unit: number, ctx: InvContext, out: ViolationSet): void {

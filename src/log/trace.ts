@@ -96,7 +96,30 @@ function fieldOf(issue: z.core.$ZodIssue): string {
 
 export type EventValidation = { ok: true; event: ModelEvent } | { ok: false; field: string; reason: string }
 
-/** Validates one event object against its type's schema (defaults filled in). */
+/**
+ * The first field of `value` that the parsed `data` lacks, as a path: the event schemas are zod
+ * objects, which drop keys they do not know, so a misspelt optional argument (`zeroe: false`)
+ * would otherwise be ignored and its default used without a word.
+ */
+function droppedField(value: unknown, data: unknown, path: readonly (string | number)[]): string | null {
+  if (typeof value !== 'object' || value === null || typeof data !== 'object' || data === null) return null
+  if (Array.isArray(value)) {
+    if (!Array.isArray(data)) return null
+    for (let i = 0; i < value.length; i++) {
+      const inner = droppedField(value[i], data[i], [...path, i])
+      if (inner !== null) return inner
+    }
+    return null
+  }
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(data, key)) return [...path, key].join('.')
+    const inner = droppedField((value as Record<string, unknown>)[key], (data as Record<string, unknown>)[key], [...path, key])
+    if (inner !== null) return inner
+  }
+  return null
+}
+
+/** Validates one event object against its type's schema (defaults filled in; unknown fields refused). */
 export function validateEvent(value: unknown): EventValidation {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, field: '', reason: 'an event must be a JSON object' }
   const type = (value as { type?: unknown }).type
@@ -108,6 +131,8 @@ export function validateEvent(value: unknown): EventValidation {
     const issue = parsed.error.issues[0]!
     return { ok: false, field: fieldOf(issue), reason: issue.message }
   }
+  const unknown = droppedField(value, parsed.data, [])
+  if (unknown !== null) return { ok: false, field: unknown, reason: `unknown field ${JSON.stringify(unknown)}: a ${type} event has no such argument` }
   return { ok: true, event: parsed.data }
 }
 

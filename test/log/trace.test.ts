@@ -53,9 +53,10 @@ describe('versions', () => {
     expect(parseTrace(readFileSync('examples/traces/default.ndjson', 'utf8')).events).toEqual(t.events)
   })
 
-  it('in a v1 trace, lines are events only (no checkpoint lines)', () => {
+  it('in a v1 trace, lines are events only (no checkpoint lines, no recorded results)', () => {
     const v1 = '{"format":"ostd-model-trace","version":1,"config":{}}'
     expect(() => parseTrace(lines(v1, ALLOC, '{"checkpoint":1,"hash":"0123456789abcdef"}'))).toThrow(/line 3, field type: missing event type/)
+    expect(() => parseTrace(lines(v1, ALLOC, '{"type":"frame.drop","frame":0,"expect":null}'))).toThrow(/line 3, field expect: unknown field/)
   })
 
   it('refuses a future version with a clear message naming line 1', () => {
@@ -74,6 +75,8 @@ describe('bad input names the line; nothing is applied from it on', () => {
     ['wrong type', '{"type":"frame.drop","frame":"0"}', 4, 'frame', /number/],
     ['unknown event type', '{"type":"frame.teleport","frame":0}', 4, 'type', /unknown event type "frame.teleport"/],
     ['not an object', '[1,2]', 4, '', /JSON object/],
+    ['misspelt argument', '{"type":"frame_alloc.alloc_frame","zeroe":false}', 4, 'zeroe', /unknown field "zeroe"/],
+    ['unknown nested field', '{"type":"frame_alloc.alloc_frame","meta":{"type":"T","untyped":true,"value":null,"extra":1}}', 4, 'meta.extra', /unknown field "meta.extra"/],
     ['bad checkpoint line', '{"checkpoint":2,"hash":"xyz"}', 4, 'hash', /16-digit hex/],
     ['misplaced checkpoint', '{"checkpoint":1,"hash":"0123456789abcdef"}', 4, 'checkpoint', /directly follow/],
   ])('%s', async (_name, bad, line, field, reason) => {
