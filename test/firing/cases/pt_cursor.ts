@@ -20,7 +20,7 @@ import type { Model } from '../../../src/api/model.js'
 import type { PtConfigName } from '../../../src/arch/pt_config.js'
 import type { LeafEntryOwner } from '../../../src/model/page_table.js'
 import { setVa } from '../../../reducers/page_table/cursor.js'
-import { type PtCursor } from '../../../src/model/pt_cursor.js'
+import { fullVa, managedViewRange, type PtCursor } from '../../../src/model/pt_cursor.js'
 import { nodeOwnerAt } from '../../../src/model/spec/page_table.js'
 import type { Snapshot } from '../../../src/model/snapshot.js'
 import { tableGet, tableWith, type Table } from '../../../src/model/table.js'
@@ -99,6 +99,25 @@ function userScene(m: Model, kind: Kind = 'CursorMut'): Scene & { paddr: number 
   }
   jump(m, c, K4)
   return { pt, c, paddr: f.paddr }
+}
+
+/** Kernel page table, a CursorMut over 4 MiB at the start of its half, a frame mapped 4 KiB in (AVAIL1 in its PTE). */
+function kernelScene(m: Model): Scene & { va: string } {
+  const { pageTable: pt } = m.call<{ pageTable: number }>({ type: 'page_table.new_kernel' })
+  const base = managedViewRange('kernel').start
+  const c = m.call<{ value: { cursor: number } }>({ type: 'page_table.cursor_mut', pageTable: pt, vaStart: fullVa('kernel', base), vaEnd: fullVa('kernel', base + 2 * M2) } as ModelEvent).value.cursor
+  const f = m.call<{ value: { frame: number } }>({ type: 'frame_alloc.alloc_frame' }).value
+  const va = fullVa('kernel', base + K4) as string
+  m.call({ type: 'cursor.jump', cursor: c, va } as ModelEvent)
+  m.call({ type: 'cursor_mut.map', cursor: c, item: { frame: f.frame, prop: RW } })
+  m.call({ type: 'cursor.jump', cursor: c, va } as ModelEvent)
+  return { pt, c, va }
+}
+
+/** An item returned with AVAIL1 in its property (the kernel's PTE-only mark of a tracked item). */
+function withAvail1<R>(r: R): R {
+  const item = (r as { item?: { prop: PageProperty } } | null)?.item
+  return item === undefined ? r : ({ ...r, item: { ...item, prop: { ...item.prop, flags: item.prop.flags | PageFlags.AVAIL1 } } } as R)
 }
 
 // ---- editing drafts --------------------------------------------------------------------------------
@@ -836,6 +855,21 @@ const windowCases: FiringCase[] = [
   },
   // take_next of the 4 KiB leaf at 0x1000 (window [0, 0x2000)), or of the level-1 node (window [0, 2 MiB))
   { rule: 'ENS-PTCURSOR-TAKENEXT-1', title: "take_next leaves the cursor's owner broken", expect: ['ENS-PTCURSOR-TAKENEXT-1', 'INV-CURSOR-8'], run: () => variantOn([editing(cursorMutTakeNext, breakOwner)], scene, takeNext(2 * K4)) },
+  {
+    rule: 'ENS-PTCURSOR-TAKENEXT-3',
+    title: 'take_next in a kernel page table returns the tracked item with AVAIL1 still in its property',
+    run: () => variantOn([returning(cursorMutTakeNext, (r) => withAvail1(r))], kernelScene, (m, t) => void m.call({ type: 'cursor_mut.take_next', cursor: t.c, len: K4 })),
+  },
+  {
+    rule: P('CursorMut', 'QUERY-5'),
+    title: 'query in a kernel page table returns the tracked item with AVAIL1 still in its property',
+    run: () =>
+      variantOn(
+        [returning(cursorQuery, (r) => (r.ok && r.value[1] !== null ? { ok: true, value: [r.value[0], withAvail1({ item: r.value[1] }).item] } : r))],
+        kernelScene,
+        (m, t) => void m.call({ type: 'cursor.query', cursor: t.c }),
+      ),
+  },
   { rule: 'ENS-PTCURSOR-TAKENEXT-2', title: 'take_next also changes the property of the 2 MiB leaf outside its window', run: () => variantOn([editing(cursorMutTakeNext, retagHuge)], scene, takeNext(2 * K4)) },
   {
     rule: 'ENS-PTCURSOR-TAKENEXT-3',

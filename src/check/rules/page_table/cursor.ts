@@ -290,8 +290,13 @@ function rawOfItem(ctx: EnsContext, config: PtConfigName, item: MappedItemOut): 
   return { pa: item.pa, size: pageSize(item.level), prop: item.prop, tracked: false }
 }
 
-/** `query_item_spec(item) == Some(query_range())`: the item is the mapping `m` (pa, size, property). */
+/**
+ * `query_item_spec(item) == Some(query_range())`: the item is the mapping `m` (pa, size, property)
+ * — and one `item_from_raw` returns: in the kernel configuration AVAIL1 marks a tracked item in
+ * the PTE only (constants.md §5), so an item whose property carries it is none.
+ */
 function itemIsMapping(ctx: EnsContext, config: PtConfigName, item: MappedItemOut, m: Mapping): boolean {
+  if (config === 'kernel' && (item.prop.flags & PageFlags.AVAIL1) !== 0) return false
   const raw = rawOfItem(ctx, config, item)
   return raw !== null && raw.pa === m.paRange.start && raw.size === m.pageSize && equal(raw.prop, m.property)
 }
