@@ -213,8 +213,29 @@ export const KERNEL_OPS: Record<string, Op> = focus({
   }),
 }, ['edge'], 4)
 
+/**
+ * `map` of a page larger than the cursor's level: the cursor went down (a query at a 2 MiB boundary
+ * over a level-1 node) and `map` pops back up before it replaces the entry — the mix's cursors map
+ * at the level they are at.
+ */
+export const POPUP_OPS: Record<string, Op> = focus({
+  ...Object.fromEntries(Object.entries(MUTATION_OPS).filter(([k]) => /^(frame|pagetable|cursor|huge)\./.test(k))),
+  'edge.query': op(4, (s, rng) => {
+    const cursor = untrackedCursor(s, rng)
+    return cursor === undefined ? null : { type: 'cursor.query', cursor }
+  }),
+  'edge.mapAbove': op(6, (s, rng) => {
+    const cursor = rng.pick(tableKeys(s.pt.cursors).filter((id) => {
+      const c = tableGet(s.pt.cursors, id)!
+      return c.kind === 'CursorMut' && c.config === 'untracked' && c.level === 1 && c.va % pageSize(2) === 0 && c.va + pageSize(2) <= c.barrierVa.end
+    }))
+    if (cursor === undefined) return null
+    return { type: 'cursor_mut.map', cursor, item: { pa: pageSize(2) * rng.int(Math.max(1, Math.floor(PHYSICAL_MEMORY / pageSize(2)))), level: 2, prop: newUser(PageFlags.RW) } }
+  }),
+}, ['edge', 'huge'], 3)
+
 /** Operation tables a fixture history can be generated from. */
-export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS } as const
+export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS } as const
 
 /**
  * Histories beyond `FIXTURE_SEEDS`, each for paths those never take (found by scanning seeds
@@ -235,6 +256,7 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   // Tracked frames in page tables (seeds 1..12 of ALIAS_OPS, 1..8 of KERNEL_OPS scanned): the twenty-one above never
   // map one frame twice, nor make `unmap` drop a tracked frame's handle, nor have a kernel page table.
   { seed: 6, operations: 'alias', why: 'a frame mapped at two VAs (a second handle from from_in_use), taken at one of them; unmap dropping tracked frames' },
+  { seed: 8, operations: 'popup', why: 'map of a 2 MiB page by a cursor that went down to level 1 (adjustToLevel pops up; seeds 1..12 scanned)' },
   { seed: 7, operations: 'kernel', why: 'a kernel page table: its CursorMuts map and take tracked frames (AVAIL1 cleared in the item taken)' },
 ]
 
@@ -323,7 +345,7 @@ export const FIXTURES_FILE = new URL('./fixtures.json', import.meta.url)
 export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSICAL_MEMORY): Exercised {
   const mapped: Record<string, number> = { '4K': 0, '2M': 0, '1G': 0 }
   let split = 0
-  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0 }
+  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0 }
   const h = new History({ check: 'off', physicalMemory })
   for (const e of events) {
     const pre = h.state
@@ -345,6 +367,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
       if (ownerOf(step.after, frameToIndex(tableGet(step.after.frames, frag.item.frame)?.paddr ?? 0)).pathsInPt.length > 0) paths.aliasTake++
       if (tableGet(t.before.pt.cursors, num(t.event, 'cursor'))?.config === 'kernel') paths.kernelTake++
     }
+    if (e.type === 'cursor_mut.map' && ((e as unknown as { item: { level?: number } }).item.level ?? 1) > (tableGet(pre.pt.cursors, num(e, 'cursor'))?.level ?? 4)) paths.popUp++
     if (e.type === 'frame_alloc.alloc_frame' && typeof r === 'object' && r?.ok === false) paths.allocNoMemory++
     if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, Math.floor(num(e, 'paddr') / pageSize(1))) !== null) paths.nodeInUse++
     if (e.type === 'cursor_mut.map' && (step.result as { ok?: boolean }).ok === true) {
@@ -358,7 +381,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 }
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
-export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake'
+export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp'
 
 export interface Exercised {
   readonly mapped: Record<string, number>
