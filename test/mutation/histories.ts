@@ -25,7 +25,8 @@ import { tableGet, tableKeys } from '../../src/model/table.js'
 import { ownerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
-import { fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
+import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
+import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
 export const PHYSICAL_MEMORY = 1 << 22
@@ -234,8 +235,53 @@ export const POPUP_OPS: Record<string, Op> = focus({
   }),
 }, ['edge', 'huge'], 3)
 
+/**
+ * A frame mapped again at the very VA where it is mapped (OSTD's map replaces the old leaf, the
+ * same frame): a CursorMut of a tracked configuration jumps to the first mapping in its range,
+ * and a second handle of that frame (`from_in_use`) is mapped there. A table of its own: adding
+ * operations to another table would change its seeds' histories.
+ */
+export const SELF_OPS: Record<string, Op> = {
+  ...ALIAS_OPS,
+  'edge.jumpToMapped': op(8, (s, rng) => {
+    const cursor = rng.pick(tableKeys(s.pt.cursors).filter((id) => {
+      const c = tableGet(s.pt.cursors, id)!
+      return c.kind === 'CursorMut' && c.config !== 'untracked'
+    }))
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const root = cursorRootSlot(s, c)
+    const m = root === null ? null : firstMappingFrom(s, root, c.barrierVa.start, c.barrierVa.end, { source: 'ghost', config: c.config })
+    return m === null ? null : ({ type: 'cursor.jump', cursor, va: fullVa(c.config, m.vaRange.start) } as ModelEvent)
+  }),
+  // a frame mapped again at the very VA where it is mapped (the cursor at it, a second handle of it)
+  'edge.mapSelf': op(12, (s, rng) => {
+    const pairs: Array<{ cursor: number; frame: number }> = []
+    for (const id of tableKeys(s.pt.cursors)) {
+      const c = tableGet(s.pt.cursors, id)!
+      const root = c.kind === 'CursorMut' && c.config !== 'untracked' ? cursorRootSlot(s, c) : null
+      const m = root === null ? null : mappingAt(s, root, c.va, { source: 'ghost', config: c.config })
+      if (m === null || m.pageSize !== pageSize(1)) continue
+      for (const f of tableKeys(s.frames)) if (tableGet(s.frames, f)!.paddr === m.paRange.start) pairs.push({ cursor: id, frame: f })
+    }
+    const pick = rng.pick(pairs)
+    return pick === undefined ? null : { type: 'cursor_mut.map', cursor: pick.cursor, item: { frame: pick.frame, prop: newUser(PageFlags.R) } }
+  }),
+}
+
+/** `POPUP_OPS` and untracked items whose property carries AVAIL1 (meaningless outside the kernel configuration: it must come back as it went in). */
+export const AVAIL1_OPS: Record<string, Op> = {
+  ...POPUP_OPS,
+  // an untracked item whose property carries AVAIL1 (meaningless there: it must come back as it went in)
+  'edge.mapAvail1': op(3, (s, rng) => {
+    const cursor = untrackedCursor(s, rng)
+    if (cursor === undefined) return null
+    return { type: 'cursor_mut.map', cursor, item: { pa: pageSize(1) * rng.int(PHYSICAL_MEMORY / pageSize(1)), level: 1, prop: newUser(PageFlags.RW | PageFlags.AVAIL1) } }
+  }),
+}
+
 /** Operation tables a fixture history can be generated from. */
-export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS } as const
+export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS } as const
 
 /**
  * Histories beyond `FIXTURE_SEEDS`, each for paths those never take (found by scanning seeds
@@ -257,6 +303,8 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   // map one frame twice, nor make `unmap` drop a tracked frame's handle, nor have a kernel page table.
   { seed: 6, operations: 'alias', why: 'a frame mapped at two VAs (a second handle from from_in_use), taken at one of them; unmap dropping tracked frames' },
   { seed: 8, operations: 'popup', why: 'map of a 2 MiB page by a cursor that went down to level 1 (adjustToLevel pops up; seeds 1..12 scanned)' },
+  { seed: 9, operations: 'self', why: "a frame mapped again at the VA where it is mapped (map's old leaf is the same frame; seeds 1..12 scanned)" },
+  { seed: 4, operations: 'avail1', why: 'untracked items mapped with AVAIL1 in their property (seeds 1..8 scanned)' },
   { seed: 7, operations: 'kernel', why: 'a kernel page table: its CursorMuts map and take tracked frames (AVAIL1 cleared in the item taken)' },
 ]
 
@@ -345,7 +393,7 @@ export const FIXTURES_FILE = new URL('./fixtures.json', import.meta.url)
 export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSICAL_MEMORY): Exercised {
   const mapped: Record<string, number> = { '4K': 0, '2M': 0, '1G': 0 }
   let split = 0
-  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0 }
+  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0 }
   const h = new History({ check: 'off', physicalMemory })
   for (const e of events) {
     const pre = h.state
@@ -368,6 +416,14 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
       if (tableGet(t.before.pt.cursors, num(t.event, 'cursor'))?.config === 'kernel') paths.kernelTake++
     }
     if (e.type === 'cursor_mut.map' && ((e as unknown as { item: { level?: number } }).item.level ?? 1) > (tableGet(pre.pt.cursors, num(e, 'cursor'))?.level ?? 4)) paths.popUp++
+    if (e.type === 'cursor_mut.map') {
+      const item = (e as unknown as { item: { frame?: number; prop: { flags: number } } }).item
+      const c = tableGet(pre.pt.cursors, num(e, 'cursor'))!
+      if (c.config === 'untracked' && (item.prop.flags & PageFlags.AVAIL1) !== 0) paths.untrackedAvail1++
+      const root = item.frame === undefined ? null : cursorRootSlot(pre, c)
+      const m = root === null ? null : mappingAt(pre, root, c.va, { source: 'ghost', config: c.config })
+      if (m !== null && m.paRange.start === tableGet(pre.frames, item.frame!)?.paddr) paths.mapSelf++
+    }
     if (e.type === 'frame_alloc.alloc_frame' && typeof r === 'object' && r?.ok === false) paths.allocNoMemory++
     if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, Math.floor(num(e, 'paddr') / pageSize(1))) !== null) paths.nodeInUse++
     if (e.type === 'cursor_mut.map' && (step.result as { ok?: boolean }).ok === true) {
@@ -381,7 +437,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 }
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
-export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp'
+export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1'
 
 export interface Exercised {
   readonly mapped: Record<string, number>
