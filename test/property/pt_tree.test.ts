@@ -70,7 +70,9 @@ class Tree {
         if (level > 3) return
         const size = 0x1000 * 512 ** (level - 1)
         const pa = size * (o.idx % 2) // 0 is a valid target; 1 GiB + 1 GiB = MAX_PADDR
-        const { child } = this.m.call<{ child: number }>({ type: 'child.untracked', paddr: pa, level, prop, ...this.position(n, o.idx) })
+        // child.untracked takes no parentLevel (its level is the item's): an unknown field is refused
+        const { parentLevel: _unused, ...at } = this.position(n, o.idx)
+        const { child } = this.m.call<{ child: number }>({ type: 'child.untracked', paddr: pa, level, prop, ...at })
         this.putAndDrop(n, o.idx, child)
         return
       }
