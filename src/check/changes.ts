@@ -175,9 +175,7 @@ function slotsNamingIn<T>(table: Table<T>, summaries: WeakMap<object, ReadonlySe
       summaries.set(leaf, held)
     }
     if (held === NO_LISTS) return
-    let wanted = false
-    for (const id of ids) if (held.has(id)) wanted = true
-    if (!wanted) return
+    if (![...ids].some((id) => held.has(id))) return
     for (let k = 0; k < leaf.length; k++) {
       const v = leaf[k]
       if (v !== null && v !== undefined && ids.has(inList(v) as number)) into.add(base + k)
