@@ -36,6 +36,17 @@ export class RuleRegistry {
     return this
   }
 
+  /** An independent registry with the same rules (adding to one does not change the other). */
+  copy(): RuleRegistry {
+    const out = new RuleRegistry()
+    for (const [id, r] of this.byId) out.byId.set(id, r)
+    for (const [t, rs] of this.reqByEvent) out.reqByEvent.set(t, [...rs])
+    for (const [t, rs] of this.ensByEvent) out.ensByEvent.set(t, [...rs])
+    out.invRules.push(...this.invRules)
+    out.umbrellaRules.push(...this.umbrellaRules)
+    return out
+  }
+
   get(id: string): Rule | UmbrellaRule | undefined {
     return this.byId.get(id)
   }
