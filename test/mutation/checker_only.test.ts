@@ -9,7 +9,9 @@
  * Probes (`MUTATION_PROBES`, on unless `0`): invalid events recorded with the precondition rule the
  * unmutated model refuses them with (histories.ts `Probe`), offered at their position: each must be
  * refused with that rule and leave the state untouched. They give the REQ rules (the reducers'
- * `requires` predicates) the negative cases valid histories lack. QUALITY.md reports both scores.
+ * `requires` predicates) the negative cases valid histories lack. Targeted probes the model
+ * answers (an `Err` for a bad address) are dispatched on the side, checked, and undone.
+ * QUALITY.md reports both scores.
  *
  * Checking mode: `MUTATION_CHECK` (`incremental` by default, `full` allowed). Full checking costs
  * ~50 ms per event on these histories (every invariant over the whole snapshot after every
@@ -45,9 +47,22 @@ function replayClean(events: readonly ModelEvent[], probes: readonly Probe[], ph
   }
 }
 
-/** The probe's event must be refused with its rule, the history untouched (REQ rules: see `Probe`). */
+/**
+ * The probe's event must be refused with its rule, the history untouched (REQ rules: see `Probe`);
+ * an answered probe (`rule: null`) is dispatched, must draw no violation, and is undone.
+ */
 function refused(h: History, p: Probe): void {
   const before = h.state
+  if (p.rule === null) {
+    const step = h.dispatch(p.event)
+    if (step.violations.length > 0) {
+      const v = step.violations.slice(0, 3).map((x) => `${x.rule} at ${x.path}: ${x.message}`)
+      throw new Error(`probe before event ${p.at} (${JSON.stringify(p.event)}): ${step.violations.length} violation(s): ${v.join('; ')}`)
+    }
+    h.undo()
+    if (h.state !== before) throw new Error(`probe before event ${p.at}: undo did not restore the state`)
+    return
+  }
   try {
     h.dispatch(p.event)
   } catch (e) {

@@ -15,14 +15,14 @@
  * position allows; the generator's own take_next / protect_next / unmap windows then split them.
  * `coverage()` counts the mapped page sizes; `make_fixtures.ts` refuses a set that lacks one.
  */
-import { frameToIndex, pageSize, PageUsage, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
+import { frameToIndex, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { isOstdPanic } from '../../src/arch/errors.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
 import { ALL_OPS, Rng, type GenIndex, type Op } from '../../src/log/gen.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet, tableKeys } from '../../src/model/table.js'
-import { ownerOf } from '../../src/model/slots.js'
+import { ownerOf, slotOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
@@ -280,8 +280,40 @@ export const AVAIL1_OPS: Record<string, Op> = {
   }),
 }
 
+/**
+ * `AVAIL1_OPS`, and the untracked cursors go back over what they mapped and take it: an item that
+ * went in with AVAIL1 must come back with it (only a kernel cursor clears AVAIL1).
+ */
+export const AVAIL1_TAKE_OPS: Record<string, Op> = {
+  ...AVAIL1_OPS,
+  // an untracked CursorMut jumps to the first AVAIL1 item in its range …
+  'edge.jumpToAvail1': op(8, (s, rng) => {
+    const cursor = untrackedCursor(s, rng)
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const root = cursorRootSlot(s, c)
+    for (let from = c.barrierVa.start; root !== null && from < c.barrierVa.end; ) {
+      const m = firstMappingFrom(s, root, from, c.barrierVa.end, { source: 'ghost', config: c.config })
+      if (m === null) break
+      if ((m.property.flags & PageFlags.AVAIL1) !== 0) return m.vaRange.start === c.va ? null : ({ type: 'cursor.jump', cursor, va: fullVa(c.config, m.vaRange.start) } as ModelEvent)
+      from = m.vaRange.end
+    }
+    return null
+  }),
+  // … and takes it back
+  'edge.takeAvail1': op(12, (s, rng) => {
+    const cursor = untrackedCursor(s, rng)
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const root = cursorRootSlot(s, c)
+    const m = root === null ? null : mappingAt(s, root, c.va, { source: 'ghost', config: c.config })
+    if (m === null || (m.property.flags & PageFlags.AVAIL1) === 0 || m.vaRange.start !== c.va) return null
+    return { type: 'cursor_mut.take_next', cursor, len: Math.min(m.pageSize, c.barrierVa.end - c.va) }
+  }),
+}
+
 /** Operation tables a fixture history can be generated from. */
-export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS } as const
+export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS } as const
 
 /**
  * Histories beyond `FIXTURE_SEEDS`, each for paths those never take (found by scanning seeds
@@ -305,6 +337,7 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   { seed: 8, operations: 'popup', why: 'map of a 2 MiB page by a cursor that went down to level 1 (adjustToLevel pops up; seeds 1..12 scanned)' },
   { seed: 9, operations: 'self', why: "a frame mapped again at the VA where it is mapped (map's old leaf is the same frame; seeds 1..12 scanned)" },
   { seed: 4, operations: 'avail1', why: 'untracked items mapped with AVAIL1 in their property (seeds 1..8 scanned)' },
+  { seed: 9, operations: 'avail1Take', why: 'an untracked item mapped with AVAIL1 taken back by take_next (it must keep AVAIL1; seeds 1..12 scanned)' },
   { seed: 7, operations: 'kernel', why: 'a kernel page table: its CursorMuts map and take tracked frames (AVAIL1 cleared in the item taken)' },
 ]
 
@@ -317,7 +350,12 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
 export interface Probe {
   readonly at: number
   readonly event: ModelEvent
-  readonly rule: string
+  /**
+   * The rule the unmutated model refuses the event with; `null` for a targeted probe it answers
+   * (an `Err` value, or `Ok`): then the event is dispatched on the side, the checker must report
+   * nothing, and it is undone — a mutant that answers it wrongly must break an ENS / INV rule.
+   */
+  readonly rule: string | null
 }
 
 /** One history of the fixed set. */
@@ -346,9 +384,36 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
   const rng = new Rng(seed ^ 0x5eed)
   const probes: Probe[] = []
   const h = new History({ check: 'off', physicalMemory })
+  // Offers `c` to the unmutated model: refused, it is a probe of its rule; answered (`Ok` or an
+  // `Err` value, as OSTD's `from_in_use` answers a bad address), a probe the checker judges.
+  const offer = (at: number, c: ModelEvent): void => {
+    if (!eventSpec(c.type)!.schema.safeParse(c).success) return
+    try {
+      applyCall(eventSpec(c.type)!, h.state, c)
+      probes.push({ at, event: c, rule: null })
+    } catch (err) {
+      if (isOstdPanic(err)) probes.push({ at, event: c, rule: err.rule })
+      else crashes.push(`${JSON.stringify(c)}: ${String(err)}`)
+    }
+  }
   for (let i = 0; i < events.length; i++) {
+    // Targeted probes (no draws from `rng`: the random probes stay those of the seed). An event's
+    // physical address moved off its page (misaligned) or past the end of memory must be refused:
+    // the clauses that refuse them are otherwise shadowed by the ones the ±page nudges reach.
+    const e = events[i]!
+    for (const key of Object.keys(e).filter((k) => /^paddr$|Paddr$/.test(k) && typeof (e as unknown as Record<string, unknown>)[k] === 'number')) {
+      const v = (e as unknown as Record<string, number>)[key]!
+      offer(i, { ...e, [key]: v + 1 } as ModelEvent)
+      offer(i, { ...e, [key]: physicalMemory } as ModelEvent)
+    }
+    // A forgotten reference revived by the wrong kind of handle: Frame::from_raw of a forgotten
+    // UniqueFrame, UniqueFrame::from_raw of a forgotten Frame reference.
     if (i % every === 0) {
-      const e = events[i]!
+      const raw = forgottenSlots(h.state)
+      if (raw.unique !== undefined) offer(i, { type: 'frame.from_raw', paddr: raw.unique * pageSize(1) } as ModelEvent)
+      if (raw.shared !== undefined) offer(i, { type: 'unique_frame.from_raw', paddr: raw.shared * pageSize(1) } as ModelEvent)
+    }
+    if (i % every === 0) {
       const keys = Object.keys(e).filter((k) => typeof (e as unknown as Record<string, unknown>)[k] === 'number')
       const candidates: ModelEvent[] = []
       if (i > 0) candidates.push(events[rng.int(i)]!)
@@ -373,6 +438,18 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
   return probes
 }
 
+/** The first slot holding a forgotten reference (`raw_count > 0`) of a unique frame, and of a shared one. */
+function forgottenSlots(s: Snapshot): { unique?: number; shared?: number } {
+  const out: { unique?: number; shared?: number } = {}
+  for (let idx = 0; idx < s.nrFrames && (out.unique === undefined || out.shared === undefined); idx++) {
+    if (ownerOf(s, idx).rawCount <= 0) continue
+    const rc = slotOf(s, idx).refCount
+    if (rc === REF_COUNT_UNIQUE) out.unique ??= idx
+    else if (rc > 0) out.shared ??= idx
+  }
+  return out
+}
+
 /**
  * Seeds and length of the fixed set. Chosen once (QUALITY.md): of seeds 1..40 at 120 events, a
  * greedy pick of new event types per millisecond of incremental replay, within ~4.5 s, starting
@@ -393,7 +470,7 @@ export const FIXTURES_FILE = new URL('./fixtures.json', import.meta.url)
 export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSICAL_MEMORY): Exercised {
   const mapped: Record<string, number> = { '4K': 0, '2M': 0, '1G': 0 }
   let split = 0
-  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0 }
+  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0 }
   const h = new History({ check: 'off', physicalMemory })
   for (const e of events) {
     const pre = h.state
@@ -409,7 +486,8 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
     if (takes.some((x) => (x.result as { kind?: string; len?: number } | null)?.kind === 'StrayPageTable' && (x.result as { len: number }).len > pageSize(2))) paths.nestedStray++
     if (e.type === 'cursor_mut.unmap' && inner.some((x) => x.path.length === 1 && x.step.event.type === 'frame.drop')) paths.trackedUnmap++
     for (const t of [{ event: e, result: step.result, before: pre }, ...inner.map((x) => x.step)]) {
-      const frag = t.result as { kind?: string; item?: { frame?: number } } | null
+      const frag = t.result as { kind?: string; item?: { frame?: number; prop?: { flags: number } } } | null
+      if (t.event.type === 'cursor_mut.take_next' && frag?.kind === 'Mapped' && ((frag.item?.prop?.flags ?? 0) & PageFlags.AVAIL1) !== 0 && tableGet(t.before.pt.cursors, num(t.event, 'cursor'))?.config === 'untracked') paths.avail1Take++
       if (t.event.type !== 'cursor_mut.take_next' || frag?.kind !== 'Mapped' || frag.item?.frame === undefined) continue
       // the taken frame's slot still holds another path afterwards: it was mapped twice
       if (ownerOf(step.after, frameToIndex(tableGet(step.after.frames, frag.item.frame)?.paddr ?? 0)).pathsInPt.length > 0) paths.aliasTake++
@@ -437,7 +515,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 }
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
-export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1'
+export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1' | 'avail1Take'
 
 export interface Exercised {
   readonly mapped: Record<string, number>

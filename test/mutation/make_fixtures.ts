@@ -24,7 +24,7 @@ const histories: FixtureHistory[] = []
 const mapped: Record<string, number> = {}
 let split = 0
 const types = new Set<string>()
-const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0 }
+const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0 }
 const specs = [...FIXTURE_SEEDS.map((seed) => ({ seed, physicalMemory: undefined, operations: undefined })), ...EXTRA_FIXTURES]
 for (const { seed, physicalMemory: memory, operations } of specs) {
   const physicalMemory = memory ?? PHYSICAL_MEMORY
@@ -43,8 +43,8 @@ for (const { seed, physicalMemory: memory, operations } of specs) {
   const crashes: string[] = []
   const probes = makeProbes(events, seed, crashes, 4, physicalMemory)
   for (const c of crashes) console.log(`  MODEL CRASH on an invalid event (not an OstdPanic): ${c}`)
-  const rules = new Set(probes.map((p) => p.rule))
-  console.log(`  ${probes.length} probes, ${rules.size} rules: ${[...rules].sort().join(' ')}`)
+  const rules = new Set(probes.flatMap((p) => (p.rule === null ? [] : [p.rule])))
+  console.log(`  ${probes.length} probes (${probes.filter((p) => p.rule === null).length} answered, checked), ${rules.size} rules: ${[...rules].sort().join(' ')}`)
   histories.push(memory === undefined ? { seed, events, probes } : { seed, physicalMemory: memory, events, probes })
 }
 for (const k of ['4K', '2M', '1G']) if (!(mapped[k]! > 0)) throw new Error(`the fixed set maps no ${k} page: change the seeds or HUGE_OPS`)
