@@ -258,6 +258,21 @@ export const frameCases: FiringCase[] = [
       ),
   },
   {
+    rule: 'ENS-META-GETUNUSED-6',
+    title: 'get_from_unused on a UniqueFrame\'s slot reports InUse instead of Unique',
+    run: () =>
+      withVariantBothModes(
+        [variant(getFromUnused, (s, e) => {
+          const o = getFromUnused.reduce(s, e)
+          return !o.result.ok && o.result.error === 'Unique' ? { ...o, result: { ok: false as const, error: 'InUse' as const } } : o
+        })],
+        (m) => {
+          m.dispatch({ type: 'unique_frame.from_unused', paddr: 0x3000, meta: UNIT_META })
+          m.dispatch({ type: 'meta_slot.get_from_unused', paddr: 0x3000, meta: UNIT_META, asUnique: false })
+        },
+      ),
+  },
+  {
     rule: 'ENS-META-GETUNUSED-2',
     title: 'get_from_unused returns the wrong slot pointer',
     run: () =>

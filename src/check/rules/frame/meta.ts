@@ -6,7 +6,7 @@
 import equal from 'fast-deep-equal/es6/index.js'
 import { frameToIndex, frameToMeta, PAGE_SIZE, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED, refCountName, validFramePaddr } from '../../../arch/constants.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
-import { isPhysicalSlot, ownerOf } from '../../../model/slots.js'
+import { isMmioPaddr, isPhysicalSlot, ownerOf } from '../../../model/slots.js'
 import type { FrameMeta, Snapshot } from '../../../model/snapshot.js'
 import type { EnsContext, EnsRule } from '../../rule.js'
 import {
@@ -51,6 +51,20 @@ export function getFromInUseOutcome(s: Snapshot, paddr: number): 'Ok' | 'NotAlig
   return rc === REF_COUNT_UNUSED ? 'Unused' : rc === REF_COUNT_UNIQUE ? 'Unique' : rc === 0 ? 'Busy' : 'Ok'
 }
 
+/**
+ * What `get_from_unused(paddr, …)` returns (operations.md §1.1 (a)): the address checks, then the
+ * CAS `UNUSED → 0` — `Err(Unique)` on a UNIQUE slot, `Err(Busy)` on 0, `Err(InUse)` otherwise.
+ * An MMIO page is `Err(InUse)` (the model's deviation, reducers/frame/meta.ts `unusedCasError`).
+ * Read from the ghost owner, not from the cells the reducer reads.
+ */
+export function getFromUnusedOutcome(s: Snapshot, paddr: number): 'Ok' | 'NotAligned' | 'OutOfBound' | 'InUse' | 'Unique' | 'Busy' {
+  if (paddr % PAGE_SIZE !== 0) return 'NotAligned'
+  if (!validFramePaddr(paddr) || !isPhysicalSlot(s, frameToIndex(paddr))) return 'OutOfBound'
+  if (isMmioPaddr(s.config, paddr)) return 'InUse'
+  const rc = ownerOf(s, frameToIndex(paddr)).innerPerms.refCount
+  return rc === REF_COUNT_UNUSED ? 'Ok' : rc === REF_COUNT_UNIQUE ? 'Unique' : rc === 0 ? 'Busy' : 'InUse'
+}
+
 export const metaEnsRules: EnsRule[] = [
   ens('ENS-META-GETUNUSED-1', GET_FROM_UNUSED, (ctx) => (isErrResult(ctx.result) ? regionsUnchanged(ctx, 'ENS-META-GETUNUSED-1') : [])),
   ens('ENS-META-GETUNUSED-2', GET_FROM_UNUSED, (ctx) => (isOkResult(ctx.result) ? okResultAddr(ctx, 'ENS-META-GETUNUSED-2') : [])),
@@ -73,6 +87,12 @@ export const metaEnsRules: EnsRule[] = [
     out.push(...otherSlotsChanged(ctx, rule, [idx]))
     return out
   }),
+  ens(
+    'ENS-META-GETUNUSED-6',
+    GET_FROM_UNUSED,
+    (ctx) => outcomeIs(ctx, 'ENS-META-GETUNUSED-6', getFromUnusedOutcome(ctx.pre, num(ctx.event, 'paddr'))),
+    '[model, operations.md §1.1 (a)] `get_from_unused(paddr)` returns `Err(NotAligned)` for an unaligned address, `Err(OutOfBound)` beyond physical memory, `Err(InUse)` for an MMIO page (model deviation), then by the ref count `Ok` (UNUSED), `Err(Unique)` (UNIQUE), `Err(Busy)` (0), else `Err(InUse)`.',
+  ),
   ens('ENS-META-GETUNUSED-4', GET_FROM_UNUSED, (ctx) => (isOkResult(ctx.result) ? parkingChanged(ctx, 'ENS-META-GETUNUSED-4') : [])),
   ens('ENS-META-GETUNUSED-5', ['frame.from_unused'], (ctx) => {
     const idx = frameToIndex(num(ctx.event, 'paddr'))
