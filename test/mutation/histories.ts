@@ -386,11 +386,11 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
   const h = new History({ check: 'off', physicalMemory })
   // Offers `c` to the unmutated model: refused, it is a probe of its rule; answered (`Ok` or an
   // `Err` value, as OSTD's `from_in_use` answers a bad address), a probe the checker judges.
-  const offer = (at: number, c: ModelEvent): void => {
+  const offer = (at: number, c: ModelEvent, refusedOnly = false): void => {
     if (!eventSpec(c.type)!.schema.safeParse(c).success) return
     try {
       applyCall(eventSpec(c.type)!, h.state, c)
-      probes.push({ at, event: c, rule: null })
+      if (!refusedOnly) probes.push({ at, event: c, rule: null })
     } catch (err) {
       if (isOstdPanic(err)) probes.push({ at, event: c, rule: err.rule })
       else crashes.push(`${JSON.stringify(c)}: ${String(err)}`)
@@ -412,6 +412,10 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
       const raw = forgottenSlots(h.state)
       if (raw.unique !== undefined) offer(i, { type: 'frame.from_raw', paddr: raw.unique * pageSize(1) } as ModelEvent)
       if (raw.shared !== undefined) offer(i, { type: 'unique_frame.from_raw', paddr: raw.shared * pageSize(1) } as ModelEvent)
+      // `MetaSlot::drop_last_in_place` (left out of the generator: only valid on a last reference)
+      // on a slot each of its clauses refuses alone: a shared frame (rc not 0 / UNIQUE), a unique
+      // frame linked into a list. Refusals only: an accepted drop would leave a dangling handle.
+      for (const idx of dropLastTargets(h.state)) offer(i, { type: 'meta_slot.drop_last_in_place', paddr: idx * pageSize(1) } as ModelEvent, true)
     }
     if (i % every === 0) {
       const keys = Object.keys(e).filter((k) => typeof (e as unknown as Record<string, unknown>)[k] === 'number')
@@ -436,6 +440,18 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     h.dispatch(events[i]!)
   }
   return probes
+}
+
+/** The first slot of a shared `Frame` (rc > 0), and the first unique frame in a linked list. */
+function dropLastTargets(s: Snapshot): number[] {
+  let shared: number | undefined
+  let listed: number | undefined
+  for (let idx = 0; idx < s.nrFrames && (shared === undefined || listed === undefined); idx++) {
+    const cells = ownerOf(s, idx).innerPerms
+    if (shared === undefined && cells.refCount > 0 && ownerOf(s, idx).usage === PageUsage.Frame) shared = idx
+    if (listed === undefined && cells.refCount === REF_COUNT_UNIQUE && cells.inList !== 0) listed = idx
+  }
+  return [shared, listed].filter((x): x is number => x !== undefined)
 }
 
 /** The first slot holding a forgotten reference (`raw_count > 0`) of a unique frame, and of a shared one. */
