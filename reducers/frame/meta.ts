@@ -77,7 +77,8 @@ export function claimedCells(meta: FrameMeta, asUnique: boolean): MetaSlot {
  * `Unique`, `Busy`, `InUse`. On success writes the metadata and the vtable cell, stores `1` (or
  * `REF_COUNT_UNIQUE`), ghost `usage := Frame`. Parking is the caller's business.
  *
- * Requires REQ-META-GETUNUSED-1. Owes ENS-META-GETUNUSED-1..4.
+ * Requires REQ-META-GETUNUSED-1. Owes ENS-META-GETUNUSED-1..4, ENS-META-GETUNUSED-6 (model: which
+ * `Err`; an MMIO page is `InUse`, see `unusedCasError`).
  */
 export const getFromUnused = defineEvent<GetFromUnusedEvent, GetFromUnusedResult>({
   type: 'meta_slot.get_from_unused',

@@ -175,7 +175,14 @@ function slotsNamingIn<T>(table: Table<T>, summaries: WeakMap<object, ReadonlySe
       summaries.set(leaf, held)
     }
     if (held === NO_LISTS) return
-    if (![...ids].some((id) => held.has(id))) return
+    let wanted = false
+    for (const id of ids) {
+      if (held.has(id)) {
+        wanted = true
+        break
+      }
+    }
+    if (!wanted) return
     for (let k = 0; k < leaf.length; k++) {
       const v = leaf[k]
       if (v !== null && v !== undefined && ids.has(inList(v) as number)) into.add(base + k)

@@ -22,7 +22,7 @@ import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
 import { ALL_OPS, Rng, type GenIndex, type Op } from '../../src/log/gen.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet, tableKeys } from '../../src/model/table.js'
-import { ownerOf, slotOf } from '../../src/model/slots.js'
+import { ownerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
@@ -385,15 +385,23 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
   const probes: Probe[] = []
   const h = new History({ check: 'off', physicalMemory })
   // Offers `c` to the unmutated model: refused, it is a probe of its rule; answered (`Ok` or an
-  // `Err` value, as OSTD's `from_in_use` answers a bad address), a probe the checker judges.
-  const offer = (at: number, c: ModelEvent, refusedOnly = false): void => {
-    if (!eventSpec(c.type)!.schema.safeParse(c).success) return
+  // `Err` value, as OSTD's `from_in_use` answers a bad address), a probe the checker judges —
+  // unless `refusedOnly`. Schema-invalid events (a negative id …) are refused before any rule:
+  // not a probe. Returns whether `c` was refused with a rule.
+  const offer = (at: number, c: ModelEvent, refusedOnly = false): boolean => {
+    if (!eventSpec(c.type)!.schema.safeParse(c).success) return false
     try {
       applyCall(eventSpec(c.type)!, h.state, c)
       if (!refusedOnly) probes.push({ at, event: c, rule: null })
+      return false
     } catch (err) {
-      if (isOstdPanic(err)) probes.push({ at, event: c, rule: err.rule })
-      else crashes.push(`${JSON.stringify(c)}: ${String(err)}`)
+      if (isOstdPanic(err)) {
+        probes.push({ at, event: c, rule: err.rule })
+        return true
+      }
+      // Not a refusal: the model crashes on this invalid event (reported by make_fixtures.ts, QUALITY.md).
+      crashes.push(`${JSON.stringify(c)}: ${String(err)}`)
+      return false
     }
   }
   for (let i = 0; i < events.length; i++) {
@@ -406,62 +414,47 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
       offer(i, { ...e, [key]: v + 1 } as ModelEvent)
       offer(i, { ...e, [key]: physicalMemory } as ModelEvent)
     }
+    if (i % every !== 0) {
+      h.dispatch(e)
+      continue
+    }
+    const at = probeTargets(h.state)
     // A forgotten reference revived by the wrong kind of handle: Frame::from_raw of a forgotten
     // UniqueFrame, UniqueFrame::from_raw of a forgotten Frame reference.
-    if (i % every === 0) {
-      const raw = forgottenSlots(h.state)
-      if (raw.unique !== undefined) offer(i, { type: 'frame.from_raw', paddr: raw.unique * pageSize(1) } as ModelEvent)
-      if (raw.shared !== undefined) offer(i, { type: 'unique_frame.from_raw', paddr: raw.shared * pageSize(1) } as ModelEvent)
-      // `MetaSlot::drop_last_in_place` (left out of the generator: only valid on a last reference)
-      // on a slot each of its clauses refuses alone: a shared frame (rc not 0 / UNIQUE), a unique
-      // frame linked into a list. Refusals only: an accepted drop would leave a dangling handle.
-      for (const idx of dropLastTargets(h.state)) offer(i, { type: 'meta_slot.drop_last_in_place', paddr: idx * pageSize(1) } as ModelEvent, true)
+    if (at.forgottenUnique !== undefined) offer(i, { type: 'frame.from_raw', paddr: at.forgottenUnique * pageSize(1) } as ModelEvent)
+    if (at.forgottenShared !== undefined) offer(i, { type: 'unique_frame.from_raw', paddr: at.forgottenShared * pageSize(1) } as ModelEvent)
+    // `MetaSlot::drop_last_in_place` (left out of the generator: only valid on a last reference)
+    // on a slot each of its clauses refuses alone: a shared frame (rc not 0 / UNIQUE), a unique
+    // frame linked into a list. Refusals only: an accepted drop would leave a dangling handle.
+    for (const idx of [at.sharedFrame, at.listedUnique]) {
+      if (idx !== undefined) offer(i, { type: 'meta_slot.drop_last_in_place', paddr: idx * pageSize(1) } as ModelEvent, true)
     }
-    if (i % every === 0) {
-      const keys = Object.keys(e).filter((k) => typeof (e as unknown as Record<string, unknown>)[k] === 'number')
-      const candidates: ModelEvent[] = []
-      if (i > 0) candidates.push(events[rng.int(i)]!)
-      if (keys.length > 0) candidates.push(nudged(e, rng.pick(keys)!, rng.chance(0.5) ? 1 : -1))
-      for (const c of candidates) {
-        // Schema-invalid events (a negative id …) are refused before any rule: not a probe.
-        if (!eventSpec(c.type)!.schema.safeParse(c).success) continue
-        try {
-          applyCall(eventSpec(c.type)!, h.state, c)
-        } catch (err) {
-          if (isOstdPanic(err)) {
-            probes.push({ at: i, event: c, rule: err.rule })
-            break
-          }
-          // Not a refusal: the model crashes on this invalid event (reported by make_fixtures.ts, QUALITY.md).
-          crashes.push(`${JSON.stringify(c)}: ${String(err)}`)
-        }
-      }
-    }
-    h.dispatch(events[i]!)
+    // The random probe: an earlier event replayed, else this one with a numeric field nudged.
+    const keys = Object.keys(e).filter((k) => typeof (e as unknown as Record<string, unknown>)[k] === 'number')
+    const candidates: ModelEvent[] = []
+    if (i > 0) candidates.push(events[rng.int(i)]!)
+    if (keys.length > 0) candidates.push(nudged(e, rng.pick(keys)!, rng.chance(0.5) ? 1 : -1))
+    for (const c of candidates) if (offer(i, c, true)) break
+    h.dispatch(e)
   }
   return probes
 }
 
-/** The first slot of a shared `Frame` (rc > 0), and the first unique frame in a linked list. */
-function dropLastTargets(s: Snapshot): number[] {
-  let shared: number | undefined
-  let listed: number | undefined
-  for (let idx = 0; idx < s.nrFrames && (shared === undefined || listed === undefined); idx++) {
-    const cells = ownerOf(s, idx).innerPerms
-    if (shared === undefined && cells.refCount > 0 && ownerOf(s, idx).usage === PageUsage.Frame) shared = idx
-    if (listed === undefined && cells.refCount === REF_COUNT_UNIQUE && cells.inList !== 0) listed = idx
-  }
-  return [shared, listed].filter((x): x is number => x !== undefined)
-}
-
-/** The first slot holding a forgotten reference (`raw_count > 0`) of a unique frame, and of a shared one. */
-function forgottenSlots(s: Snapshot): { unique?: number; shared?: number } {
-  const out: { unique?: number; shared?: number } = {}
-  for (let idx = 0; idx < s.nrFrames && (out.unique === undefined || out.shared === undefined); idx++) {
-    if (ownerOf(s, idx).rawCount <= 0) continue
-    const rc = slotOf(s, idx).refCount
-    if (rc === REF_COUNT_UNIQUE) out.unique ??= idx
-    else if (rc > 0) out.shared ??= idx
+/**
+ * Slots the targeted probes aim at (the first of each kind): a forgotten reference (`raw_count > 0`)
+ * of a unique frame and of a shared one; a shared `Frame`; a unique frame linked into a list.
+ */
+function probeTargets(s: Snapshot): { forgottenUnique?: number; forgottenShared?: number; sharedFrame?: number; listedUnique?: number } {
+  const out: { forgottenUnique?: number; forgottenShared?: number; sharedFrame?: number; listedUnique?: number } = {}
+  for (let idx = 0; idx < s.nrFrames; idx++) {
+    const owner = ownerOf(s, idx)
+    const { refCount: rc, inList } = owner.innerPerms
+    if (owner.rawCount > 0) {
+      if (rc === REF_COUNT_UNIQUE) out.forgottenUnique ??= idx
+      else if (rc > 0) out.forgottenShared ??= idx
+    }
+    if (rc > 0 && owner.usage === PageUsage.Frame) out.sharedFrame ??= idx
+    if (rc === REF_COUNT_UNIQUE && inList !== 0) out.listedUnique ??= idx
   }
   return out
 }

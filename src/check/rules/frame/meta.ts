@@ -39,14 +39,21 @@ function okResultAddr(ctx: EnsContext, rule: string): Finding[] {
   return out
 }
 
+/** The address checks both `get_from_*` make first (the spec's, not the reducer's `addressError`). */
+function addressOutcome(s: Snapshot, paddr: number): 'NotAligned' | 'OutOfBound' | null {
+  if (paddr % PAGE_SIZE !== 0) return 'NotAligned'
+  if (!validFramePaddr(paddr) || !isPhysicalSlot(s, frameToIndex(paddr))) return 'OutOfBound'
+  return null
+}
+
 /**
  * What `get_from_in_use(paddr)` returns, as operations.md §1.2 (a) states it: the address checks
  * (`NotAligned`, `OutOfBound`), then the ref count (`UNUSED` → `Unused`, `UNIQUE` → `Unique`,
  * `0` → `Busy`), else `Ok`. Read from the ghost ref count, not the reducers' helpers.
  */
 export function getFromInUseOutcome(s: Snapshot, paddr: number): 'Ok' | 'NotAligned' | 'OutOfBound' | 'Unused' | 'Unique' | 'Busy' {
-  if (paddr % PAGE_SIZE !== 0) return 'NotAligned'
-  if (!validFramePaddr(paddr) || !isPhysicalSlot(s, frameToIndex(paddr))) return 'OutOfBound'
+  const bad = addressOutcome(s, paddr)
+  if (bad !== null) return bad
   const rc = ownerOf(s, frameToIndex(paddr)).innerPerms.refCount
   return rc === REF_COUNT_UNUSED ? 'Unused' : rc === REF_COUNT_UNIQUE ? 'Unique' : rc === 0 ? 'Busy' : 'Ok'
 }
@@ -58,8 +65,8 @@ export function getFromInUseOutcome(s: Snapshot, paddr: number): 'Ok' | 'NotAlig
  * Read from the ghost owner, not from the cells the reducer reads.
  */
 export function getFromUnusedOutcome(s: Snapshot, paddr: number): 'Ok' | 'NotAligned' | 'OutOfBound' | 'InUse' | 'Unique' | 'Busy' {
-  if (paddr % PAGE_SIZE !== 0) return 'NotAligned'
-  if (!validFramePaddr(paddr) || !isPhysicalSlot(s, frameToIndex(paddr))) return 'OutOfBound'
+  const bad = addressOutcome(s, paddr)
+  if (bad !== null) return bad
   if (isMmioPaddr(s.config, paddr)) return 'InUse'
   const rc = ownerOf(s, frameToIndex(paddr)).innerPerms.refCount
   return rc === REF_COUNT_UNUSED ? 'Ok' : rc === REF_COUNT_UNIQUE ? 'Unique' : rc === 0 ? 'Busy' : 'InUse'
