@@ -34,8 +34,8 @@ const fixtures = JSON.parse(readFileSync(FIXTURES_FILE, 'utf8')) as { physicalMe
 
 const PROBES = process.env['MUTATION_PROBES'] !== '0'
 
-function replayClean(events: readonly ModelEvent[], probes: readonly Probe[], physicalMemory: number): void {
-  const h = new History({ check: MODE, physicalMemory })
+function replayClean(events: readonly ModelEvent[], probes: readonly Probe[], physicalMemory: number, mmioRanges: ReadonlyArray<readonly [number, number]>): void {
+  const h = new History({ check: MODE, physicalMemory, mmioRanges })
   let next = 0
   for (let i = 0; i < events.length; i++) {
     for (; next < probes.length && probes[next]!.at === i; next++) refused(h, probes[next]!)
@@ -74,9 +74,9 @@ function refused(h: History, p: Probe): void {
 
 /** A failure of the unmutated model means the fixtures are stale (the model changed): `npm run mutation:fixtures`. */
 describe(`checker alone (${MODE}) over the fixed valid histories`, () => {
-  for (const { seed, events, probes, physicalMemory } of fixtures.histories) {
+  for (const { seed, events, probes, physicalMemory, mmioRanges } of fixtures.histories) {
     const memory = physicalMemory ?? fixtures.physicalMemory
-    it(`seed ${seed}${physicalMemory === undefined ? '' : ` (${physicalMemory / 1024} KiB)`} (${events.length} events${PROBES ? `, ${probes?.length ?? 0} probes` : ''})`, () =>
-      replayClean(events, PROBES ? (probes ?? []) : [], memory))
+    it(`seed ${seed}${physicalMemory === undefined ? '' : ` (${physicalMemory / 1024} KiB)`}${mmioRanges === undefined ? '' : ' (MMIO)'} (${events.length} events${PROBES ? `, ${probes?.length ?? 0} probes` : ''})`, () =>
+      replayClean(events, PROBES ? (probes ?? []) : [], memory, mmioRanges ?? []))
   }
 })

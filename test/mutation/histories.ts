@@ -22,7 +22,7 @@ import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
 import { ALL_OPS, Rng, type GenIndex, type Op } from '../../src/log/gen.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet, tableKeys } from '../../src/model/table.js'
-import { ownerOf } from '../../src/model/slots.js'
+import { isMmioPaddr, ownerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
@@ -312,6 +312,9 @@ export const AVAIL1_TAKE_OPS: Record<string, Op> = {
   }),
 }
 
+/** The MMIO range of the one fixture that has one: 16 pages the bump allocator meets early (64 KiB..128 KiB). */
+export const MMIO_RANGES: ReadonlyArray<readonly [number, number]> = [[0x10000, 0x20000]]
+
 /** Operation tables a fixture history can be generated from. */
 export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS } as const
 
@@ -319,7 +322,7 @@ export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide
  * Histories beyond `FIXTURE_SEEDS`, each for paths those never take (found by scanning seeds
  * 1..60 of `MUTATION_OPS`; make_fixtures.ts refuses a set that misses one of them).
  */
-export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly physicalMemory?: number; readonly operations?: keyof typeof FIXTURE_OPERATIONS; readonly why: string }> = [
+export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly physicalMemory?: number; readonly mmioRanges?: ReadonlyArray<readonly [number, number]>; readonly operations?: keyof typeof FIXTURE_OPERATIONS; readonly why: string }> = [
   { seed: 50, why: 'take_next over a whole level-1 sub-tree: StrayPageTable' },
   { seed: 38, why: 'unmap over two or more mapped fragments' },
   { seed: 5, operations: 'wide', why: 'unmap over a whole sub-tree (its node dropped by unmap)' },
@@ -339,6 +342,8 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   { seed: 4, operations: 'avail1', why: 'untracked items mapped with AVAIL1 in their property (seeds 1..8 scanned)' },
   { seed: 9, operations: 'avail1Take', why: 'an untracked item mapped with AVAIL1 taken back by take_next (it must keep AVAIL1; seeds 1..12 scanned)' },
   { seed: 7, operations: 'kernel', why: 'a kernel page table: its CursorMuts map and take tracked frames (AVAIL1 cleared in the item taken)' },
+  // No history above has an MMIO range: `get_from_unused` of a device page (Err(InUse)) and the allocator stepping over one were never seen.
+  { seed: 9, mmioRanges: MMIO_RANGES, why: 'an MMIO range: get_from_unused of a device page Err(InUse), the allocator stepping over the range (seeds 0..12 scanned)' },
 ]
 
 /**
@@ -363,6 +368,8 @@ export interface FixtureHistory {
   readonly seed: number
   /** Physical memory of this history, when not the set's `physicalMemory`. */
   readonly physicalMemory?: number
+  /** MMIO ranges of this history's model (`[start, end)`), when it has any. */
+  readonly mmioRanges?: ReadonlyArray<readonly [number, number]>
   readonly events: ModelEvent[]
   readonly probes?: Probe[]
 }
@@ -380,10 +387,10 @@ function nudged(e: ModelEvent, key: string, delta: number): ModelEvent {
  * when the unmutated model panics on it (a REQ- rule; MODEL- misuse rules too). An invalid event
  * on which the model throws anything else is a model bug: it goes to `crashes`.
  */
-export function makeProbes(events: readonly ModelEvent[], seed: number, crashes: string[], every = 4, physicalMemory = PHYSICAL_MEMORY): Probe[] {
+export function makeProbes(events: readonly ModelEvent[], seed: number, crashes: string[], every = 4, physicalMemory = PHYSICAL_MEMORY, mmioRanges: ReadonlyArray<readonly [number, number]> = []): Probe[] {
   const rng = new Rng(seed ^ 0x5eed)
   const probes: Probe[] = []
-  const h = new History({ check: 'off', physicalMemory })
+  const h = new History({ check: 'off', physicalMemory, mmioRanges })
   // Offers `c` to the unmutated model: refused, it is a probe of its rule; answered (`Ok` or an
   // `Err` value, as OSTD's `from_in_use` answers a bad address), a probe the checker judges —
   // unless `refusedOnly`. Schema-invalid events (a negative id …) are refused before any rule:
@@ -476,11 +483,11 @@ export const FIXTURES_FILE = new URL('./fixtures.json', import.meta.url)
  * `Ok` result, by size (`4K`, `2M`, `1G`), huge leaves split (`split`: internal
  * `entry.split_if_mapped_huge` steps that made a node) and the event types.
  */
-export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSICAL_MEMORY): Exercised {
+export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSICAL_MEMORY, mmioRanges: ReadonlyArray<readonly [number, number]> = []): Exercised {
   const mapped: Record<string, number> = { '4K': 0, '2M': 0, '1G': 0 }
   let split = 0
-  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0 }
-  const h = new History({ check: 'off', physicalMemory })
+  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0, mmioClaim: 0 }
+  const h = new History({ check: 'off', physicalMemory, mmioRanges })
   for (const e of events) {
     const pre = h.state
     const step = h.dispatch(e)
@@ -512,6 +519,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
       if (m !== null && m.paRange.start === tableGet(pre.frames, item.frame!)?.paddr) paths.mapSelf++
     }
     if (e.type === 'frame_alloc.alloc_frame' && typeof r === 'object' && r?.ok === false) paths.allocNoMemory++
+    if (e.type === 'meta_slot.get_from_unused' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && isMmioPaddr(pre.config, num(e, 'paddr'))) paths.mmioClaim++
     if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, Math.floor(num(e, 'paddr') / pageSize(1))) !== null) paths.nodeInUse++
     if (e.type === 'cursor_mut.map' && (step.result as { ok?: boolean }).ok === true) {
       const item = (e as unknown as { item: { level?: number } }).item
@@ -524,7 +532,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 }
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
-export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1' | 'avail1Take'
+export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1' | 'avail1Take' | 'mmioClaim'
 
 export interface Exercised {
   readonly mapped: Record<string, number>

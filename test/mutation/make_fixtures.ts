@@ -24,28 +24,28 @@ const histories: FixtureHistory[] = []
 const mapped: Record<string, number> = {}
 let split = 0
 const types = new Set<string>()
-const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0 }
-const specs = [...FIXTURE_SEEDS.map((seed) => ({ seed, physicalMemory: undefined, operations: undefined })), ...EXTRA_FIXTURES]
-for (const { seed, physicalMemory: memory, operations } of specs) {
+const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0, mmioClaim: 0 }
+const specs = [...FIXTURE_SEEDS.map((seed) => ({ seed, physicalMemory: undefined, mmioRanges: undefined, operations: undefined })), ...EXTRA_FIXTURES]
+for (const { seed, physicalMemory: memory, mmioRanges, operations } of specs) {
   const physicalMemory = memory ?? PHYSICAL_MEMORY
-  const events = generateHistory({ seed, ops: FIXTURE_OPS, physicalMemory, operations: FIXTURE_OPERATIONS[operations ?? 'mutation'] })
+  const events = generateHistory({ seed, ops: FIXTURE_OPS, physicalMemory, mmioRanges, operations: FIXTURE_OPERATIONS[operations ?? 'mutation'] })
   const started = performance.now()
-  const h = new History({ check: 'incremental', physicalMemory })
+  const h = new History({ check: 'incremental', physicalMemory, mmioRanges })
   for (const e of events) h.dispatch(e)
   const ms = performance.now() - started
   if (h.violations().length > 0) throw new Error(`seed ${seed}: the unmutated model reports ${h.violations().length} violations`)
-  const x = exercised(events, physicalMemory)
+  const x = exercised(events, physicalMemory, mmioRanges)
   for (const k of Object.keys(paths) as ExercisedPath[]) paths[k] += x.paths[k]
   for (const [k, v] of Object.entries(x.mapped)) mapped[k] = (mapped[k] ?? 0) + v
   split += x.split
   for (const t of x.types) types.add(t)
-  console.log(`seed ${seed}${memory === undefined ? '' : ` (${memory / 1024} KiB)`}: ${events.length} events, ${x.types.size} types, incremental ${ms.toFixed(0)} ms, mapped ${JSON.stringify(x.mapped)}, splits ${x.split}, paths ${JSON.stringify(x.paths)}`)
+  console.log(`seed ${seed}${memory === undefined ? '' : ` (${memory / 1024} KiB)`}${mmioRanges === undefined ? '' : ' (MMIO)'}: ${events.length} events, ${x.types.size} types, incremental ${ms.toFixed(0)} ms, mapped ${JSON.stringify(x.mapped)}, splits ${x.split}, paths ${JSON.stringify(x.paths)}`)
   const crashes: string[] = []
-  const probes = makeProbes(events, seed, crashes, 4, physicalMemory)
+  const probes = makeProbes(events, seed, crashes, 4, physicalMemory, mmioRanges)
   for (const c of crashes) console.log(`  MODEL CRASH on an invalid event (not an OstdPanic): ${c}`)
   const rules = new Set(probes.flatMap((p) => (p.rule === null ? [] : [p.rule])))
   console.log(`  ${probes.length} probes (${probes.filter((p) => p.rule === null).length} answered, checked), ${rules.size} rules: ${[...rules].sort().join(' ')}`)
-  histories.push(memory === undefined ? { seed, events, probes } : { seed, physicalMemory: memory, events, probes })
+  histories.push({ seed, ...(memory === undefined ? {} : { physicalMemory: memory }), ...(mmioRanges === undefined ? {} : { mmioRanges }), events, probes })
 }
 for (const k of ['4K', '2M', '1G']) if (!(mapped[k]! > 0)) throw new Error(`the fixed set maps no ${k} page: change the seeds or HUGE_OPS`)
 if (split === 0) throw new Error('the fixed set splits no huge leaf: change the seeds or HUGE_OPS')
