@@ -436,6 +436,9 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     for (const idx of [at.sharedFrame, at.listedUnique]) {
       if (idx !== undefined) offer(i, { type: 'meta_slot.drop_last_in_place', paddr: idx * pageSize(1) } as ModelEvent, true)
     }
+    // … and inside a shared frame's page, past its start: the address clause of REQ-META-DROPLAST-1
+    // refuses it (the page-aligned probes above never reach that clause).
+    if (at.sharedFrame !== undefined) offer(i, { type: 'meta_slot.drop_last_in_place', paddr: at.sharedFrame * pageSize(1) + 8 } as ModelEvent, true)
     // The random probe: an earlier event replayed, else this one with a numeric field nudged.
     const keys = Object.keys(e).filter((k) => typeof (e as unknown as Record<string, unknown>)[k] === 'number')
     const candidates: ModelEvent[] = []
