@@ -312,11 +312,21 @@ export const AVAIL1_TAKE_OPS: Record<string, Op> = {
   }),
 }
 
+/**
+ * Frames, unique frames and linked lists only, the lists' operations 4× as likely: in the whole mix
+ * every `linked_list.drop` met an empty list, so the drop's walk (take each frame, drop it) never ran.
+ */
+export const LIST_FOCUS_OPS: Record<string, Op> = focus(
+  Object.fromEntries(Object.entries(ALL_OPS).filter(([k]) => /^(frame|unique|list)\./.test(k))),
+  ['list'],
+  4,
+)
+
 /** The MMIO range of the one fixture that has one: 16 pages the bump allocator meets early (64 KiB..128 KiB). */
 export const MMIO_RANGES: ReadonlyArray<readonly [number, number]> = [[0x10000, 0x20000]]
 
 /** Operation tables a fixture history can be generated from. */
-export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS } as const
+export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS, list: LIST_FOCUS_OPS } as const
 
 /**
  * Histories beyond `FIXTURE_SEEDS`, each for paths those never take (found by scanning seeds
@@ -343,6 +353,7 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   { seed: 9, operations: 'avail1Take', why: 'an untracked item mapped with AVAIL1 taken back by take_next (it must keep AVAIL1; seeds 1..12 scanned)' },
   { seed: 7, operations: 'kernel', why: 'a kernel page table: its CursorMuts map and take tracked frames (AVAIL1 cleared in the item taken)' },
   // No history above has an MMIO range: `get_from_unused` of a device page (Err(InUse)) and the allocator stepping over one were never seen.
+  { seed: 9, operations: 'list', why: 'linked_list.drop of non-empty lists (each frame taken and dropped; seeds 1..10 scanned)' },
   { seed: 9, mmioRanges: MMIO_RANGES, why: 'an MMIO range: get_from_unused of a device page Err(InUse), the allocator stepping over the range (seeds 0..12 scanned)' },
 ]
 
@@ -421,6 +432,12 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
       offer(i, { ...e, [key]: v + 1 } as ModelEvent)
       offer(i, { ...e, [key]: physicalMemory } as ModelEvent)
     }
+    // A list cursor at a page that holds no `Link` (a free page: storage uninitialised) must be
+    // refused by REQ-LIST-CURSOR-1, not read as a link: the random probes' positions hold one.
+    if ('currentPaddr' in e) {
+      const free = probeTargets(h.state).freePage
+      if (free !== undefined) offer(i, { ...e, currentPaddr: free * pageSize(1) } as ModelEvent, true)
+    }
     if (i % every !== 0) {
       h.dispatch(e)
       continue
@@ -452,10 +469,19 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
 
 /**
  * Slots the targeted probes aim at (the first of each kind): a forgotten reference (`raw_count > 0`)
- * of a unique frame and of a shared one; a shared `Frame`; a unique frame linked into a list.
+ * of a unique frame and of a shared one; a shared `Frame`; a unique frame linked into a list; a
+ * free page (UNUSED, not MMIO).
  */
-function probeTargets(s: Snapshot): { forgottenUnique?: number; forgottenShared?: number; sharedFrame?: number; listedUnique?: number } {
-  const out: { forgottenUnique?: number; forgottenShared?: number; sharedFrame?: number; listedUnique?: number } = {}
+interface ProbeTargets {
+  readonly forgottenUnique?: number
+  readonly forgottenShared?: number
+  readonly sharedFrame?: number
+  readonly listedUnique?: number
+  readonly freePage?: number
+}
+
+function probeTargets(s: Snapshot): ProbeTargets {
+  const out: { -readonly [K in keyof ProbeTargets]: ProbeTargets[K] } = {}
   for (let idx = 0; idx < s.nrFrames; idx++) {
     const owner = ownerOf(s, idx)
     const { refCount: rc, inList } = owner.innerPerms
@@ -465,6 +491,7 @@ function probeTargets(s: Snapshot): { forgottenUnique?: number; forgottenShared?
     }
     if (rc > 0 && owner.usage === PageUsage.Frame) out.sharedFrame ??= idx
     if (rc === REF_COUNT_UNIQUE && inList !== 0) out.listedUnique ??= idx
+    if (rc === REF_COUNT_UNUSED && owner.usage !== PageUsage.MMIO) out.freePage ??= idx
   }
   return out
 }
@@ -489,7 +516,7 @@ export const FIXTURES_FILE = new URL('./fixtures.json', import.meta.url)
 export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSICAL_MEMORY, mmioRanges: ReadonlyArray<readonly [number, number]> = []): Exercised {
   const mapped: Record<string, number> = { '4K': 0, '2M': 0, '1G': 0 }
   let split = 0
-  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0, mmioClaim: 0 }
+  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0, mmioClaim: 0, listDrop: 0 }
   const h = new History({ check: 'off', physicalMemory, mmioRanges })
   for (const e of events) {
     const pre = h.state
@@ -522,6 +549,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
       if (m !== null && m.paRange.start === tableGet(pre.frames, item.frame!)?.paddr) paths.mapSelf++
     }
     if (e.type === 'frame_alloc.alloc_frame' && typeof r === 'object' && r?.ok === false) paths.allocNoMemory++
+    if (e.type === 'linked_list.drop' && internalSteps(step).some((x) => x.step.event.type === 'linked_list.cursor_mut.take_current')) paths.listDrop++
     if (e.type === 'meta_slot.get_from_unused' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && isMmioPaddr(pre.config, num(e, 'paddr'))) paths.mmioClaim++
     if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, Math.floor(num(e, 'paddr') / pageSize(1))) !== null) paths.nodeInUse++
     if (e.type === 'cursor_mut.map' && (step.result as { ok?: boolean }).ok === true) {
@@ -535,7 +563,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 }
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
-export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1' | 'avail1Take' | 'mmioClaim'
+export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1' | 'avail1Take' | 'mmioClaim' | 'listDrop'
 
 export interface Exercised {
   readonly mapped: Record<string, number>
