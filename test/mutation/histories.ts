@@ -15,14 +15,14 @@
  * position allows; the generator's own take_next / protect_next / unmap windows then split them.
  * `coverage()` counts the mapped page sizes; `make_fixtures.ts` refuses a set that lacks one.
  */
-import { frameToIndex, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
+import { frameToIndex, MAX_PADDR, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { isOstdPanic } from '../../src/arch/errors.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
 import { ALL_OPS, Rng, type GenIndex, type Op } from '../../src/log/gen.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet, tableKeys } from '../../src/model/table.js'
-import { isMmioPaddr, ownerOf } from '../../src/model/slots.js'
+import { isMmioPaddr, ownerOf, uniqueOwnerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
@@ -427,10 +427,12 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     // physical address moved off its page (misaligned) or past the end of memory must be refused:
     // the clauses that refuse them are otherwise shadowed by the ones the ±page nudges reach.
     const e = events[i]!
-    for (const key of Object.keys(e).filter((k) => /^paddr$|Paddr$/.test(k) && typeof (e as unknown as Record<string, unknown>)[k] === 'number')) {
+    for (const key of paddrKeys(e)) {
       const v = (e as unknown as Record<string, number>)[key]!
       offer(i, { ...e, [key]: v + 1 } as ModelEvent)
       offer(i, { ...e, [key]: physicalMemory } as ModelEvent)
+      // `UniqueFrame::from_raw` asks for `paddr < MAX_PADDR` only: past memory is another clause's
+      offer(i, { ...e, [key]: MAX_PADDR } as ModelEvent)
     }
     // A list cursor at a page that holds no `Link` (a free page: storage uninitialised) must be
     // refused by REQ-LIST-CURSOR-1, not read as a link: the random probes' positions hold one.
@@ -443,10 +445,18 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
       continue
     }
     const at = probeTargets(h.state)
+    // The address moved inside a page in use (8 bytes past a shared frame's and a unique frame's
+    // start): a misaligned address is answered (`Err(NotAligned)`) or refused by its address
+    // clause before any clause reads the slot it falls in — the +1 above lands in a free page.
+    for (const key of paddrKeys(e)) {
+      for (const idx of [at.sharedFrame, at.uniqueHeld]) if (idx !== undefined) offer(i, { ...e, [key]: idx * pageSize(1) + 8 } as ModelEvent)
+    }
     // A forgotten reference revived by the wrong kind of handle: Frame::from_raw of a forgotten
     // UniqueFrame, UniqueFrame::from_raw of a forgotten Frame reference.
     if (at.forgottenUnique !== undefined) offer(i, { type: 'frame.from_raw', paddr: at.forgottenUnique * pageSize(1) } as ModelEvent)
     if (at.forgottenShared !== undefined) offer(i, { type: 'unique_frame.from_raw', paddr: at.forgottenShared * pageSize(1) } as ModelEvent)
+    // … and a unique frame a LinkedList forgot (only the list's cursor may take it: REQ-LIST-FROMRAW-1)
+    if (at.listedUnique !== undefined) offer(i, { type: 'unique_frame.from_raw', paddr: at.listedUnique * pageSize(1) } as ModelEvent)
     // `MetaSlot::drop_last_in_place` (left out of the generator: only valid on a last reference)
     // on a slot each of its clauses refuses alone: a shared frame (rc not 0 / UNIQUE), a unique
     // frame linked into a list. Refusals only: an accepted drop would leave a dangling handle.
@@ -467,10 +477,15 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
   return probes
 }
 
+/** The physical-address fields of `e` (`paddr`, `…Paddr`) that hold a number. */
+function paddrKeys(e: ModelEvent): string[] {
+  return Object.keys(e).filter((k) => /^paddr$|Paddr$/.test(k) && typeof (e as unknown as Record<string, unknown>)[k] === 'number')
+}
+
 /**
  * Slots the targeted probes aim at (the first of each kind): a forgotten reference (`raw_count > 0`)
  * of a unique frame and of a shared one; a shared `Frame`; a unique frame linked into a list; a
- * free page (UNUSED, not MMIO).
+ * free page (UNUSED, not MMIO); a slot a `UniqueFrameOwner` holds.
  */
 interface ProbeTargets {
   readonly forgottenUnique?: number
@@ -478,6 +493,7 @@ interface ProbeTargets {
   readonly sharedFrame?: number
   readonly listedUnique?: number
   readonly freePage?: number
+  readonly uniqueHeld?: number
 }
 
 function probeTargets(s: Snapshot): ProbeTargets {
@@ -492,6 +508,7 @@ function probeTargets(s: Snapshot): ProbeTargets {
     if (rc > 0 && owner.usage === PageUsage.Frame) out.sharedFrame ??= idx
     if (rc === REF_COUNT_UNIQUE && inList !== 0) out.listedUnique ??= idx
     if (rc === REF_COUNT_UNUSED && owner.usage !== PageUsage.MMIO) out.freePage ??= idx
+    if (uniqueOwnerOf(s, idx) !== null) out.uniqueHeld ??= idx
   }
   return out
 }
