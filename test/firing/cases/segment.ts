@@ -1,6 +1,6 @@
 /**
  * Firing cases of the `Segment` layer: REQ-/ENS-EMB-SEGMENT* (operations.md §11.19–§11.23) and the
- * model's REQ-FRAMEALLOC-SEGMENT-1, REQ-SEGMENT-FROMUNUSED-1, ENS-FRAMEALLOC-SEGMENT-1..2,
+ * model's REQ-FRAMEALLOC-SEGMENT-1, REQ-SEGMENT-FROMUNUSED-1, ENS-EMB-SEGMENTFROMUNUSED-3, ENS-FRAMEALLOC-SEGMENT-1..2,
  * ENS-SEGMENT-FROMFRAME-1.
  *
  * Several faults are chosen to be invisible to the accounting invariants (a leaked or extra
@@ -128,11 +128,26 @@ export const segmentCases: FiringCase[] = [
   // ---- SegmentFromUnused ------------------------------------------------------------------
   {
     rule: 'ENS-EMB-SEGMENTFROMUNUSED-1',
-    title: 'from_unused fails on an aligned, entirely unused range',
+    title: 'from_unused fails, with the right Err, but consumes a segment id (the store must stay unchanged)',
     run: () =>
       withVariantBothModes(
-        [variant(segmentFromUnused, (s) => ({ snapshot: s, result: { ok: false as const, error: 'InUse' as const } }))],
-        (m) => Segment.fromUnused(m, { start: 0x3000, end: 0x5000 }),
+        [variant(segmentFromUnused, (s, e) => {
+          const o = segmentFromUnused.reduce(s, e)
+          return o.result.ok ? o : { ...o, snapshot: edit(o.snapshot, (d) => void d.counters.segment++) }
+        })],
+        (m) => m.dispatch({ type: 'segment.from_unused', startPaddr: 0x3000, endPaddr: m.state.nrFrames * PAGE_SIZE + PAGE_SIZE, meta: UNIT_META }),
+      ),
+  },
+  {
+    rule: 'ENS-EMB-SEGMENTFROMUNUSED-3',
+    title: 'from_unused of a range ending beyond physical memory reports NotAligned instead of OutOfBound',
+    run: () =>
+      withVariantBothModes(
+        [variant(segmentFromUnused, (s, e) => {
+          const o = segmentFromUnused.reduce(s, e)
+          return !o.result.ok && o.result.error === 'OutOfBound' ? { ...o, result: { ok: false as const, error: 'NotAligned' as const } } : o
+        })],
+        (m) => m.dispatch({ type: 'segment.from_unused', startPaddr: 0x3000, endPaddr: m.state.nrFrames * PAGE_SIZE + PAGE_SIZE, meta: UNIT_META }),
       ),
   },
   {

@@ -1,6 +1,6 @@
 /**
  * Postconditions of the `Segment` layer (operations.md §11.19–§11.23, behaviour.md §2.7):
- * ENS-EMB-SEGMENTFROMUNUSED-1..2, ENS-EMB-SEGMENTDROP-1..3, ENS-EMB-SEGMENTSPLIT-1..2,
+ * ENS-EMB-SEGMENTFROMUNUSED-1..3, ENS-EMB-SEGMENTDROP-1..3, ENS-EMB-SEGMENTSPLIT-1..2,
  * ENS-EMB-SEGMENTNEXT-1..3, ENS-EMB-SEGMENTCLONE-1..2, ENS-EMB-SEGMENTSLICE-1..2, and the model's
  * ENS-FRAMEALLOC-SEGMENT-1..2 (`alloc_segment`) and ENS-SEGMENT-FROMFRAME-1 (`From<Frame>`).
  * The REQ rules come from the event specs in reducers/frame/segment.ts.
@@ -34,8 +34,10 @@ import {
   rcIs,
   memoryZeroedOnly,
   allocatorTook,
+  outcomeIs,
   storeUnchanged,
 } from '../helpers.js'
+import { getFromUnusedOutcome } from './meta.js'
 
 // ---- reading events and results -------------------------------------------------------------
 
@@ -168,6 +170,24 @@ function fromUnusedShouldSucceed(s: Snapshot, startPaddr: number, endPaddr: numb
   return true
 }
 
+/**
+ * What `Segment::from_unused([start, end))` returns for a non-empty range (an empty one panics,
+ * REQ-SEGMENT-FROMUNUSED-1): `Err(NotAligned)` when either end is unaligned, `Err(OutOfBound)`
+ * when `end` is beyond `MAX_PADDR` or physical memory, else what `Frame::from_unused` answers for
+ * the first page, in address order, that it refuses (operations.md §11.19: "`Frame::from_unused`
+ * for each page … `Err` is returned"; per page ENS-META-GETUNUSED-6's outcome), else `Ok`.
+ * The ends are checked first as OSTD's `Segment::from_unused` does (reducers/frame/segment.ts).
+ */
+export function segmentFromUnusedOutcome(s: Snapshot, startPaddr: number, endPaddr: number): string {
+  if (startPaddr % PAGE_SIZE !== 0 || endPaddr % PAGE_SIZE !== 0) return 'NotAligned'
+  if (endPaddr > MAX_PADDR || endPaddr > indexToFrame(s.nrFrames)) return 'OutOfBound'
+  for (let pa = startPaddr; pa < endPaddr; pa += PAGE_SIZE) {
+    const page = getFromUnusedOutcome(s, pa)
+    if (page !== 'Ok') return page
+  }
+  return 'Ok'
+}
+
 // ---- rules -----------------------------------------------------------------------------------
 
 const FROM_UNUSED = ['segment.from_unused']
@@ -188,6 +208,16 @@ export const segmentRules: EnsRule[] = [
     if (!did) out.push(...storeUnchanged(ctx, rule))
     return out
   }),
+  ens(
+    'ENS-EMB-SEGMENTFROMUNUSED-3',
+    FROM_UNUSED,
+    (ctx) => {
+      const start = num(ctx.event, 'startPaddr')
+      const end = num(ctx.event, 'endPaddr')
+      return start < end ? outcomeIs(ctx, 'ENS-EMB-SEGMENTFROMUNUSED-3', segmentFromUnusedOutcome(ctx.pre, start, end)) : []
+    },
+    '[model, operations.md §11.19] `Segment::from_unused([start, end))` returns `Err(NotAligned)` when either end is unaligned, `Err(OutOfBound)` when `end` is beyond `MAX_PADDR` or physical memory, else the `Err` of the first page (in address order) `Frame::from_unused` refuses (ENS-META-GETUNUSED-6), else `Ok`.',
+  ),
   ens('ENS-EMB-SEGMENTFROMUNUSED-2', FROM_UNUSED, (ctx) => {
     if (!isOkResult(ctx.result)) return []
     const rule = 'ENS-EMB-SEGMENTFROMUNUSED-2'
