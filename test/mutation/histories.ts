@@ -20,7 +20,8 @@ import { isOstdPanic } from '../../src/arch/errors.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
 import { ALL_OPS, Rng, type GenIndex, type Op } from '../../src/log/gen.js'
-import type { Snapshot } from '../../src/model/snapshot.js'
+import { UNIT_META, type Snapshot } from '../../src/model/snapshot.js'
+import { MAX_SEGMENT_FRAMES_EXCLUSIVE } from '../../reducers/frame/segment.js'
 import { tableGet, tableKeys } from '../../src/model/table.js'
 import { isMmioPaddr, ownerOf, uniqueOwnerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
@@ -440,6 +441,9 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
       const free = probeTargets(h.state).freePage
       if (free !== undefined) offer(i, { ...e, currentPaddr: free * pageSize(1) } as ModelEvent, true)
     }
+    // Segment bounds just outside what the exec `assert!`s allow (the random nudges move them by
+    // whole pages, and never to an empty or a too-long range).
+    for (const c of segmentBoundProbes(h.state, e)) offer(i, c, true)
     if (i % every !== 0) {
       h.dispatch(e)
       continue
@@ -475,6 +479,36 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     h.dispatch(e)
   }
   return probes
+}
+
+/**
+ * `e` with its range bounds moved just outside what its preconditions allow: `segment.split` at a
+ * misaligned offset, at 0 and at the segment's size; `segment.slice` misaligned at either end,
+ * empty, and past the segment's end; `segment.from_unused` over an empty range;
+ * `frame_alloc.alloc_segment` of the first frame count whose byte size exceeds `isize::MAX`.
+ */
+function segmentBoundProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
+  const f = e as unknown as Record<string, number>
+  const sized = (id: number): number | null => {
+    const entry = tableGet(s.segments, id)
+    return entry === null ? null : entry.endPaddr - entry.startPaddr
+  }
+  switch (e.type) {
+    case 'segment.split': {
+      const size = sized(f['segment']!)
+      return size === null ? [] : [{ ...e, offset: f['offset']! + 1 }, { ...e, offset: 0 }, { ...e, offset: size }] as ModelEvent[]
+    }
+    case 'segment.slice': {
+      const size = sized(f['segment']!)
+      return size === null ? [] : [{ ...e, start: f['start']! + 1 }, { ...e, end: f['end']! + 1 }, { ...e, end: f['start']! }, { ...e, end: size + pageSize(1) }] as ModelEvent[]
+    }
+    case 'segment.from_unused':
+      return [{ ...e, endPaddr: f['startPaddr']! }] as ModelEvent[]
+    case 'frame_alloc.alloc_segment':
+      return [{ ...e, nframes: MAX_SEGMENT_FRAMES_EXCLUSIVE, meta: UNIT_META }] as ModelEvent[]
+    default:
+      return []
+  }
 }
 
 /** The physical-address fields of `e` (`paddr`, `…Paddr`) that hold a number. */
