@@ -380,3 +380,29 @@ describe('segment histories', () => {
     }
   })
 })
+
+describe('segment metadata of the wrong length is bad input', () => {
+  // One FrameMeta per page (or one for all): a list of another length is refused by the event's
+  // schema, naming `meta`, with the state and the history untouched.
+  const cases: Array<{ name: string; event: Record<string, unknown>; pages: number }> = [
+    { name: 'Segment::from_unused over 2 pages with 3 metadata', event: { type: 'segment.from_unused', startPaddr: 4 * P, endPaddr: 6 * P, meta: [UNIT_META, UNIT_META, UNIT_META] }, pages: 2 },
+    { name: 'alloc_segment(2) with 1 metadata', event: { type: 'frame_alloc.alloc_segment', nframes: 2, meta: [UNIT_META] }, pages: 2 },
+  ]
+  for (const { name, event, pages } of cases) {
+    it(name, () => {
+      const m = createModel({ physicalMemory: 1 << 20 })
+      const before = m.state
+      expect(() => m.dispatch(event as never)).toThrow(new RegExp(`meta.*expected one FrameMeta per (page|frame) \\(${pages}\\)`, 's'))
+      expect(m.state).toBe(before)
+      expect(m.history.length).toBe(0)
+      // the right length is accepted
+      expect(m.dispatch({ ...event, meta: Array.from({ length: pages }, () => UNIT_META) } as never).violations).toEqual([])
+    })
+  }
+  it('a single FrameMeta, or a list on an empty or misaligned range, is not a length error', () => {
+    const m = createModel({ physicalMemory: 1 << 20 })
+    expect(m.dispatch({ type: 'segment.from_unused', startPaddr: 4 * P, endPaddr: 6 * P, meta: UNIT_META } as never).violations).toEqual([])
+    expect(m.dispatch({ type: 'segment.from_unused', startPaddr: 8 * P + 1, endPaddr: 9 * P, meta: [UNIT_META, UNIT_META] } as never).result).toEqual({ ok: false, error: 'NotAligned' })
+    expect(m.dispatch({ type: 'frame_alloc.alloc_segment', nframes: 0, meta: [UNIT_META] } as never).result).toEqual({ ok: false, error: 'InvalidArgs' })
+  })
+})
