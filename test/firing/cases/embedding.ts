@@ -286,7 +286,7 @@ const cursorCases: FiringCase[] = [
     spaceWithCursor(m)
     okv(m.call({ type: 'unique_frame.from_unused', paddr: last.pa + 0x100000, meta: UNIT_META }))
     m.dispatch({ type: 'vm_cursor_mut.unmap', cursor: last.c, len: K4 })
-  }),
+  }, ['INV-UNIQUE-4']),
   ens('ENS-EMB-UNMAP-3', 'Unmap removes the path but keeps its reference', [after(vmCursorUnmap, (d, s) => setCells(d, frameToIndex(last.pa), { refCount: tableGet(s.regions.slotOwners, frameToIndex(last.pa))!.innerPerms.refCount }))], (m) => {
     spaceWithCursor(m)
     okv(m.call({ type: 'frame.from_in_use', paddr: last.pa }))

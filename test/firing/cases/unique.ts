@@ -239,6 +239,8 @@ export const uniqueCases: FiringCase[] = [
   {
     rule: 'ENS-UNIQUE-FROMUNUSED-3',
     title: 'from_unused counts a forgotten frame (raw_count 1)',
+    // the handle's frame counted as forgotten too: INV-UNIQUE-4 sees the state it leaves
+    expect: ['ENS-UNIQUE-FROMUNUSED-3', 'INV-UNIQUE-4'],
     run: () =>
       withVariantBothModes(
         [variant(uniqueFromUnused, (s, e) => {
@@ -317,6 +319,8 @@ export const uniqueCases: FiringCase[] = [
   {
     rule: 'ENS-UNIQUE-REPURPOSE-4',
     title: 'repurpose counts a forgotten frame (raw_count 1)',
+    // the handle's frame counted as forgotten too: INV-UNIQUE-4 sees the state it leaves
+    expect: ['ENS-UNIQUE-REPURPOSE-4', 'INV-UNIQUE-4'],
     run: () =>
       withVariantBothModes(
         [variant(uniqueRepurpose, (s, e) => {
@@ -443,6 +447,8 @@ export const uniqueCases: FiringCase[] = [
   {
     rule: 'ENS-UNIQUE-FROMRAW-3',
     title: 'from_raw does not decrement raw_count',
+    // the handle's frame counted as forgotten too: INV-UNIQUE-4 sees the state it leaves
+    expect: ['ENS-UNIQUE-FROMRAW-3', 'INV-UNIQUE-4'],
     run: () =>
       withVariantBothModes(
         [variant(uniqueFromRaw, (s, e) => {
@@ -538,5 +544,10 @@ export const uniqueCases: FiringCase[] = [
         tableSet(d.uniqueOwners, 5, null)
         tableSet(d.regions.unparked, 5, null)
       }),
+  },
+  {
+    rule: 'INV-UNIQUE-4',
+    title: 'a live UniqueFrame whose frame is also counted as forgotten (raw_count 1)',
+    run: () => corrupted(withUnique5, (d) => setOwner(d, 5, { rawCount: 1 })),
   },
 ]

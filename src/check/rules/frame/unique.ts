@@ -2,7 +2,8 @@
  * Rules of `UniqueFrame` (operations.md §6, §11.26–§11.27; seed 003): ENS-UNIQUE-*,
  * ENS-EMB-FROMUNIQUE-1, ENS-EMB-TRYFROMSHARED-1..2, the model's ENS-UNIQUE-METAWRITE-1, and the
  * model's invariants of `UniqueFrameOwner` (INV-UNIQUE-1..3: `owner.inv()`, `global_inv`, and
- * `self.wf(owner)` for every live handle). The REQ rules come from the event specs
+ * `self.wf(owner)` for every live handle; INV-UNIQUE-4: a live handle's frame is not also
+ * forgotten). That an un-parked slot's permission is held by an owner is INV-STORE-2. The REQ rules come from the event specs
  * (reducers/frame/unique.ts).
  *
  * Clauses that restate `regions.inv()` (ENS-UNIQUE-FROMUNUSED-3, -INTORAW-2, -FROMRAW-3, -DROP-1,
@@ -414,6 +415,16 @@ export const uniqueInvariants: InvRule[] = [
         ? []
         : [finding('INV-UNIQUE-3', ownerPath(idx), `a live UniqueFrame handle points at slot ${idx}, but no UniqueFrameOwner holds it`, 'owner', null)],
     '[model, seed `self.wf(owner)`] every live `UniqueFrame` handle has its `UniqueFrameOwner` (held for the handle\'s slot).',
+  ),
+  inv(
+    'INV-UNIQUE-4',
+    'B',
+    'slot',
+    (s, idx, { accounting }) =>
+      accounting.uniqueCount(idx) === 0 || ownerOf(s, idx).rawCount === 0
+        ? []
+        : [finding('INV-UNIQUE-4', `regions.slotOwners[${idx}].rawCount`, `slot ${idx} has a live UniqueFrame handle and raw_count ${ownerOf(s, idx).rawCount}: a unique frame is held by its handle or forgotten (into_raw), not both`, 0, ownerOf(s, idx).rawCount)],
+    '[model, seed `UniqueFrame::into_raw` / `from_raw`] a slot a live `UniqueFrame` handle points at has `raw_count == 0`: the frame is held by the handle or forgotten by `into_raw` (`raw_count == 1`), never both.',
   ),
 ]
 
