@@ -483,7 +483,8 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
 
 /**
  * `e` with its range bounds moved just outside what its preconditions allow: `segment.split` at a
- * misaligned offset, at 0 and at the segment's size; `segment.slice` misaligned at either end,
+ * misaligned offset, at 0 and at the segment's size; `segment.slice` misaligned at either end
+ * (the end also 1 byte short: inside the segment, so only the alignment clause refuses it),
  * empty, and past the segment's end; `segment.from_unused` over an empty range;
  * `frame_alloc.alloc_segment` of the first frame count whose byte size exceeds `isize::MAX`.
  */
@@ -500,7 +501,7 @@ function segmentBoundProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
     }
     case 'segment.slice': {
       const size = sized(f['segment']!)
-      return size === null ? [] : [{ ...e, start: f['start']! + 1 }, { ...e, end: f['end']! + 1 }, { ...e, end: f['start']! }, { ...e, end: size + pageSize(1) }] as ModelEvent[]
+      return size === null ? [] : [{ ...e, start: f['start']! + 1 }, { ...e, end: f['end']! + 1 }, { ...e, end: f['start']! }, { ...e, end: size + pageSize(1) }, { ...e, end: f['end']! - 1 }] as ModelEvent[]
     }
     case 'segment.from_unused':
       return [{ ...e, endPaddr: f['startPaddr']! }] as ModelEvent[]
