@@ -292,6 +292,18 @@ const cursorCases: FiringCase[] = [
     okv(m.call({ type: 'frame.from_in_use', paddr: last.pa }))
     m.dispatch({ type: 'vm_cursor_mut.unmap', cursor: last.c, len: K4 })
   }, ['INV-ACCT-3']),
+  // The unmapped frame's reference stays behind as a live Frame handle nobody holds (no flush
+  // issued with it, so the dispatch never drops it): every invariant holds, only the count of handles moves.
+  ens('ENS-EMB-UNMAP-3', 'Unmap turns the removed mapping into an orphan Frame handle instead of releasing it', [after(vmCursorUnmap, (d, s) => {
+    const idx = frameToIndex(last.pa)
+    setCells(d, idx, { refCount: tableGet(s.regions.slotOwners, idx)!.innerPerms.refCount })
+    tableSet(d.frames, 99, { paddr: last.pa })
+    tableSet(d.regions.frameObligations, idx, (tableGet(s.regions.frameObligations, idx) ?? 0) + 1)
+  })], (m) => {
+    spaceWithCursor(m)
+    okv(m.call({ type: 'frame.from_in_use', paddr: last.pa }))
+    m.dispatch({ type: 'vm_cursor_mut.unmap', cursor: last.c, len: K4 })
+  }),
   ens('ENS-EMB-UNMAP-4', 'Unmap un-parks a slot', [after(vmCursorUnmap, (d) => unpark(d, FAR))], (m) => {
     spaceWithCursor(m)
     m.dispatch({ type: 'vm_cursor_mut.unmap', cursor: last.c, len: K4 })
