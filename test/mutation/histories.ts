@@ -323,11 +323,21 @@ export const LIST_FOCUS_OPS: Record<string, Op> = focus(
   4,
 )
 
+/**
+ * Frames and VmSpaces only, VmSpace map / unmap / activate / flush 3× as likely: in the whole mix
+ * one VmSpace `unmap` in all the fixtures removed a page (the first vm_space run, QUALITY.md).
+ */
+export const VM_FOCUS_OPS: Record<string, Op> = Object.fromEntries(
+  Object.entries(ALL_OPS)
+    .filter(([k]) => /^(frame|vm)\./.test(k))
+    .map(([k, o]) => [k, ['vm.vmMap', 'vm.vmUnmap', 'vm.vmActivate', 'vm.vmFlush'].includes(k) ? { ...o, weight: o.weight * 3 } : o]),
+)
+
 /** The MMIO range of the one fixture that has one: 16 pages the bump allocator meets early (64 KiB..128 KiB). */
 export const MMIO_RANGES: ReadonlyArray<readonly [number, number]> = [[0x10000, 0x20000]]
 
 /** Operation tables a fixture history can be generated from. */
-export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS, list: LIST_FOCUS_OPS } as const
+export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS, list: LIST_FOCUS_OPS, vm: VM_FOCUS_OPS } as const
 
 /**
  * Histories beyond `FIXTURE_SEEDS`, each for paths those never take (found by scanning seeds
@@ -355,6 +365,7 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   { seed: 7, operations: 'kernel', why: 'a kernel page table: its CursorMuts map and take tracked frames (AVAIL1 cleared in the item taken)' },
   // No history above has an MMIO range: `get_from_unused` of a device page (Err(InUse)) and the allocator stepping over one were never seen.
   { seed: 9, operations: 'list', why: 'linked_list.drop of non-empty lists (each frame taken and dropped; seeds 1..10 scanned)' },
+  { seed: 5, operations: 'vm', why: 'VmSpace maps, unmaps that remove pages, activations and flushes (seeds 1..8 scanned: 12 maps, 3 pages unmapped)' },
   { seed: 9, mmioRanges: MMIO_RANGES, why: 'an MMIO range: get_from_unused of a device page Err(InUse), the allocator stepping over the range (seeds 0..12 scanned)' },
 ]
 
@@ -568,7 +579,7 @@ export const FIXTURES_FILE = new URL('./fixtures.json', import.meta.url)
 export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSICAL_MEMORY, mmioRanges: ReadonlyArray<readonly [number, number]> = []): Exercised {
   const mapped: Record<string, number> = { '4K': 0, '2M': 0, '1G': 0 }
   let split = 0
-  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0, mmioClaim: 0, listDrop: 0 }
+  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0, mmioClaim: 0, listDrop: 0, vmUnmapPages: 0 }
   const h = new History({ check: 'off', physicalMemory, mmioRanges })
   for (const e of events) {
     const pre = h.state
@@ -601,6 +612,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
       if (m !== null && m.paRange.start === tableGet(pre.frames, item.frame!)?.paddr) paths.mapSelf++
     }
     if (e.type === 'frame_alloc.alloc_frame' && typeof r === 'object' && r?.ok === false) paths.allocNoMemory++
+    if (e.type === 'vm_cursor_mut.unmap' && typeof r === 'number') paths.vmUnmapPages += r
     if (e.type === 'linked_list.drop' && internalSteps(step).some((x) => x.step.event.type === 'linked_list.cursor_mut.take_current')) paths.listDrop++
     if (e.type === 'meta_slot.get_from_unused' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && isMmioPaddr(pre.config, num(e, 'paddr'))) paths.mmioClaim++
     if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, Math.floor(num(e, 'paddr') / pageSize(1))) !== null) paths.nodeInUse++
@@ -615,7 +627,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 }
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
-export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1' | 'avail1Take' | 'mmioClaim' | 'listDrop'
+export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1' | 'avail1Take' | 'mmioClaim' | 'listDrop' | 'vmUnmapPages'
 
 export interface Exercised {
   readonly mapped: Record<string, number>
