@@ -155,7 +155,7 @@ const nonEmptyRange: Requirement<SegmentFromUnusedEvent> = {
  * page first and changes nothing.
  *
  * Requires REQ-SEGMENT-FROMUNUSED-1 (and, per page, REQ-META-GETUNUSED-1 through its internal
- * steps). Owes ENS-EMB-SEGMENTFROMUNUSED-1..2.
+ * steps). Owes ENS-EMB-SEGMENTFROMUNUSED-1..3 (-3: which `Err`, `segmentFromUnusedError`).
  */
 export const segmentFromUnused = defineEvent<SegmentFromUnusedEvent, SegmentFromUnusedResult>({
   type: 'segment.from_unused',

@@ -5,6 +5,7 @@
  */
 import { produce, type Draft } from 'immer'
 import { variantOf, type AnyEventSpec, type ModelEvent } from '../../reducers/index.js'
+import type { EventSpec } from '../../reducers/types.js'
 import { Checker } from '../../src/check/checker.js'
 import { defaultRegistry } from '../../src/check/rules/index.js'
 import type { Violation } from '../../src/check/rule.js'
@@ -131,6 +132,15 @@ export function rejectedOn(m: Model, e: ModelEvent): FiringOutcome {
 
 /** A variant of `spec` with another reducer (and, optionally, no preconditions). */
 export const variant = variantOf
+
+/** A variant of `spec` that answers `Err(to)` where `spec` answers `Err(from)` (the wrong error, nothing else changed). */
+export function errSwapped<E extends ModelEvent, R>(spec: EventSpec<E, R>, from: string, to: string): AnyEventSpec {
+  return variantOf(spec, (s, e) => {
+    const o = spec.reduce(s, e)
+    const r = o.result as { ok?: boolean; error?: unknown } | null
+    return r?.ok === false && r.error === from ? { ...o, result: { ok: false, error: to } as R } : o
+  })
+}
 
 /** Runs `fn` expecting an `OstdPanic` (for calls that are not events, e.g. the PTE codec). */
 export function panics(fn: () => unknown): FiringOutcome {

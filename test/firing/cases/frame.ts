@@ -9,7 +9,7 @@ import { UNIT_META } from '../../../src/model/snapshot.js'
 import { allocFrame, frameClone, frameDrop, frameFromInUse, frameFromRaw, frameFromUnused, frameIntoRaw } from '../../../reducers/frame/frame.js'
 import { dropLastInPlace, getFromInUse, getFromUnused } from '../../../reducers/frame/meta.js'
 import { freshId } from '../../../reducers/frame/edit.js'
-import { corrupted, edit, panics, rejected, variant, withVariantBothModes, type FiringCase } from '../harness.js'
+import { corrupted, edit, errSwapped, panics, rejected, variant, withVariantBothModes, type FiringCase } from '../harness.js'
 import { alloc, makeUnique, ownerIn, setCells, setExec, setOwner, stateWith, tableSet } from './util.js'
 import { unwrap as unwrapResult } from '../../../src/api/result.js'
 import { Frame } from '../../../src/api/frame.js'
@@ -262,10 +262,7 @@ export const frameCases: FiringCase[] = [
     title: 'get_from_unused on a UniqueFrame\'s slot reports InUse instead of Unique',
     run: () =>
       withVariantBothModes(
-        [variant(getFromUnused, (s, e) => {
-          const o = getFromUnused.reduce(s, e)
-          return !o.result.ok && o.result.error === 'Unique' ? { ...o, result: { ok: false as const, error: 'InUse' as const } } : o
-        })],
+        [errSwapped(getFromUnused, 'Unique', 'InUse')],
         (m) => {
           m.dispatch({ type: 'unique_frame.from_unused', paddr: 0x3000, meta: UNIT_META })
           m.dispatch({ type: 'meta_slot.get_from_unused', paddr: 0x3000, meta: UNIT_META, asUnique: false })

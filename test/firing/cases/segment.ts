@@ -24,7 +24,7 @@ import {
   segmentSlice,
   segmentSplit,
 } from '../../../reducers/frame/segment.js'
-import { edit, rejected, variant, withVariantBothModes, type FiringCase } from '../harness.js'
+import { edit, errSwapped, rejected, variant, withVariantBothModes, type FiringCase } from '../harness.js'
 import { alloc, cellsOf, ownerIn, setCells, setOwner, stateWith, tableSet } from './util.js'
 import type { Draft } from 'immer'
 
@@ -143,10 +143,7 @@ export const segmentCases: FiringCase[] = [
     title: 'from_unused of a range ending beyond physical memory reports NotAligned instead of OutOfBound',
     run: () =>
       withVariantBothModes(
-        [variant(segmentFromUnused, (s, e) => {
-          const o = segmentFromUnused.reduce(s, e)
-          return !o.result.ok && o.result.error === 'OutOfBound' ? { ...o, result: { ok: false as const, error: 'NotAligned' as const } } : o
-        })],
+        [errSwapped(segmentFromUnused, 'OutOfBound', 'NotAligned')],
         (m) => m.dispatch({ type: 'segment.from_unused', startPaddr: 0x3000, endPaddr: m.state.nrFrames * PAGE_SIZE + PAGE_SIZE, meta: UNIT_META }),
       ),
   },
