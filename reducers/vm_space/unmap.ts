@@ -29,7 +29,9 @@ export type VmCursorUnmapEvent = z.infer<typeof VmCursorUnmapEvent>
 
 /**
  * `CursorMut::unmap(len)`. Requires REQ-EMB-UNMAP-1, REQ-HANDLE-1, REQ-VMSCURSOR-1 [model] and `take_next`'s own
- * (REQ-CURSORMUT-UNMAP-1..3 panics, REQ-PTCURSOR-TAKENEXT-1). Owes ENS-VMSCURSOR-UNMAP-1..3 [model].
+ * (REQ-CURSORMUT-UNMAP-1..3 panics, REQ-PTCURSOR-TAKENEXT-1). Owes ENS-VMSCURSOR-UNMAP-1..3 [model] and
+ * ENS-EMB-UNMAP-1..4 (-3: each removed frame's reference goes into the flusher with its flush and
+ * is released by the dispatch that ends the call — never left behind as a handle).
  */
 export const vmCursorUnmap = defineEvent<VmCursorUnmapEvent, number>({
   type: 'vm_cursor_mut.unmap',
