@@ -28,6 +28,7 @@ import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
 import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
+import { spaceRootSlot } from '../../reducers/vm_space/state.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
 export const PHYSICAL_MEMORY = 1 << 22
@@ -333,11 +334,120 @@ export const VM_FOCUS_OPS: Record<string, Op> = Object.fromEntries(
     .map(([k, o]) => [k, ['vm.vmMap', 'vm.vmUnmap', 'vm.vmActivate', 'vm.vmFlush'].includes(k) ? { ...o, weight: o.weight * 3 } : o]),
 )
 
+/** The user window of the generator's VmSpace operations (src/log/gen_vm.ts: 64 pages from 0x10000). */
+const VM_WINDOW = { start: 0x10000, end: 0x10000 + 64 * pageSize(1) }
+
+/** The activated VmSpace, if it is live. */
+function activatedSpace(s: Snapshot): { id: number; root: number } | null {
+  const id = s.vm.activated
+  const r = id === null ? null : tableGet(s.vm.spaces, id)
+  return id === null || r === null || r.dropped ? null : { id, root: spaceRootSlot(s, r) }
+}
+
+/** VmSpace CursorMuts (of the space `vmSpace`, when given). */
+function vmCursorsMut(s: Snapshot, vmSpace?: number): number[] {
+  return tableKeys(s.vm.cursors).filter((id) => {
+    const c = tableGet(s.vm.cursors, id)!
+    return c.kind === 'CursorMut' && (vmSpace === undefined || c.vmSpace === vmSpace)
+  })
+}
+
+/** A mapping of the activated space's page table in the window, from a random page on (wrapping). */
+function mappedInActivated(s: Snapshot, rng: Rng): { va: number; space: number } | null {
+  const a = activatedSpace(s)
+  if (a === null) return null
+  const from = VM_WINDOW.start + pageSize(1) * rng.int(64)
+  const m = firstMappingFrom(s, a.root, from, VM_WINDOW.end, { config: 'user' }) ?? firstMappingFrom(s, a.root, VM_WINDOW.start, VM_WINDOW.end, { config: 'user' })
+  return m === null ? null : { va: m.vaRange.start, space: a.id }
+}
+
+/**
+ * `VM_FOCUS_OPS` and the TLB: in every fixture above the TLB never cached a translation (no user
+ * access hit a mapped page of the activated space), so no flush ever removed one. Here readers and
+ * writers open on mapped pages of the activated space and read / write them (the MMU caches the
+ * translation); cursors jump onto mapped pages, so `map` replaces a mapping and `unmap` / flushes
+ * remove cached ones; flushes target a cached translation; a cursor over two 2 MiB-aligned
+ * entries (its guard a level-2 node) maps into a level-1 node, which an unmap of its whole range strays.
+ */
+export const TLB_OPS: Record<string, Op> = {
+  ...VM_FOCUS_OPS,
+  // an activation flushes the whole TLB: rarer here, so cached translations live long enough to meet a flush
+  'vm.vmActivate': { ...VM_FOCUS_OPS['vm.vmActivate']!, weight: 1 },
+  'edge.dispatch': op(3, (s, rng) => {
+    const a = activatedSpace(s)
+    const cursor = rng.pick(a === null ? [] : vmCursorsMut(s, a.id).filter((id) => (tableGet(s.vm.cursors, id)!.flusher?.ops.length ?? 0) > 0))
+    return cursor === undefined ? null : { type: rng.chance(0.5) ? 'vm_cursor_mut.dispatch_tlb_flush' : 'vm_cursor_mut.sync_tlb_flush', cursor }
+  }),
+  'edge.ioOnMapped': op(6, (s, rng) => {
+    if (s.vmIos.count >= 6) return null
+    const m = mappedInActivated(s, rng)
+    if (m === null) return null
+    const kind = rng.chance(0.6) ? 'reader' : 'writer'
+    return { type: `vm_space.${kind}`, vmSpace: m.space, va: m.va + (rng.chance(0.5) ? 0 : rng.int(pageSize(1))), len: 1 + rng.int(2 * pageSize(1)) } as ModelEvent
+  }),
+  'edge.access': op(10, (s, rng) => {
+    const a = activatedSpace(s)
+    const ios = tableKeys(s.vmIos).filter((id) => {
+      const e = tableGet(s.vmIos, id)!
+      return e.space.kind === 'user' && e.space.vmSpace === a?.id && e.end > e.cursor
+    })
+    const io = rng.pick(ios)
+    if (io === undefined) return null
+    const e = tableGet(s.vmIos, io)!
+    return e.kind === 'Reader' ? { type: 'vm_reader.collect', reader: io } : { type: 'vm_writer.fill_zeros', writer: io, len: e.end - e.cursor }
+  }),
+  'edge.jumpToMapped': op(4, (s, rng) => {
+    const cursor = rng.pick(vmCursorsMut(s))
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    const root = spaceRootSlot(s, tableGet(s.vm.spaces, tableGet(s.vm.cursors, cursor)!.vmSpace)!)
+    const m = firstMappingFrom(s, root, c.barrierVa.start, c.barrierVa.end, { config: 'user' })
+    return m === null || m.vaRange.start === c.va ? null : { type: 'cursor.jump', cursor, va: m.vaRange.start }
+  }),
+  'edge.flushCached': op(4, (s, rng) => {
+    const a = activatedSpace(s)
+    const cursor = a === null ? undefined : rng.pick(vmCursorsMut(s, a.id))
+    const m = rng.pick([...s.vm.tlb.mappings])
+    if (cursor === undefined || m === undefined) return null
+    const flush = rng.chance(0.5) ? { kind: 'Address', va: m.vaRange.start } : { kind: 'Range', start: m.vaRange.start, end: m.vaRange.end }
+    return { type: 'vm_cursor_mut.issue_tlb_flush', cursor, op: flush } as ModelEvent
+  }),
+  'edge.rewind': op(2, (s, rng) => {
+    const cursor = rng.pick(vmCursorsMut(s))
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    return c.va === c.barrierVa.start ? null : { type: 'cursor.jump', cursor, va: c.barrierVa.start }
+  }),
+  'edge.unmapRest': op(2, (s, rng) => {
+    const cursor = rng.pick(vmCursorsMut(s))
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    return c.va >= c.barrierVa.end ? null : { type: 'vm_cursor_mut.unmap', cursor, len: c.barrierVa.end - c.va }
+  }),
+  'edge.wideCursor': op(1, (s, rng) => {
+    if (s.vm.cursors.count >= 2) return null
+    const a = activatedSpace(s)
+    if (a === null) return null
+    const vaStart = pageSize(2) * (1 + rng.int(2))
+    return { type: 'vm_space.cursor_mut', vmSpace: a.id, vaStart, vaEnd: vaStart + 2 * pageSize(2) }
+  }),
+  // … back to its start once it mapped something, then unmap all of it: its level-1 node goes stray
+  'edge.unmapWide': op(4, (s, rng) => {
+    const cursor = rng.pick(vmCursorsMut(s).filter((id) => {
+      const c = tableGet(s.pt.cursors, id)!
+      return c.barrierVa.end - c.barrierVa.start === 2 * pageSize(2) && c.barrierVa.start % pageSize(2) === 0 && c.va > c.barrierVa.start
+    }))
+    if (cursor === undefined) return null
+    const c = tableGet(s.pt.cursors, cursor)!
+    return rng.chance(0.5) ? { type: 'cursor.jump', cursor, va: c.barrierVa.start } : { type: 'vm_cursor_mut.unmap', cursor, len: c.barrierVa.end - c.va }
+  }),
+}
+
 /** The MMIO range of the one fixture that has one: 16 pages the bump allocator meets early (64 KiB..128 KiB). */
 export const MMIO_RANGES: ReadonlyArray<readonly [number, number]> = [[0x10000, 0x20000]]
 
 /** Operation tables a fixture history can be generated from. */
-export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS, list: LIST_FOCUS_OPS, vm: VM_FOCUS_OPS } as const
+export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS, list: LIST_FOCUS_OPS, vm: VM_FOCUS_OPS, tlb: TLB_OPS } as const
 
 /**
  * Histories beyond `FIXTURE_SEEDS`, each for paths those never take (found by scanning seeds
@@ -367,6 +477,8 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   { seed: 9, operations: 'list', why: 'linked_list.drop of non-empty lists (each frame taken and dropped; seeds 1..10 scanned)' },
   { seed: 5, operations: 'vm', why: 'VmSpace maps, unmaps that remove pages, activations and flushes (seeds 1..8 scanned: 12 maps, 3 pages unmapped)' },
   { seed: 9, mmioRanges: MMIO_RANGES, why: 'an MMIO range: get_from_unused of a device page Err(InUse), the allocator stepping over the range (seeds 0..12 scanned)' },
+  { seed: 8, operations: 'tlb', why: 'a VmSpace unmap and map flushing cached translations out of the TLB; an unmap straying a level-1 node (seeds 1..12 scanned)' },
+  { seed: 2, operations: 'tlb', why: 'dispatch_tlb_flush removing cached translations an issued flush targets (seeds 1..12 scanned)' },
 ]
 
 /**
@@ -579,7 +691,7 @@ export const FIXTURES_FILE = new URL('./fixtures.json', import.meta.url)
 export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSICAL_MEMORY, mmioRanges: ReadonlyArray<readonly [number, number]> = []): Exercised {
   const mapped: Record<string, number> = { '4K': 0, '2M': 0, '1G': 0 }
   let split = 0
-  const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0, mmioClaim: 0, listDrop: 0, vmUnmapPages: 0 }
+  const paths = noPaths()
   const h = new History({ check: 'off', physicalMemory, mmioRanges })
   for (const e of events) {
     const pre = h.state
@@ -613,6 +725,10 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
     }
     if (e.type === 'frame_alloc.alloc_frame' && typeof r === 'object' && r?.ok === false) paths.allocNoMemory++
     if (e.type === 'vm_cursor_mut.unmap' && typeof r === 'number') paths.vmUnmapPages += r
+    if (step.after.vm.tlb.mappings.length < pre.vm.tlb.mappings.length && /^vm_cursor_mut\.(map|unmap|dispatch_tlb_flush|sync_tlb_flush)$/.test(e.type)) paths.tlbFlushed++
+    const vmInner = e.type === 'vm_cursor_mut.map' || e.type === 'vm_cursor_mut.unmap' ? internalSteps(step) : []
+    if (e.type === 'vm_cursor_mut.map' && vmInner.some((x) => x.step.event.type === 'vm_cursor_mut.issue_tlb_flush_with')) paths.vmMapOver++
+    if (vmInner.some((x) => x.step.event.type === 'vm_cursor_mut.issue_tlb_flush_with' && (x.step.event as unknown as { release: { kind: string } }).release.kind === 'node')) paths.vmStrayUnmap++
     if (e.type === 'linked_list.drop' && internalSteps(step).some((x) => x.step.event.type === 'linked_list.cursor_mut.take_current')) paths.listDrop++
     if (e.type === 'meta_slot.get_from_unused' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && isMmioPaddr(pre.config, num(e, 'paddr'))) paths.mmioClaim++
     if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, Math.floor(num(e, 'paddr') / pageSize(1))) !== null) paths.nodeInUse++
@@ -627,7 +743,13 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 }
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
-export type ExercisedPath = 'stray' | 'multiUnmap' | 'allocNoMemory' | 'nodeInUse' | 'strayUnmap' | 'nestedStray' | 'trackedUnmap' | 'aliasTake' | 'kernelTake' | 'popUp' | 'mapSelf' | 'untrackedAvail1' | 'avail1Take' | 'mmioClaim' | 'listDrop' | 'vmUnmapPages'
+export type ExercisedPath = (typeof EXERCISED_PATHS)[number]
+const EXERCISED_PATHS = ['stray', 'multiUnmap', 'allocNoMemory', 'nodeInUse', 'strayUnmap', 'nestedStray', 'trackedUnmap', 'aliasTake', 'kernelTake', 'popUp', 'mapSelf', 'untrackedAvail1', 'avail1Take', 'mmioClaim', 'listDrop', 'vmUnmapPages', 'tlbFlushed', 'vmMapOver', 'vmStrayUnmap'] as const
+
+/** Every rare path at a count of 0. */
+export function noPaths(): Record<ExercisedPath, number> {
+  return Object.fromEntries(EXERCISED_PATHS.map((k) => [k, 0])) as Record<ExercisedPath, number>
+}
 
 export interface Exercised {
   readonly mapped: Record<string, number>

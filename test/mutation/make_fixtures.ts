@@ -10,6 +10,7 @@ import { History } from '../../src/log/history.js'
 import {
   exercised,
   makeProbes,
+  noPaths,
   EXTRA_FIXTURES,
   FIXTURE_OPERATIONS,
   FIXTURE_OPS,
@@ -24,7 +25,7 @@ const histories: FixtureHistory[] = []
 const mapped: Record<string, number> = {}
 let split = 0
 const types = new Set<string>()
-const paths: Record<ExercisedPath, number> = { stray: 0, multiUnmap: 0, allocNoMemory: 0, nodeInUse: 0, strayUnmap: 0, nestedStray: 0, trackedUnmap: 0, aliasTake: 0, kernelTake: 0, popUp: 0, mapSelf: 0, untrackedAvail1: 0, avail1Take: 0, mmioClaim: 0, listDrop: 0, vmUnmapPages: 0 }
+const paths = noPaths()
 const specs = [...FIXTURE_SEEDS.map((seed) => ({ seed, physicalMemory: undefined, mmioRanges: undefined, operations: undefined })), ...EXTRA_FIXTURES]
 for (const { seed, physicalMemory: memory, mmioRanges, operations } of specs) {
   const physicalMemory = memory ?? PHYSICAL_MEMORY
