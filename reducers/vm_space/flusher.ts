@@ -39,7 +39,7 @@ export const DeferredSchema = z.object({ kind: z.enum(['frame', 'node']), handle
 const opRequirement = {
   rule: 'REQ-TLB-OP-1',
   kind: 'requires' as const,
-  summary: '[model] A `TlbFlushOp` names page-aligned addresses (`Address(va)`, `Range(start..end)` with start <= end), as its constructors ensure.',
+  summary: '[model] A `TlbFlushOp` is `All`, `Address(va)` or `Range(start..end)` and names page-aligned addresses (start <= end), as its constructors ensure.',
   check: (_s: unknown, e: { op: TlbFlushOp }) => flushOpFailure(e.op),
 }
 
@@ -48,7 +48,7 @@ const opRequirement = {
 export const IssueFlushEvent = z.object({ type: z.literal('vm_cursor_mut.issue_tlb_flush'), cursor: HandleId, op: TlbFlushOpSchema })
 export type IssueFlushEvent = z.infer<typeof IssueFlushEvent>
 
-/** `issue_tlb_flush(op)`: appends `op` to the flusher's pending ops. Requires REQ-HANDLE-1, REQ-TLB-OP-1. (What it leaves pending, INV-TLB-2 allows.) */
+/** `issue_tlb_flush(op)`: appends `op` to the flusher's pending ops. Requires REQ-HANDLE-1, REQ-TLB-OP-1. Owes ENS-TLB-ISSUE-1 [model]. (What it leaves pending, INV-TLB-2 allows.) */
 export const issueTlbFlush = defineEvent<IssueFlushEvent, null>({
   type: 'vm_cursor_mut.issue_tlb_flush',
   doc: "TlbFlusher::issue_tlb_flush(op): the op joins the flusher's pending ops (nothing is flushed yet).",
@@ -67,7 +67,7 @@ export type IssueFlushWithEvent = z.infer<typeof IssueFlushWithEvent>
 /**
  * `issue_tlb_flush_with(op, drop_after_flush)`: appends `op`, and the handle (a `Frame` or a
  * `PageTableNode`) moves into the flusher, to be released after the flush. Requires REQ-HANDLE-1 (the
- * cursor and the handle), REQ-TLB-OP-1; the handle is released by the dispatch (ENS-TLB-DISPATCH-2).
+ * cursor and the handle), REQ-TLB-OP-1. Owes ENS-TLB-ISSUE-1 [model]; the handle is released by the dispatch (ENS-TLB-DISPATCH-2).
  */
 export const issueTlbFlushWith = defineEvent<IssueFlushWithEvent, null>({
   type: 'vm_cursor_mut.issue_tlb_flush_with',
@@ -135,7 +135,7 @@ export type SyncFlushEvent = z.infer<typeof SyncFlushEvent>
 function dispatchSpec<E extends DispatchFlushEvent | SyncFlushEvent>(type: E['type'], schema: z.ZodType<E>, name: string): EventSpec<E, null> {
   /**
    * `dispatch_tlb_flush()` / `sync_tlb_flush()` (the same on one CPU): the issued ops flush the TLB,
-   * then the deferred frames and nodes are released. Requires REQ-HANDLE-1. Owes ENS-TLB-DISPATCH-1..2 [model].
+   * then the deferred frames and nodes are released. Requires REQ-HANDLE-1. Owes ENS-TLB-DISPATCH-1..3 [model].
    */
   return defineEvent<E, null>({
     type,

@@ -22,7 +22,7 @@ import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
 import { ALL_OPS, Rng, type GenIndex, type Op } from '../../src/log/gen.js'
 import { UNIT_META, type Snapshot } from '../../src/model/snapshot.js'
 import { MAX_SEGMENT_FRAMES_EXCLUSIVE } from '../../reducers/frame/segment.js'
-import { tableGet, tableKeys } from '../../src/model/table.js'
+import { tableForEach, tableGet, tableKeys } from '../../src/model/table.js'
 import { isMmioPaddr, ownerOf, uniqueOwnerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
@@ -352,12 +352,14 @@ function vmCursorsMut(s: Snapshot, vmSpace?: number): number[] {
   })
 }
 
-/** A mapping of the activated space's page table in the window, from a random page on (wrapping). */
+/** A mapping of the activated space's page table in a window, from a random page on (wrapping). */
 function mappedInActivated(s: Snapshot, rng: Rng): { va: number; space: number } | null {
   const a = activatedSpace(s)
   if (a === null) return null
-  const from = VM_WINDOW.start + pageSize(1) * rng.int(64)
-  const m = firstMappingFrom(s, a.root, from, VM_WINDOW.end, { config: 'user' }) ?? firstMappingFrom(s, a.root, VM_WINDOW.start, VM_WINDOW.end, { config: 'user' })
+  // the generator's window, or the 2 MiB entries `edge.wideCursor` maps in
+  const w = rng.chance(0.6) ? VM_WINDOW : { start: pageSize(2), end: 4 * pageSize(2) }
+  const from = w.start + pageSize(1) * rng.int((w.end - w.start) / pageSize(1))
+  const m = firstMappingFrom(s, a.root, from, w.end, { config: 'user' }) ?? firstMappingFrom(s, a.root, w.start, w.end, { config: 'user' })
   return m === null ? null : { va: m.vaRange.start, space: a.id }
 }
 
@@ -374,8 +376,7 @@ export const TLB_OPS: Record<string, Op> = {
   // an activation flushes the whole TLB: rarer here, so cached translations live long enough to meet a flush
   'vm.vmActivate': { ...VM_FOCUS_OPS['vm.vmActivate']!, weight: 1 },
   'edge.dispatch': op(3, (s, rng) => {
-    const a = activatedSpace(s)
-    const cursor = rng.pick(a === null ? [] : vmCursorsMut(s, a.id).filter((id) => (tableGet(s.vm.cursors, id)!.flusher?.ops.length ?? 0) > 0))
+    const cursor = rng.pick(vmCursorsMut(s).filter((id) => (tableGet(s.vm.cursors, id)!.flusher?.ops.length ?? 0) > 0))
     return cursor === undefined ? null : { type: rng.chance(0.5) ? 'vm_cursor_mut.dispatch_tlb_flush' : 'vm_cursor_mut.sync_tlb_flush', cursor }
   }),
   'edge.ioOnMapped': op(6, (s, rng) => {
@@ -411,6 +412,14 @@ export const TLB_OPS: Record<string, Op> = {
     if (cursor === undefined || m === undefined) return null
     const flush = rng.chance(0.5) ? { kind: 'Address', va: m.vaRange.start } : { kind: 'Range', start: m.vaRange.start, end: m.vaRange.end }
     return { type: 'vm_cursor_mut.issue_tlb_flush', cursor, op: flush } as ModelEvent
+  }),
+  // a cursor of another space flushes a VA the activated space's translation is cached at: not this TLB's
+  'edge.flushOther': op(2, (s, rng) => {
+    const a = activatedSpace(s)
+    const cursor = rng.pick(vmCursorsMut(s).filter((id) => tableGet(s.vm.cursors, id)!.vmSpace !== a?.id))
+    const m = rng.pick([...s.vm.tlb.mappings])
+    if (cursor === undefined || m === undefined) return null
+    return { type: 'vm_cursor_mut.issue_tlb_flush', cursor, op: rng.chance(0.5) ? { kind: 'All' } : { kind: 'Address', va: m.vaRange.start } } as ModelEvent
   }),
   'edge.rewind': op(2, (s, rng) => {
     const cursor = rng.pick(vmCursorsMut(s))
@@ -477,8 +486,10 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   { seed: 9, operations: 'list', why: 'linked_list.drop of non-empty lists (each frame taken and dropped; seeds 1..10 scanned)' },
   { seed: 5, operations: 'vm', why: 'VmSpace maps, unmaps that remove pages, activations and flushes (seeds 1..8 scanned: 12 maps, 3 pages unmapped)' },
   { seed: 9, mmioRanges: MMIO_RANGES, why: 'an MMIO range: get_from_unused of a device page Err(InUse), the allocator stepping over the range (seeds 0..12 scanned)' },
-  { seed: 8, operations: 'tlb', why: 'a VmSpace unmap and map flushing cached translations out of the TLB; an unmap straying a level-1 node (seeds 1..12 scanned)' },
-  { seed: 2, operations: 'tlb', why: 'dispatch_tlb_flush removing cached translations an issued flush targets (seeds 1..12 scanned)' },
+  // TLB_OPS seeds 1..160 scanned for flushes of a cached translation by an empty flusher (nothing issued before masks them)
+  { seed: 145, operations: 'tlb', why: "a VmSpace map replacing a cached page; an unmap straying a level-1 node whose Range flush removes a cached translation" },
+  { seed: 94, operations: 'tlb', why: 'a VmSpace map and an unmap each flushing a cached page by Address' },
+  { seed: 55, operations: 'tlb', why: "dispatches of a non-activated space's flusher whose ops cover cached translations (they must stay); a map replacing a cached page" },
 ]
 
 /**
@@ -567,6 +578,9 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     // Segment bounds just outside what the exec `assert!`s allow (the random nudges move them by
     // whole pages, and never to an empty or a too-long range).
     for (const c of segmentBoundProbes(h.state, e)) offer(i, c, true)
+    // A flush kept behind a handle that is not there to keep: a dead one, one another flush already
+    // holds, one of the other kind (the release's fields are nested: the random nudges never reach them).
+    for (const c of flushWithProbes(h.state, e)) offer(i, c, true)
     if (i % every !== 0) {
       h.dispatch(e)
       continue
@@ -611,6 +625,28 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
  * empty, and past the segment's end; `segment.from_unused` over an empty range;
  * `frame_alloc.alloc_segment` of the first frame count whose byte size exceeds `isize::MAX`.
  */
+function flushWithProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
+  if (e.type !== 'vm_cursor_mut.issue_tlb_flush_with') return []
+  const out: ModelEvent[] = []
+  const { release } = e as unknown as { release: { kind: 'frame' | 'node'; handle: number } }
+  const live = (kind: 'frame' | 'node', id: number): boolean => (kind === 'frame' ? tableGet(s.frames, id) : tableGet(s.pt.nodes, id)) !== null
+  const other = release.kind === 'frame' ? 'node' : 'frame'
+  // the same id as the other kind of handle (a live frame id that names no node, or the reverse)
+  if (!live(other, release.handle)) out.push({ ...e, release: { kind: other, handle: release.handle } } as ModelEvent)
+  // this kind, with the id of a live handle of the other kind that names none of this kind
+  const otherIds = other === 'frame' ? tableKeys(s.frames) : tableKeys(s.pt.nodes)
+  const cross = otherIds.find((id) => !live(release.kind, id))
+  if (cross !== undefined) out.push({ ...e, release: { kind: release.kind, handle: cross } } as ModelEvent)
+  // the first id past every live handle of this kind
+  const ids = release.kind === 'frame' ? tableKeys(s.frames) : tableKeys(s.pt.nodes)
+  out.push({ ...e, release: { ...release, handle: Math.max(-1, ...ids) + 1 } } as ModelEvent)
+  // a handle some flusher already holds
+  tableForEach(s.vm.cursors, (c) => {
+    for (const d of c.flusher?.deferred ?? []) out.push({ ...e, release: d } as ModelEvent)
+  })
+  return out
+}
+
 function segmentBoundProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   const f = e as unknown as Record<string, number>
   const sized = (id: number): number | null => {

@@ -16,6 +16,8 @@ import type { ModelEvent } from '../../reducers/types.js'
 import { panicRule } from '../util.js'
 import { variantOf } from '../../reducers/types.js'
 import { vmCursorUnmap } from '../../reducers/vm_space/unmap.js'
+import { issueTlbFlush } from '../../reducers/vm_space/flusher.js'
+import { applyCall } from '../../reducers/index.js'
 import { produce } from 'immer'
 
 const RW = newUser(PageFlags.RW)
@@ -176,6 +178,15 @@ describe('VmSpace cursors', () => {
       expect(tableGet(m.state.vm.cursors, c)!.flusher!.ops).toHaveLength(0)
       m.dispatch({ type: 'vm_cursor.drop', cursor: c })
     }))
+
+  it('REQ-TLB-OP-1 refuses an op that is none of All / Address / Range: an internal flush step is not schema-parsed', () => {
+    const m = createModel({ check: 'off', physicalMemory: 1 << 23 })
+    const c = cursorMut(m, newSpace(m), 0x60000, 0x70000)
+    const bogus = { type: 'vm_cursor_mut.issue_tlb_flush', cursor: c, op: { kind: 'Page', va: 0x60000 } } as unknown as ModelEvent
+    expect(panicRule(() => applyCall(issueTlbFlush as never, m.state, bogus))).toBe('REQ-TLB-OP-1')
+    expect(panicRule(() => applyCall(issueTlbFlush as never, m.state, { ...bogus, op: {} } as unknown as ModelEvent))).toBe('REQ-TLB-OP-1')
+    expect(applyCall(issueTlbFlush as never, m.state, { ...bogus, op: { kind: 'All' } } as unknown as ModelEvent).result).toBeNull()
+  })
 })
 
 describe('user-space readers and writers', () => {

@@ -18,7 +18,7 @@ import { vmSpaceActivate, vmSpaceDrop, vmSpaceNew } from '../../../reducers/vm_s
 import { vmSpaceCursorMut } from '../../../reducers/vm_space/cursor.js'
 import { vmCursorMap } from '../../../reducers/vm_space/map.js'
 import { vmCursorUnmap } from '../../../reducers/vm_space/unmap.js'
-import { dispatchTlbFlush } from '../../../reducers/vm_space/flusher.js'
+import { dispatchTlbFlush, issueTlbFlush } from '../../../reducers/vm_space/flusher.js'
 import { activateReader, activateWriter, createReader, createWriter, vmSpaceReader } from '../../../reducers/vm_space/reader_writer.js'
 import { disposeReader, disposeWriter, newVmIoId, removeReader, removeWriter } from '../../../reducers/vm_space/owner.js'
 import { readerCollect, writerFillZeros, writerWriteFallible } from '../../../reducers/vm_space/user_io.js'
@@ -464,6 +464,24 @@ const ensCases: FiringCase[] = [
     const f = okv<{ frame: number }>(m.call({ type: 'frame_alloc.alloc_frame' }))
     m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor: c, op: { kind: 'Address', va: 0x30000 }, release: { kind: 'frame', handle: f.frame } })
     m.dispatch({ type: 'vm_cursor_mut.dispatch_tlb_flush', cursor: c })
+  }),
+  ens('ENS-TLB-DISPATCH-3', "another space's dispatch flushes the activated space's translations", [variant(dispatchTlbFlush, (s, e) => {
+    const out = dispatchTlbFlush.reduce(s, e)
+    return { ...out, snapshot: vmEdit(out.snapshot, (d) => { d.vm.tlb = { mappings: [] } as typeof d.vm.tlb }) }
+  })], (m) => {
+    const vs = newSpace(m)
+    mapAt(m, vs, 0x10000)
+    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
+    const r = reader(m, vs, 0x10000, 8)
+    m.dispatch({ type: 'vm_reader.read_val', reader: r, valType: 'u64' })
+    m.dispatch({ type: 'vm_reader.drop', reader: r })
+    const c = cursorMut(m, newSpace(m), 0x10000, 0x20000)
+    m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush', cursor: c, op: { kind: 'All' } })
+    m.dispatch({ type: 'vm_cursor_mut.dispatch_tlb_flush', cursor: c })
+  }),
+  ens('ENS-TLB-ISSUE-1', 'issue_tlb_flush loses the op', [variant(issueTlbFlush, (s) => ({ snapshot: s, result: null }))], (m) => {
+    const c = cursorMut(m, newSpace(m), 0x30000, 0x40000)
+    m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush', cursor: c, op: { kind: 'Address', va: 0x30000 } })
   }),
   ens('ENS-VMIO-FALLIBLE-1', 'collect returns zeros instead of the mapped bytes', [after(readerCollect, (post) => post, (r) => ((r as { ok: boolean }).ok ? { ok: true, value: 'AAAAAA==' } : r) as typeof r)], (m) => {
     const vs = newSpace(m)

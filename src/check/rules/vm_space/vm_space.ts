@@ -4,7 +4,7 @@
  * - ENS-VMSPACE-NEW-1..2 (`VmSpace::new`), ENS-VMSPACE-CURSORMUT-1..4 (`cursor_mut`, = `Cursor::new`'s
  *   [JUN] spec read through the `AccessDenied` conversion);
  * - model: ENS-VMSPACE-ACTIVATE-1, ENS-VMSPACE-DROP-1, ENS-VMSPACE-USERIO-1 (`reader` / `writer`),
- *   ENS-VMSCURSOR-MAP-1..2, ENS-VMSCURSOR-UNMAP-1..3, ENS-TLB-DISPATCH-1..2, ENS-VMIO-FALLIBLE-1..2
+ *   ENS-VMSCURSOR-MAP-1..2, ENS-VMSCURSOR-UNMAP-1..3, ENS-TLB-ISSUE-1, ENS-TLB-DISPATCH-1..3, ENS-VMIO-FALLIBLE-1..2
  *   (user-space bytes through the TLB / page table of the pre-state).
  */
 import equal from 'fast-deep-equal/es6/index.js'
@@ -17,7 +17,7 @@ import { ownerOf, slotOf } from '../../../model/slots.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
 import type { Snapshot, VmIoEntry } from '../../../model/snapshot.js'
 import { tableGet } from '../../../model/table.js'
-import { flushes, memViewOf, tlbLookup, userRangeOk, vmCursorAt, vmSpaceAt, vmSpaceFindings } from '../../../model/vm_space.js'
+import { flushes, memViewOf, tlbLookup, userRangeOk, vmCursorAt, vmSpaceAt, vmSpaceFindings, type DeferredRelease, type TlbFlushOp } from '../../../model/vm_space.js'
 import { encodeVal, fromBase64, type ValValue } from '../../../../reducers/io/frame_io.js'
 import type { ValType } from '../../../../reducers/schema.js'
 import { validatedRange } from '../../../../reducers/page_table/cursor.js'
@@ -328,6 +328,41 @@ const mutRules: EnsRule[] = [
         .map((d) => finding('ENS-TLB-DISPATCH-2', `${d.kind === 'frame' ? 'frames' : 'pt.nodes'}[${d.handle}]`, `the ${d.kind} kept behind the flush was not released at the dispatch`))
     },
     '[model] `dispatch_tlb_flush` releases (drops) every frame and page-table node the flusher kept behind the flush.',
+  ),
+  ens(
+    'ENS-TLB-DISPATCH-3',
+    ['vm_cursor_mut.dispatch_tlb_flush', 'vm_cursor_mut.sync_tlb_flush'],
+    (ctx) => {
+      const id = num(ctx.event, 'cursor')
+      const pre = vmCursorAt(ctx.pre, id)
+      if (pre?.flusher == null) return []
+      // the single CPU's TLB holds the activated space's translations only: another space's ops flush none
+      const ops = ctx.pre.vm.activated === pre.vmSpace ? pre.flusher.ops : []
+      const kept = ctx.pre.vm.tlb.mappings.filter((m) => !ops.some((op) => flushes(op, m)))
+      const post = ctx.post.vm.tlb.mappings
+      const out: Finding[] = []
+      for (const m of kept) if (!post.some((p) => equal(p, m))) out.push(finding('ENS-TLB-DISPATCH-3', 'vm.tlb', `[0x${m.vaRange.start.toString(16)}, 0x${m.vaRange.end.toString(16)}) was flushed, but no op of this flusher flushes it${ops === pre.flusher.ops ? '' : ' (its space is not the activated one)'}`, m, 'flushed'))
+      for (const m of post) if (!ctx.pre.vm.tlb.mappings.some((p) => equal(p, m))) out.push(finding('ENS-TLB-DISPATCH-3', 'vm.tlb', `a dispatch cached [0x${m.vaRange.start.toString(16)}, 0x${m.vaRange.end.toString(16)})`, 'not cached', m))
+      return out
+    },
+    "[model] A dispatch flushes nothing else: every cached translation no issued op flushes stays cached, all of them when the cursor's space is not the activated one (the TLB caches only the activated space's translations), and nothing new is cached.",
+  ),
+  ens(
+    'ENS-TLB-ISSUE-1',
+    ['vm_cursor_mut.issue_tlb_flush', 'vm_cursor_mut.issue_tlb_flush_with'],
+    (ctx) => {
+      const id = num(ctx.event, 'cursor')
+      const pre = vmCursorAt(ctx.pre, id)
+      if (pre?.flusher == null) return []
+      const e = ctx.event as unknown as { op: TlbFlushOp; release?: DeferredRelease }
+      const want = { ops: [...pre.flusher.ops, e.op], deferred: e.release === undefined ? pre.flusher.deferred : [...pre.flusher.deferred, e.release] }
+      const got = vmCursorAt(ctx.post, id)?.flusher
+      const out: Finding[] = []
+      if (!equal(got, want)) out.push(finding('ENS-TLB-ISSUE-1', `vm.cursors[${id}].flusher`, `the issued op${e.release === undefined ? '' : ' and the handle'} did not join the flusher's pending ones (nothing else changes)`, want, got))
+      if (ctx.post.vm.tlb !== ctx.pre.vm.tlb && !equal(ctx.post.vm.tlb, ctx.pre.vm.tlb)) out.push(finding('ENS-TLB-ISSUE-1', 'vm.tlb', 'issuing a flush changed the TLB: nothing is flushed before the dispatch', ctx.pre.vm.tlb, ctx.post.vm.tlb))
+      return out
+    },
+    '[model] `issue_tlb_flush(op)` / `issue_tlb_flush_with(op, handle)`: the op is appended to the pending ops (and the handle to the deferred ones); the TLB is unchanged until the dispatch.',
   ),
 ]
 
