@@ -856,7 +856,8 @@ export const IO_OPS: Record<string, Op> = {
   writerDrop: dropVmIo('Writer'),
 }
 
-function prefixed(prefix: string, ops: Record<string, Op>): Record<string, Op> {
+/** `ops` with keys prefixed by the group (`frame.alloc`). */
+export function prefixed(prefix: string, ops: Record<string, Op>): Record<string, Op> {
   return Object.fromEntries(Object.entries(ops).map(([k, v]) => [`${prefix}.${k}`, v]))
 }
 

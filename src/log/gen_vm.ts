@@ -24,6 +24,8 @@ import { op, room } from './gen_checked.js'
 
 const WINDOW_START = 0x10000
 const WINDOW_PAGES = 64
+/** The user window the operations work in (64 pages from 0x10000). */
+export const VM_WINDOW = { start: WINDOW_START, end: WINDOW_START + PAGE_SIZE * WINDOW_PAGES } as const
 const PROPS: readonly PageProperty[] = [newUser(PageFlags.RW), newUser(PageFlags.RW), newUser(PageFlags.R), newUser(PageFlags.RX)]
 const INT_TYPES = ['u8', 'u16', 'u32', 'u64'] as const
 

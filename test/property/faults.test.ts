@@ -5,11 +5,13 @@
  * the same event with the same error, and most runs report violations.
  *
  * Each fault gets `RUNS_PER_FAULT` histories of 120 events, with the operations of its module
- * weighted up to 80% of the mix so that the faulty event occurs.
+ * weighted up to 80% of the mix so that the faulty event occurs (VmSpace faults: over `ALL_OPS`
+ * and the TLB operations, so that flushes meet cached translations).
  */
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ALL_OPS, generateHistory } from '../../src/log/gen.js'
+import { ALL_OPS, generateHistory, prefixed, type Op } from '../../src/log/gen.js'
+import { VM_TLB_OPS } from '../../src/log/gen_vm_tlb.js'
 import { FAULTS } from './faults.js'
 import { focus, PHYSICAL_MEMORY, replay, RUNS_PER_FAULT, SEED } from './run.js'
 
@@ -17,11 +19,14 @@ const OPS = 120
 /** The fault's operation groups carry this share of the total weight (whatever the number of groups). */
 const FOCUS_SHARE = 0.8
 
-/** The weight factor that gives the groups `prefixes` `FOCUS_SHARE` of `ALL_OPS`' weight. */
-function focusFactor(prefixes: readonly string[]): number {
+/** `ALL_OPS` and the TLB operations (prefix `tlb`). */
+const WITH_TLB: Record<string, Op> = { ...ALL_OPS, ...prefixed('tlb', VM_TLB_OPS) }
+
+/** The weight factor that gives the groups `prefixes` `FOCUS_SHARE` of the weight of `ops`. */
+function focusFactor(ops: Record<string, Op>, prefixes: readonly string[]): number {
   let inside = 0
   let outside = 0
-  for (const [k, op] of Object.entries(ALL_OPS)) {
+  for (const [k, op] of Object.entries(ops)) {
     if (prefixes.some((p) => k.startsWith(`${p}.`))) inside += op.weight
     else outside += op.weight
   }
@@ -37,7 +42,9 @@ describe('full and incremental checking agree with faulty reducers', () => {
       let detected = 0
       fc.assert(
         fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
-          const events = generateHistory({ seed, ops: fault.ops ?? OPS, physicalMemory: PHYSICAL_MEMORY, operations: focus(ALL_OPS, fault.focus ?? [fault.module], focusFactor(fault.focus ?? [fault.module])) })
+          const base = fault.tlb === true ? WITH_TLB : ALL_OPS
+          const groups = fault.focus ?? [fault.module]
+          const events = generateHistory({ seed, ops: fault.ops ?? OPS, physicalMemory: PHYSICAL_MEMORY, operations: focus(base, groups, focusFactor(base, groups)) })
           const full = replay(events, 'full', [fault.spec])
           expect(replay(events, 'incremental', [fault.spec])).toEqual(full)
           // The history is valid for the correct model: a stop is the fault's doing too.

@@ -22,14 +22,17 @@ import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet } from '../../src/model/table.js'
 import { variant } from '../firing/harness.js'
 import { PT_FAULTS } from './pt_faults.js'
+import { VM_FAULTS } from './vm_faults.js'
 
 export interface Fault {
-  readonly module: 'meta' | 'frame' | 'unique' | 'segment' | 'list' | 'io' | 'pt'
+  readonly module: 'meta' | 'frame' | 'unique' | 'segment' | 'list' | 'io' | 'pt' | 'vm'
   /** The `ALL_OPS` groups (key prefixes) whose operations exercise the fault (default: `module`). */
   readonly focus?: readonly string[]
   /** What the variant gets wrong. */
   readonly doc: string
   readonly spec: AnyEventSpec
+  /** The mix also has the TLB operations (src/log/gen_vm_tlb.ts, prefix `tlb`): user accesses that cache translations. */
+  readonly tlb?: boolean
   /** Events per random history (default: the test's); longer for faults whose event is rare. */
   readonly ops?: number
 }
@@ -236,4 +239,7 @@ export const FAULTS: Record<string, Fault> = {
 
   // ---- page-table entries (test/property/pt_faults.ts) ----
   ...Object.fromEntries(Object.entries(PT_FAULTS).map(([name, f]) => [name, { module: 'pt' as const, focus: ['pt', 'frame'], ...f }])),
+
+  // ---- VmSpace and the TLB (test/property/vm_faults.ts) ----
+  ...Object.fromEntries(Object.entries(VM_FAULTS).map(([name, f]) => [name, { module: 'vm' as const, focus: ['vm', 'tlb'], tlb: true, ...f }])),
 }
