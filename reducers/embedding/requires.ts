@@ -5,6 +5,7 @@
  * The store's registries are the snapshot's: `vm_spaces` = live `vm.spaces`, `cursors` = live
  * page-table cursors (a VmSpace cursor is `Cursor(pt_cursor.0)`), `frames` = `frames`.
  */
+import { keptBehindFlushFailure } from '../frame/handles.js'
 import { cursorAt } from '../../src/model/pt_cursor.js'
 import { tableForEach, tableGet } from '../../src/model/table.js'
 import { liveVmSpace } from '../../src/model/vm_space.js'
@@ -28,12 +29,15 @@ export function embCursor<E extends ModelEvent>(rule: string, field = 'cursor'):
   }
 }
 
-/** `fid ∈ frames` (REQ-EMB-MAP-2). */
+/** `fid ∈ frames` (REQ-EMB-MAP-2), and not moved into a TLB flusher. */
 export function embFrame<E extends ModelEvent>(rule: string, field = 'frame'): Requirement<E> {
   return {
     rule,
     kind: 'requires',
-    check: (s, e) => (tableGet(s.frames, e[field as keyof E] as number) === null ? `Frame ${String(e[field as keyof E])} is not in the store (dropped, moved, or never created)` : null),
+    check: (s, e) => {
+      const id = e[field as keyof E] as number
+      return tableGet(s.frames, id) === null ? `Frame ${String(id)} is not in the store (dropped, moved, or never created)` : keptBehindFlushFailure(s, 'frame', id)
+    },
   }
 }
 

@@ -2,6 +2,7 @@
 import { frameToIndex } from '../../src/arch/constants.js'
 import type { FrameEntry, SegmentEntry, Snapshot, UniqueEntry } from '../../src/model/snapshot.js'
 import { tableGet, type Table } from '../../src/model/table.js'
+import { flusherKeeping } from '../../src/model/vm_space.js'
 import type { ModelEvent, Requirement } from '../types.js'
 
 export function frameEntry(s: Snapshot, id: number): FrameEntry | null {
@@ -25,6 +26,12 @@ export function uniqueIdx(s: Snapshot, id: number): number {
   return frameToIndex(uniqueEntry(s, id)!.paddr)
 }
 
+/** Why a live handle cannot be taken: a flusher keeps it (moved by `issue_tlb_flush_with`), or null. */
+export function keptBehindFlushFailure(s: Snapshot, kind: 'frame' | 'node', id: number): string | null {
+  const c = flusherKeeping(s, kind, id)
+  return c === null ? null : `${kind === 'frame' ? 'Frame' : 'PageTableNode'} ${id} was moved into VmSpace cursor ${c}'s TLB flusher (issue_tlb_flush_with): it is released by the dispatch, no call may take it`
+}
+
 /** Summary of the model's generic live-handle rule. */
 export const HANDLE_SUMMARY = '[model] The handle an operation takes is live: created, and not dropped or moved into another call (Rust ownership).'
 
@@ -32,7 +39,7 @@ type Registry = 'frames' | 'segments' | 'uniqueFrames'
 const KIND: Record<Registry, string> = { frames: 'Frame', segments: 'Segment', uniqueFrames: 'UniqueFrame' }
 
 /**
- * `id ∈ registry`: the handle is live (not dropped, not moved into another call). `rule` is the
+ * `id ∈ registry`: the handle is live (not dropped, not moved into another call or a TLB flusher). `rule` is the
  * digest's id-existence rule where it has one (e.g. REQ-EMB-FRAMEDROP-1), else REQ-HANDLE-1.
  */
 export function liveHandle<E extends ModelEvent>(rule: string, registry: Registry, field: keyof E & string): Requirement<E> {
@@ -42,7 +49,8 @@ export function liveHandle<E extends ModelEvent>(rule: string, registry: Registr
     ...(rule === 'REQ-HANDLE-1' ? { summary: HANDLE_SUMMARY } : {}),
     check: (s, e) => {
       const id = e[field] as number
-      return tableGet(s[registry] as Table<unknown>, id) === null ? `${KIND[registry]} ${id} is not a live handle (dropped, moved, or never created)` : null
+      if (tableGet(s[registry] as Table<unknown>, id) === null) return `${KIND[registry]} ${id} is not a live handle (dropped, moved, or never created)`
+      return registry === 'frames' ? keptBehindFlushFailure(s, 'frame', id) : null
     },
   }
 }

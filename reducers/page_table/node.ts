@@ -45,7 +45,7 @@ import { defineEvent, StepRecorder, type EventSpec, type ModelEvent, type Requir
 import { pickFrame, releaseFrame, takePick } from '../frame/allocator.js'
 import { addObligation, freshId, ownerNow, patchOwner, putSlot } from '../frame/edit.js'
 import { frameDrop, frameDropFailure, frameFromRawFailure } from '../frame/frame.js'
-import { HANDLE_SUMMARY } from '../frame/handles.js'
+import { HANDLE_SUMMARY, keptBehindFlushFailure } from '../frame/handles.js'
 import { hex, regionInvAt, tornDownCells } from '../frame/meta.js'
 
 // ---- schemas -------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ export function liveNodeHandle<E extends ModelEvent>(field: keyof E & string): R
     summary: HANDLE_SUMMARY,
     check: (s, e) => {
       const id = e[field] as number
-      return nodeHandle(s, id) === null ? `PageTableNode ${String(id)} is not a live handle (dropped, moved, or never created)` : ownedByPageTableFailure(s, id)
+      return nodeHandle(s, id) === null ? `PageTableNode ${String(id)} is not a live handle (dropped, moved, or never created)` : (keptBehindFlushFailure(s, 'node', id) ?? ownedByPageTableFailure(s, id))
     },
   }
 }

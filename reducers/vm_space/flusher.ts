@@ -19,9 +19,8 @@
  * one (the single CPU's TLB caches no other space's mappings: activation flushes it).
  */
 import { z } from 'zod'
-import type { Snapshot } from '../../src/model/snapshot.js'
-import { tableForEach, tableGet } from '../../src/model/table.js'
-import { flushOpFailure, tlbAfter, vmCursorAt, type DeferredRelease, type TlbFlushOp } from '../../src/model/vm_space.js'
+import { tableGet } from '../../src/model/table.js'
+import { flusherKeeping, flushOpFailure, tlbAfter, vmCursorAt, type TlbFlushOp } from '../../src/model/vm_space.js'
 import { frameDrop } from '../frame/frame.js'
 import { HandleId } from '../schema.js'
 import { defineEvent, StepRecorder, type EventSpec, type ModelEvent } from '../types.js'
@@ -82,8 +81,8 @@ export const issueTlbFlushWith = defineEvent<IssueFlushWithEvent, null>({
       check: (s, e) => {
         const live = e.release.kind === 'frame' ? tableGet(s.frames, e.release.handle) !== null : tableGet(s.pt.nodes, e.release.handle) !== null
         if (!live) return `${e.release.kind === 'frame' ? 'Frame' : 'PageTableNode'} ${e.release.handle} is not a live handle`
-        for (const [, c] of cursorsWithFlusher(s)) if (c.some((d) => d.kind === e.release.kind && d.handle === e.release.handle)) return `${e.release.kind} handle ${e.release.handle} was already moved into a flusher`
-        return null
+        const keeper = flusherKeeping(s, e.release.kind, e.release.handle)
+        return keeper === null ? null : `${e.release.kind} handle ${e.release.handle} was already moved into VmSpace cursor ${keeper}'s flusher`
       },
     },
   ],
@@ -93,15 +92,6 @@ export const issueTlbFlushWith = defineEvent<IssueFlushWithEvent, null>({
     return { snapshot: withVm(s, (vm) => putVmCursor(vm, e.cursor, { ...c, flusher: { ops: [...f.ops, e.op], deferred: [...f.deferred, e.release] } })), result: null }
   },
 })
-
-/** The deferred handles of every live flusher, by cursor. */
-function cursorsWithFlusher(s: Snapshot): Array<[number, readonly DeferredRelease[]]> {
-  const out: Array<[number, readonly DeferredRelease[]]> = []
-  tableForEach(s.vm.cursors, (c, id) => {
-    if (c.flusher !== null) out.push([id, c.flusher.deferred])
-  })
-  return out
-}
 
 // ---- dispatch ------------------------------------------------------------------------------------
 

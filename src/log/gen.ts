@@ -125,6 +125,7 @@ export class GenIndex {
   constructor(s: Snapshot) {
     this.s = s
     tableForEach(s.frames, (_e, id) => this.frames.add(id))
+    this.dropKeptFrames(s)
     tableForEach(s.uniqueFrames, (_e, id) => this.uniques.add(id))
     tableForEach(s.lists, (_e, id) => this.lists.add(id))
     tableForEach(s.vmIos, (_e, id) => this.vmIos.add(id))
@@ -146,6 +147,13 @@ export class GenIndex {
     return this.cover.get(idx) ?? 0
   }
 
+  /** A Frame handle moved into a TLB flusher (`issue_tlb_flush_with`) is no longer the caller's: the dispatch drops it. */
+  private dropKeptFrames(s: Snapshot): void {
+    tableForEach(s.vm.cursors, (c) => {
+      for (const d of c.flusher?.deferred ?? []) if (d.kind === 'frame') this.frames.delete(d.handle)
+    })
+  }
+
   /** Moves the index to `next` (a snapshot reached from the current one). */
   advance(next: Snapshot): void {
     const prev = this.s
@@ -155,6 +163,7 @@ export class GenIndex {
     diffIds(prev.uniqueFrames, next.uniqueFrames, this.uniques)
     diffIds(prev.lists, next.lists, this.lists)
     diffIds(prev.vmIos, next.vmIos, this.vmIos)
+    if (prev.vm.cursors !== next.vm.cursors) this.dropKeptFrames(next)
     tableDiff(prev.segments, next.segments, (id, before, after) => {
       if (before !== null) {
         this.segments.delete(id)

@@ -153,6 +153,19 @@ export function vmCursorAt(s: Snapshot, id: number): VmCursorRecord | null {
   return tableGet(s.vm.cursors, id)
 }
 
+/**
+ * The VmSpace cursor whose flusher keeps the handle (`issue_tlb_flush_with` moved it there, until
+ * the dispatch releases it), or null. No call may take such a handle: it is moved (Rust ownership).
+ */
+export function flusherKeeping(s: Snapshot, kind: DeferredRelease['kind'], handle: number): number | null {
+  if (s.vm.cursors.count === 0) return null
+  let found: number | null = null
+  tableForEach(s.vm.cursors, (c, id) => {
+    if (found === null && c.flusher !== null && c.flusher.deferred.some((d) => d.kind === kind && d.handle === handle)) found = id
+  })
+  return found
+}
+
 /** The id of the VmSpace whose page table is `pageTable`, or null. */
 export function vmSpaceOwningTable(s: Snapshot, pageTable: number): number | null {
   let owner: number | null = null

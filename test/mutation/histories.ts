@@ -364,7 +364,7 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   // The generator's VM mix changed after FIXTURE_SEEDS were picked: these bring back the event
   // types the twelve no longer contain (seeds 1..120 scanned for them).
   { seed: 16, why: 'vm_writer.fill_zeros, vm_writer.write_fallible' },
-  { seed: 14, why: 'vm_cursor_mut.issue_tlb_flush_with, vm_cursor_mut.protect_next' },
+  { seed: 14, why: 'vm_cursor_mut.issue_tlb_flush_with (its protect_next went when the generator stopped reusing a frame moved into a flusher)' },
   { seed: 99, why: 'vm_cursor_mut.issue_tlb_flush, vm_cursor_mut.dispatch_tlb_flush' },
   { seed: 30, why: 'vm_space_owner.new_vm_io_id, child.from_frame' },
   // Tracked frames in page tables (seeds 1..12 of ALIAS_OPS, 1..8 of KERNEL_OPS scanned): the twenty-one above never
@@ -383,6 +383,8 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   { seed: 145, operations: 'tlb', why: "a VmSpace map replacing a cached page; an unmap straying a level-1 node whose Range flush removes a cached translation" },
   { seed: 94, operations: 'tlb', why: 'a VmSpace map and an unmap each flushing a cached page by Address' },
   { seed: 55, operations: 'tlb', why: "dispatches of a non-activated space's flusher whose ops cover cached translations (they must stay); a map replacing a cached page" },
+  { seed: 21, operations: 'tlb', why: 'protect_next on an active space, changing its ghost views (seeds 1..40 scanned: five)' },
+  { seed: 28, operations: 'tlb', why: 'issue_tlb_flush_with at the top level (four; their handles kept while other calls come: probes keep them twice)' },
 ]
 
 /**
@@ -519,8 +521,14 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
  * `frame_alloc.alloc_segment` of the first frame count whose byte size exceeds `isize::MAX`.
  */
 function flushWithProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
-  if (e.type !== 'vm_cursor_mut.issue_tlb_flush_with') return []
   const out: ModelEvent[] = []
+  // before a VmSpace CursorMut's call, while some flusher keeps a handle: this cursor keeps it too
+  const kept = tableKeys(s.vm.cursors).flatMap((id) => tableGet(s.vm.cursors, id)!.flusher?.deferred ?? [])[0]
+  const cursor = (e as unknown as { cursor?: number }).cursor
+  if (kept !== undefined && e.type.startsWith('vm_cursor_mut.') && cursor !== undefined && tableGet(s.vm.cursors, cursor)?.kind === 'CursorMut') {
+    out.push({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor, op: { kind: 'All' }, release: kept } as ModelEvent)
+  }
+  if (e.type !== 'vm_cursor_mut.issue_tlb_flush_with') return out
   const { release } = e as unknown as { release: { kind: 'frame' | 'node'; handle: number } }
   const live = (kind: 'frame' | 'node', id: number): boolean => (kind === 'frame' ? tableGet(s.frames, id) : tableGet(s.pt.nodes, id)) !== null
   const other = release.kind === 'frame' ? 'node' : 'frame'

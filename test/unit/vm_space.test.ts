@@ -6,7 +6,7 @@
  * both checking modes.
  */
 import { describe, expect, it } from 'vitest'
-import { MAX_USERSPACE_VADDR, PAGE_SIZE } from '../../src/arch/constants.js'
+import { MAX_USERSPACE_VADDR, PAGE_SIZE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { createModel, type Model } from '../../src/api/model.js'
 import { fromBase64, toBase64 } from '../../reducers/io/frame_io.js'
@@ -176,6 +176,29 @@ describe('VmSpace cursors', () => {
       expect(tableGet(m.state.vm.cursors, c)!.flusher!.ops).toHaveLength(1)
       m.dispatch({ type: 'vm_cursor_mut.dispatch_tlb_flush', cursor: c })
       expect(tableGet(m.state.vm.cursors, c)!.flusher!.ops).toHaveLength(0)
+      m.dispatch({ type: 'vm_cursor.drop', cursor: c })
+    }))
+
+  it('a Frame moved into a flusher (issue_tlb_flush_with) is no longer the caller\'s: drop, clone, map refuse it, nothing changes; the dispatch releases it', () =>
+    both((m) => {
+      const vs = newSpace(m)
+      const f = allocFrame(m)
+      const c = cursorMut(m, vs, 0x60000, 0x70000)
+      m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor: c, op: { kind: 'Address', va: 0x60000 }, release: { kind: 'frame', handle: f.frame } })
+      const before = m.state
+      const takes: Array<[ModelEvent, string]> = [
+        [{ type: 'frame.drop', frame: f.frame } as ModelEvent, 'REQ-EMB-FRAMEDROP-1'],
+        [{ type: 'frame.clone', frame: f.frame } as ModelEvent, 'REQ-HANDLE-1'],
+        [{ type: 'vm_cursor_mut.map', cursor: c, frame: f.frame, prop: RW } as ModelEvent, 'REQ-EMB-MAP-2'],
+        [{ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor: c, op: { kind: 'All' }, release: { kind: 'frame', handle: f.frame } } as ModelEvent, 'REQ-HANDLE-1'],
+      ]
+      for (const [e, rule] of takes) {
+        expect(panicRule(() => m.dispatch(e))).toBe(rule)
+        expect(m.state).toBe(before)
+      }
+      m.dispatch({ type: 'vm_cursor_mut.dispatch_tlb_flush', cursor: c })
+      expect(tableGet(m.state.frames, f.frame)).toBeNull()
+      expect(rcOf(m.state, f.paddr / K4)).toBe(REF_COUNT_UNUSED) // the last reference: the slot is free again
       m.dispatch({ type: 'vm_cursor.drop', cursor: c })
     }))
 

@@ -243,6 +243,26 @@ const invariantCases: FiringCase[] = [
   inv('INV-VMCURSOR-1', 'a VmSpace cursor record names no live page-table cursor', false, (d) => {
     d.vm.cursors = tableWith(plain<VmCursorRecord>(d.vm.cursors), 77, { vmSpace: last.vs, kind: 'Cursor', flusher: null }) as typeof d.vm.cursors
   }),
+  ...(['a dead frame handle', 'one handle twice'] as const).map((what): FiringCase => ({
+    rule: 'INV-VMCURSOR-2',
+    title: `a flusher keeps ${what} behind a flush`,
+    run: () =>
+      corrupted(
+        (m) => {
+          const c = cursorMut(m, newSpace(m), 0x30000, 0x40000)
+          const f = okv<{ frame: number }>(m.call({ type: 'frame_alloc.alloc_frame' }))
+          m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor: c, op: { kind: 'Address', va: 0x30000 }, release: { kind: 'frame', handle: f.frame } })
+          extra = c
+        },
+        (d) => {
+          const c = tableGet(plain<VmCursorRecord>(d.vm.cursors), extra)!
+          const kept = c.flusher!.deferred[0]!
+          const deferred = what === 'one handle twice' ? [kept, kept] : [{ ...kept, handle: 999 }]
+          d.vm.cursors = tableWith(plain<VmCursorRecord>(d.vm.cursors), extra, { ...c, flusher: { ...c.flusher!, deferred } }) as typeof d.vm.cursors
+        },
+        MEM,
+      ),
+  })),
   inv('INV-STORE-10', "a user reader's space is not live", false, (d) => {
     putIo(d, 600, { kind: 'Reader', fallible: true, space: { kind: 'user', vmSpace: 999 }, cursor: 0x40000, end: 0x40010, borrow: null, owner: { id: 600, range: { start: 0x40000, end: 0x40010 }, isFallible: true, isKernel: false, memView: null } })
   }),
