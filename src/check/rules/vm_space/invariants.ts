@@ -16,8 +16,9 @@
  *   space's page table (its PTE words) has, unless an issued, undispatched flush of a live flusher
  *   covers it — a stale translation is never left behind a completed `unmap` / `map`. Properties
  *   are not compared: `protect_next` does not flush (the caller does, later).
- * - INV-VMCURSOR-2 [model] (global): the handles flushers keep behind flushes are live, of their
- *   kind, each kept once.
+ * - INV-VMCURSOR-2 [model] (global, group A: it holds after every internal step too, so a handle a
+ *   VmSpace unmap keeps and releases within one call is checked): the handles flushers keep behind
+ *   flushes are live, of their kind, each kept once.
  * - INV-STORE-4 (umbrella of INV-TLB-1), INV-STORE-5 (of INV-VMSPACE-2..11), INV-STORE-6 (of the
  *   cursor invariants INV-CURSOR-1..14), INV-STORE-7 (of INV-SOUND-1..4 on entries of nodes a
  *   cursor holds), INV-STORE-8 (every VmSpace cursor's space is live, and its page-table cursor is
@@ -173,7 +174,7 @@ export const vmSpaceInvariants: InvRule[] = [
   globalRule('INV-TLB-2', '[model] Every translation the TLB caches (VA range → frame) is one the activated page table (PTE words) has, or an issued, undispatched flush of a live flusher covers it: no stale translation outlives a completed map / unmap. (A changed property may stay cached: `protect_next` does not flush.)'),
   globalRule('INV-STORE-8'),
   globalRule('INV-VMCURSOR-1', "[model] A VmSpace cursor record names a live page-table cursor of the same kind over its space's page table; a CursorMut has a flusher, a Cursor none."),
-  inv('INV-VMCURSOR-2', 'B', 'global', keptHandleFindings, '[model] Every handle a flusher keeps behind a flush (`issue_tlb_flush_with`) is a live `Frame` or `PageTableNode` handle of the kind recorded, kept by one flusher once, until the dispatch releases it.'),
+  inv('INV-VMCURSOR-2', 'A', 'global', keptHandleFindings, '[model] Every handle a flusher keeps behind a flush (`issue_tlb_flush_with`) is a live `Frame` or `PageTableNode` handle of the kind recorded, kept by one flusher once, until the dispatch releases it.'),
   inv('INV-VMIO-2', 'B', 'vmIos', (s, id) => ioFindings(s, id).filter((f) => f.rule === 'INV-VMIO-2')),
   inv('INV-VMIO-3', 'B', 'vmIos', (s, id) => ioFindings(s, id).filter((f) => f.rule === 'INV-VMIO-3')),
   inv('INV-STORE-10', 'B', 'vmIos', (s, id) => {
