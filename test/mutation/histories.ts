@@ -29,6 +29,7 @@ import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
 import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
+import { nodeOwnerAt } from '../../src/model/spec/page_table.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
 export const PHYSICAL_MEMORY = 1 << 22
@@ -488,6 +489,11 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     // A flush kept behind a handle that is not there to keep: a dead one, one another flush already
     // holds, one of the other kind (the release's fields are nested: the random nudges never reach them).
     for (const c of flushWithProbes(h.state, e)) offer(i, c, true)
+    // A Child at a malformed position, in a tree that is no root record or of the wrong
+    // configuration, one level off; an untracked child at the last page below MAX_PADDR (answered).
+    const child = childProbes(h.state, e)
+    for (const c of child.refused) offer(i, c, true)
+    for (const c of child.answered) offer(i, c)
     if (i % every !== 0) {
       h.dispatch(e)
       continue
@@ -532,6 +538,31 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
  * empty, and past the segment's end; `segment.from_unused` over an empty range;
  * `frame_alloc.alloc_segment` of the first frame count whose byte size exceeds `isize::MAX`.
  */
+function childProbes(s: Snapshot, e: ModelEvent): { refused: ModelEvent[]; answered: ModelEvent[] } {
+  const refused: ModelEvent[] = []
+  const answered: ModelEvent[] = []
+  if (e.type !== 'child.none' && e.type !== 'child.untracked' && e.type !== 'child.from_frame') return { refused, answered }
+  const f = e as unknown as { tree: number; level?: number }
+  for (const path of ['', '512']) refused.push({ ...e, path } as ModelEvent)
+  if (e.type === 'child.none') return { refused, answered }
+  // a slot that holds no node record
+  for (let idx = 0; idx < s.nrFrames; idx++) {
+    if (nodeOwnerAt(s, idx) === null) {
+      refused.push({ ...e, tree: idx } as ModelEvent)
+      break
+    }
+  }
+  // a root of another configuration: user / kernel for an untracked child, untracked for a frame
+  const wrong = tableKeys(s.pt.owners).find((idx) => {
+    const o = nodeOwnerAt(s, idx)
+    return o !== null && o.path === '' && (e.type === 'child.untracked' ? o.config !== 'untracked' : o.config === 'untracked')
+  })
+  if (wrong !== undefined) refused.push({ ...e, tree: wrong } as ModelEvent)
+  if (e.type === 'child.from_frame') refused.push({ ...e, parentLevel: 2 } as ModelEvent)
+  else answered.push({ ...e, paddr: MAX_PADDR - pageSize(f.level ?? 1) } as ModelEvent)
+  return { refused, answered }
+}
+
 function flushWithProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   const out: ModelEvent[] = []
   // before a VmSpace CursorMut's call, while some flusher keeps a handle: this cursor keeps it too
