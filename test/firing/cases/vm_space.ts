@@ -51,6 +51,17 @@ function reader(m: Model, vs: number, va: number, len: number): number {
   return okv<{ reader: number }>(m.call({ type: 'vm_space.reader', vmSpace: vs, va, len })).reader
 }
 
+/** An activated space with a page at 0x10000 whose translation the TLB caches (a reader read it). */
+function spaceWithCachedPage(m: Model): number {
+  const vs = newSpace(m)
+  mapAt(m, vs, 0x10000)
+  m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
+  const r = reader(m, vs, 0x10000, 8)
+  m.dispatch({ type: 'vm_reader.read_val', reader: r, valType: 'u64' })
+  m.dispatch({ type: 'vm_reader.drop', reader: r })
+  return vs
+}
+
 function writer(m: Model, vs: number, va: number, len: number): number {
   return okv<{ writer: number }>(m.call({ type: 'vm_space.writer', vmSpace: vs, va, len })).writer
 }
@@ -433,12 +444,7 @@ const ensCases: FiringCase[] = [
     const out = vmCursorMap.reduce(s, e)
     return { ...out, snapshot: vmEdit(out.snapshot, (d) => { d.vm.tlb = s.vm.tlb as typeof d.vm.tlb }) }
   })], (m) => {
-    const vs = newSpace(m)
-    mapAt(m, vs, 0x10000)
-    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
-    const r = reader(m, vs, 0x10000, 8)
-    m.dispatch({ type: 'vm_reader.read_val', reader: r, valType: 'u64' })
-    m.dispatch({ type: 'vm_reader.drop', reader: r })
+    const vs = spaceWithCachedPage(m)
     mapAt(m, vs, 0x10000)
   }, ['ENS-VMSCURSOR-MAP-2', 'INV-TLB-2']),
   ens('ENS-VMSCURSOR-UNMAP-1', 'unmap counts one frame too many', [after(vmCursorUnmap, (post) => post, (n) => (n as number) + 1)], (m) => {
@@ -458,22 +464,12 @@ const ensCases: FiringCase[] = [
     const out = vmCursorUnmap.reduce(s, e)
     return { ...out, snapshot: vmEdit(out.snapshot, (d) => { d.vm.tlb = s.vm.tlb as typeof d.vm.tlb }) }
   })], (m) => {
-    const vs = newSpace(m)
-    mapAt(m, vs, 0x10000)
-    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
-    const r = reader(m, vs, 0x10000, 8)
-    m.dispatch({ type: 'vm_reader.read_val', reader: r, valType: 'u64' })
-    m.dispatch({ type: 'vm_reader.drop', reader: r })
+    const vs = spaceWithCachedPage(m)
     const c = cursorMut(m, vs, 0x10000, 0x20000)
     m.dispatch({ type: 'vm_cursor_mut.unmap', cursor: c, len: 0x10000 })
   }, ['ENS-VMSCURSOR-UNMAP-3', 'INV-TLB-2']),
   ens('ENS-TLB-DISPATCH-1', 'dispatch empties the flusher without flushing', [variant(dispatchTlbFlush, (s, e) => ({ snapshot: vmEdit(s, (d) => { d.vm.cursors = tableWith(plain<VmCursorRecord>(d.vm.cursors), e['cursor'] as number, { ...tableGet(s.vm.cursors, e['cursor'] as number)!, flusher: { ops: [], deferred: [] } }) as typeof d.vm.cursors }), result: null }))], (m) => {
-    const vs = newSpace(m)
-    mapAt(m, vs, 0x10000)
-    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
-    const r = reader(m, vs, 0x10000, 8)
-    m.dispatch({ type: 'vm_reader.read_val', reader: r, valType: 'u64' })
-    m.dispatch({ type: 'vm_reader.drop', reader: r })
+    const vs = spaceWithCachedPage(m)
     const c = cursorMut(m, vs, 0x30000, 0x40000)
     m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush', cursor: c, op: { kind: 'All' } })
     m.dispatch({ type: 'vm_cursor_mut.dispatch_tlb_flush', cursor: c })
@@ -489,12 +485,7 @@ const ensCases: FiringCase[] = [
     const out = dispatchTlbFlush.reduce(s, e)
     return { ...out, snapshot: vmEdit(out.snapshot, (d) => { d.vm.tlb = { mappings: [] } as typeof d.vm.tlb }) }
   })], (m) => {
-    const vs = newSpace(m)
-    mapAt(m, vs, 0x10000)
-    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
-    const r = reader(m, vs, 0x10000, 8)
-    m.dispatch({ type: 'vm_reader.read_val', reader: r, valType: 'u64' })
-    m.dispatch({ type: 'vm_reader.drop', reader: r })
+    spaceWithCachedPage(m)
     const c = cursorMut(m, newSpace(m), 0x10000, 0x20000)
     m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush', cursor: c, op: { kind: 'All' } })
     m.dispatch({ type: 'vm_cursor_mut.dispatch_tlb_flush', cursor: c })
