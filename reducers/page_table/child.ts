@@ -46,7 +46,7 @@ import {
 import { tableGet, tableWith } from '../../src/model/table.js'
 import { addObligation, freshId, patchOwner } from '../frame/edit.js'
 import { frameDrop } from '../frame/frame.js'
-import { HANDLE_SUMMARY } from '../frame/handles.js'
+import { HANDLE_SUMMARY, keptBehindFlushFailure } from '../frame/handles.js'
 import { hex, regionInvAt } from '../frame/meta.js'
 import { Addr, HandleId } from '../schema.js'
 import { defineEvent, StepRecorder, type ModelEvent, type Requirement } from '../types.js'
@@ -214,7 +214,9 @@ export function livePtHandle<E extends ModelEvent>(registry: 'nodes' | 'guards' 
       const table = registry === 'frames' ? s.frames : s.pt[registry]
       const handle = tableGet(table as typeof s.frames, id)
       if (handle === null) return `${kind} ${id} is not a live handle (dropped, moved, or never created)`
-      return registry === 'nodes' ? ownedByPageTableFailure(s, id) : null
+      // a handle a TLB flusher keeps was moved there (issue_tlb_flush_with); a root handle, into its PageTable
+      if (registry === 'frames') return keptBehindFlushFailure(s, 'frame', id)
+      return registry === 'nodes' ? (keptBehindFlushFailure(s, 'node', id) ?? ownedByPageTableFailure(s, id)) : null
     },
   }
 }

@@ -490,7 +490,8 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     // holds, one of the other kind (the release's fields are nested: the random nudges never reach them).
     for (const c of flushWithProbes(h.state, e)) offer(i, c, true)
     // A Child at a malformed position, in a tree that is no root record or of the wrong
-    // configuration, one level off; an untracked child at the last page below MAX_PADDR (answered).
+    // configuration, one level off; an untracked child at the last page below MAX_PADDR (answered);
+    // a Child made of a page table's own root handle.
     const child = childProbes(h.state, e)
     for (const c of child.refused) offer(i, c, true)
     for (const c of child.answered) offer(i, c)
@@ -541,6 +542,9 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
 function childProbes(s: Snapshot, e: ModelEvent): { refused: ModelEvent[]; answered: ModelEvent[] } {
   const refused: ModelEvent[] = []
   const answered: ModelEvent[] = []
+  // the root handle a PageTable owns, made into a Child (REQ-HANDLE-1: it was moved into the table)
+  const table = e.type.startsWith('child.') ? tableKeys(s.pt.tables)[0] : undefined
+  if (table !== undefined) refused.push({ type: 'child.from_node', node: tableGet(s.pt.tables, table)!.root } as ModelEvent)
   if (e.type !== 'child.none' && e.type !== 'child.untracked' && e.type !== 'child.from_frame') return { refused, answered }
   const f = e as unknown as { tree: number; level?: number }
   for (const path of ['', '512']) refused.push({ ...e, path } as ModelEvent)
