@@ -5,9 +5,9 @@
  * The store's registries are the snapshot's: `vm_spaces` = live `vm.spaces`, `cursors` = live
  * page-table cursors (a VmSpace cursor is `Cursor(pt_cursor.0)`), `frames` = `frames`.
  */
-import { keptBehindFlushFailure } from '../frame/handles.js'
+import { frameHandleFailure } from '../frame/handles.js'
 import { cursorAt } from '../../src/model/pt_cursor.js'
-import { tableForEach, tableGet } from '../../src/model/table.js'
+import { tableForEach } from '../../src/model/table.js'
 import { liveVmSpace } from '../../src/model/vm_space.js'
 import type { ModelEvent, Requirement } from '../types.js'
 
@@ -34,10 +34,7 @@ export function embFrame<E extends ModelEvent>(rule: string, field = 'frame'): R
   return {
     rule,
     kind: 'requires',
-    check: (s, e) => {
-      const id = e[field as keyof E] as number
-      return tableGet(s.frames, id) === null ? `Frame ${String(id)} is not in the store (dropped, moved, or never created)` : keptBehindFlushFailure(s, 'frame', id)
-    },
+    check: (s, e) => frameHandleFailure(s, e[field as keyof E] as number),
   }
 }
 

@@ -32,6 +32,11 @@ export function keptBehindFlushFailure(s: Snapshot, kind: 'frame' | 'node', id: 
   return c === null ? null : `${kind === 'frame' ? 'Frame' : 'PageTableNode'} ${id} was moved into VmSpace cursor ${c}'s TLB flusher (issue_tlb_flush_with): it is released by the dispatch, no call may take it`
 }
 
+/** Why `Frame` handle `id` cannot be taken: not live (dropped, moved, never created), or kept by a TLB flusher; null if it can. */
+export function frameHandleFailure(s: Snapshot, id: number): string | null {
+  return tableGet(s.frames, id) === null ? `Frame ${id} is not a live handle (dropped, moved, or never created)` : keptBehindFlushFailure(s, 'frame', id)
+}
+
 /** Summary of the model's generic live-handle rule. */
 export const HANDLE_SUMMARY = '[model] The handle an operation takes is live: created, and not dropped or moved into another call (Rust ownership).'
 
@@ -49,8 +54,8 @@ export function liveHandle<E extends ModelEvent>(rule: string, registry: Registr
     ...(rule === 'REQ-HANDLE-1' ? { summary: HANDLE_SUMMARY } : {}),
     check: (s, e) => {
       const id = e[field] as number
-      if (tableGet(s[registry] as Table<unknown>, id) === null) return `${KIND[registry]} ${id} is not a live handle (dropped, moved, or never created)`
-      return registry === 'frames' ? keptBehindFlushFailure(s, 'frame', id) : null
+      if (registry === 'frames') return frameHandleFailure(s, id)
+      return tableGet(s[registry] as Table<unknown>, id) === null ? `${KIND[registry]} ${id} is not a live handle (dropped, moved, or never created)` : null
     },
   }
 }

@@ -43,16 +43,16 @@ import {
   pathLength,
   type EntryOwnerView,
 } from '../../src/model/spec/page_table.js'
-import { tableGet, tableWith } from '../../src/model/table.js'
+import { tableGet, tableWith, type Table } from '../../src/model/table.js'
 import { addObligation, freshId, patchOwner } from '../frame/edit.js'
 import { frameDrop } from '../frame/frame.js'
-import { HANDLE_SUMMARY, keptBehindFlushFailure } from '../frame/handles.js'
+import { frameHandleFailure, HANDLE_SUMMARY } from '../frame/handles.js'
 import { hex, regionInvAt } from '../frame/meta.js'
 import { Addr, HandleId } from '../schema.js'
 import { defineEvent, StepRecorder, type ModelEvent, type Requirement } from '../types.js'
 import type { AnyEventSpec } from '../index.js'
 import { PteHex } from './guard.js'
-import { ownedByPageTableFailure, ptNodeDrop } from './node.js'
+import { nodeHandleFailure, ptNodeDrop } from './node.js'
 
 // ---- schemas -------------------------------------------------------------------------------
 
@@ -211,12 +211,10 @@ export function livePtHandle<E extends ModelEvent>(registry: 'nodes' | 'guards' 
     summary: HANDLE_SUMMARY,
     check: (s, e) => {
       const id = e[field] as number
-      const table = registry === 'frames' ? s.frames : s.pt[registry]
-      const handle = tableGet(table as typeof s.frames, id)
-      if (handle === null) return `${kind} ${id} is not a live handle (dropped, moved, or never created)`
-      // a handle a TLB flusher keeps was moved there (issue_tlb_flush_with); a root handle, into its PageTable
-      if (registry === 'frames') return keptBehindFlushFailure(s, 'frame', id)
-      return registry === 'nodes' ? (keptBehindFlushFailure(s, 'node', id) ?? ownedByPageTableFailure(s, id)) : null
+      // a Frame / node a TLB flusher keeps was moved there (issue_tlb_flush_with); a root node, into its PageTable
+      if (registry === 'frames') return frameHandleFailure(s, id)
+      if (registry === 'nodes') return nodeHandleFailure(s, id)
+      return tableGet(s.pt[registry] as Table<unknown>, id) === null ? `${kind} ${id} is not a live handle (dropped, moved, or never created)` : null
     },
   }
 }

@@ -29,7 +29,7 @@
  * the event `cursor_mut.unmap` and puts ENS-CURSORMUT-UNMAP-1..3 on it; its panics
  * (REQ-CURSORMUT-UNMAP-1..3) are `take_next`'s own (`find_next`'s), so both events carry them.
  */
-import { keptBehindFlushFailure } from '../frame/handles.js'
+import { frameHandleFailure } from '../frame/handles.js'
 import { z } from 'zod'
 import { frameToIndex, MAX_PADDR, NR_LEVELS, PAGE_SIZE, pageSize, PageUsage, REF_COUNT_MAX, REF_COUNT_UNUSED, refCountName } from '../../src/arch/constants.js'
 import { PageFlags, PTE_CACHE_POLICIES, pagePropertyInv, type PageProperty } from '../../src/arch/page_prop.js'
@@ -270,10 +270,7 @@ const mapRequires: Array<Requirement<CursorMutMapEvent>> = [
   {
     rule: 'REQ-HANDLE-1',
     kind: 'requires',
-    check: (s, e) => {
-      if (!('frame' in e.item)) return null
-      return tableGet(s.frames, e.item.frame) === null ? `Frame ${e.item.frame} is not a live handle (dropped, moved, or never created)` : keptBehindFlushFailure(s, 'frame', e.item.frame)
-    },
+    check: (s, e) => ('frame' in e.item ? frameHandleFailure(s, e.item.frame) : null),
   },
   {
     rule: 'REQ-PTCURSOR-ITEM-1',

@@ -191,9 +191,14 @@ export function liveNodeHandle<E extends ModelEvent>(field: keyof E & string): R
     summary: HANDLE_SUMMARY,
     check: (s, e) => {
       const id = e[field] as number
-      return nodeHandle(s, id) === null ? `PageTableNode ${String(id)} is not a live handle (dropped, moved, or never created)` : (keptBehindFlushFailure(s, 'node', id) ?? ownedByPageTableFailure(s, id))
+      return nodeHandleFailure(s, id)
     },
   }
+}
+
+/** Why `PageTableNode` handle `id` cannot be taken: not live, kept by a TLB flusher, or moved into its PageTable as the root; null if it can. */
+export function nodeHandleFailure(s: Snapshot, id: number): string | null {
+  return nodeHandle(s, id) === null ? `PageTableNode ${String(id)} is not a live handle (dropped, moved, or never created)` : (keptBehindFlushFailure(s, 'node', id) ?? ownedByPageTableFailure(s, id))
 }
 
 /**
