@@ -202,6 +202,42 @@ describe('VmSpace cursors', () => {
       m.dispatch({ type: 'vm_cursor.drop', cursor: c })
     }))
 
+  it('the page-table layer refuses them too: a kept Frame for cursor_mut.map or child.from_frame, a kept PageTableNode for drop or child.from_node (REQ-HANDLE-1), nothing changed', () =>
+    both((m) => {
+      const vs = newSpace(m)
+      const c = cursorMut(m, vs, 0x60000, 0x70000)
+      const f = allocFrame(m)
+      const node = m.call<{ node: number }>({ type: 'page_table_node.alloc', level: 1, config: 'user' } as ModelEvent).node
+      const table = m.call<{ pageTable: number; rootPaddr: number }>({ type: 'page_table.new', config: 'user' } as ModelEvent)
+      m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor: c, op: { kind: 'Address', va: 0x60000 }, release: { kind: 'frame', handle: f.frame } } as ModelEvent)
+      m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor: c, op: { kind: 'Address', va: 0x61000 }, release: { kind: 'node', handle: node } } as ModelEvent)
+      const ptCursor = okv<{ cursor: number }>(m.call({ type: 'page_table.cursor_mut', pageTable: table.pageTable, vaStart: 0x80000, vaEnd: 0x90000 } as ModelEvent)).cursor
+      const before = m.state
+      const takes: ModelEvent[] = [
+        { type: 'cursor_mut.map', cursor: ptCursor, item: { frame: f.frame, prop: RW } } as ModelEvent,
+        { type: 'child.from_frame', frame: f.frame, prop: RW, tree: table.rootPaddr / K4, path: '0', parentLevel: 1 } as ModelEvent,
+        { type: 'page_table_node.drop', node } as ModelEvent,
+        { type: 'child.from_node', node } as ModelEvent,
+      ]
+      for (const e of takes) {
+        let message = ''
+        expect(panicRule(() => {
+          try {
+            m.dispatch(e)
+          } catch (err) {
+            message = String(err)
+            throw err
+          }
+        })).toBe('REQ-HANDLE-1')
+        expect(message).toContain("TLB flusher")
+        expect(m.state).toBe(before)
+      }
+      m.dispatch({ type: 'cursor.drop', cursor: ptCursor } as ModelEvent)
+      m.dispatch({ type: 'vm_cursor.drop', cursor: c } as ModelEvent) // the drop dispatches: both released
+      expect(tableGet(m.state.frames, f.frame)).toBeNull()
+      expect(tableGet(m.state.pt.nodes, node)).toBeNull()
+    }))
+
   it('REQ-TLB-OP-1 refuses an op that is none of All / Address / Range: an internal flush step is not schema-parsed', () => {
     const m = createModel({ check: 'off', physicalMemory: 1 << 23 })
     const c = cursorMut(m, newSpace(m), 0x60000, 0x70000)
