@@ -17,7 +17,7 @@ import { ownerOf, slotOf } from '../../../model/slots.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
 import type { Snapshot, VmIoEntry } from '../../../model/snapshot.js'
 import { tableGet } from '../../../model/table.js'
-import { flushes, memViewOf, tlbLookup, userRangeOk, vmCursorAt, vmSpaceAt, vmSpaceFindings, type DeferredRelease, type TlbFlushOp } from '../../../model/vm_space.js'
+import { flushes, memViewOf, tlbLookup, userRangeOk, vmCursorAt, vmSpaceAt, vmSpaceFindings, type DeferredRelease, type TlbFlusher, type TlbFlushOp, type VmCursorRecord } from '../../../model/vm_space.js'
 import { encodeVal, fromBase64, type ValValue } from '../../../../reducers/io/frame_io.js'
 import type { ValType } from '../../../../reducers/schema.js'
 import { validatedRange } from '../../../../reducers/page_table/cursor.js'
@@ -198,6 +198,22 @@ function staleIn(ctx: EnsContext, rule: string, vmSpace: number, root: number, w
     .map((m) => finding(rule, 'vm.tlb', `a stale translation of [0x${m.vaRange.start.toString(16)}, 0x${m.vaRange.end.toString(16)}) survived: the flush was not dispatched`, 'flushed', m))
 }
 
+const DISPATCHES = ['vm_cursor_mut.dispatch_tlb_flush', 'vm_cursor_mut.sync_tlb_flush'] as const
+
+/** An ENS rule of a flusher event: `check` gets the cursor id and its record in the pre-state (a CursorMut, with its flusher). */
+function flusherRule(id: string, appliesTo: readonly string[], check: (ctx: EnsContext, cursor: number, pre: VmCursorRecord & { readonly flusher: TlbFlusher }) => Finding[], summary: string): EnsRule {
+  return ens(
+    id,
+    appliesTo,
+    (ctx) => {
+      const cursor = num(ctx.event, 'cursor')
+      const pre = vmCursorAt(ctx.pre, cursor)
+      return pre?.flusher == null ? [] : check(ctx, cursor, pre as VmCursorRecord & { readonly flusher: TlbFlusher })
+    },
+    summary,
+  )
+}
+
 const mutRules: EnsRule[] = [
   ens(
     'ENS-VMSCURSOR-MAP-1',
@@ -297,45 +313,36 @@ const mutRules: EnsRule[] = [
     },
     '[model] VmSpace `unmap` dispatches its flush: the flusher is empty afterwards, the TLB caches nothing of the window the page table no longer maps, and the removed frames are released.',
   ),
-  ens(
+  flusherRule(
     'ENS-TLB-DISPATCH-1',
-    ['vm_cursor_mut.dispatch_tlb_flush', 'vm_cursor_mut.sync_tlb_flush'],
-    (ctx) => {
+    DISPATCHES,
+    (ctx, id, pre) => {
       const rule = 'ENS-TLB-DISPATCH-1'
-      const id = num(ctx.event, 'cursor')
-      const pre = vmCursorAt(ctx.pre, id)
       const post = vmCursorAt(ctx.post, id)
-      if (pre?.flusher == null) return []
       const out: Finding[] = []
       if (post?.flusher == null || post.flusher.ops.length > 0 || post.flusher.deferred.length > 0) out.push(finding(rule, `vm.cursors[${id}].flusher`, 'the flusher is not empty after the dispatch', { ops: [], deferred: [] }, post?.flusher))
       if (ctx.pre.vm.activated === pre.vmSpace) {
-        const kept = ctx.post.vm.tlb.mappings.filter((m) => pre.flusher!.ops.some((op) => flushes(op, m)))
+        const kept = ctx.post.vm.tlb.mappings.filter((m) => pre.flusher.ops.some((op) => flushes(op, m)))
         for (const m of kept) out.push(finding(rule, 'vm.tlb', `an issued op should have flushed [0x${m.vaRange.start.toString(16)}, 0x${m.vaRange.end.toString(16)})`, 'flushed', m))
       }
       return out
     },
     '[model] `dispatch_tlb_flush` / `sync_tlb_flush`: every issued op is applied to the TLB (All: everything; Address: the mapping containing it; Range: every mapping overlapping it) and the flusher is empty.',
   ),
-  ens(
+  flusherRule(
     'ENS-TLB-DISPATCH-2',
-    ['vm_cursor_mut.dispatch_tlb_flush', 'vm_cursor_mut.sync_tlb_flush'],
-    (ctx) => {
-      const id = num(ctx.event, 'cursor')
-      const pre = vmCursorAt(ctx.pre, id)
-      if (pre?.flusher == null) return []
+    DISPATCHES,
+    (ctx, _id, pre) => {
       return pre.flusher.deferred
         .filter((d) => (d.kind === 'frame' ? tableGet(ctx.post.frames, d.handle) : tableGet(ctx.post.pt.nodes, d.handle)) !== null)
         .map((d) => finding('ENS-TLB-DISPATCH-2', `${d.kind === 'frame' ? 'frames' : 'pt.nodes'}[${d.handle}]`, `the ${d.kind} kept behind the flush was not released at the dispatch`))
     },
     '[model] `dispatch_tlb_flush` releases (drops) every frame and page-table node the flusher kept behind the flush.',
   ),
-  ens(
+  flusherRule(
     'ENS-TLB-DISPATCH-3',
-    ['vm_cursor_mut.dispatch_tlb_flush', 'vm_cursor_mut.sync_tlb_flush'],
-    (ctx) => {
-      const id = num(ctx.event, 'cursor')
-      const pre = vmCursorAt(ctx.pre, id)
-      if (pre?.flusher == null) return []
+    DISPATCHES,
+    (ctx, _id, pre) => {
       // the single CPU's TLB holds the activated space's translations only: another space's ops flush none
       const ops = ctx.pre.vm.activated === pre.vmSpace ? pre.flusher.ops : []
       const kept = ctx.pre.vm.tlb.mappings.filter((m) => !ops.some((op) => flushes(op, m)))
@@ -347,13 +354,10 @@ const mutRules: EnsRule[] = [
     },
     "[model] A dispatch flushes nothing else: every cached translation no issued op flushes stays cached, all of them when the cursor's space is not the activated one (the TLB caches only the activated space's translations), and nothing new is cached.",
   ),
-  ens(
+  flusherRule(
     'ENS-TLB-ISSUE-1',
     ['vm_cursor_mut.issue_tlb_flush', 'vm_cursor_mut.issue_tlb_flush_with'],
-    (ctx) => {
-      const id = num(ctx.event, 'cursor')
-      const pre = vmCursorAt(ctx.pre, id)
-      if (pre?.flusher == null) return []
+    (ctx, id, pre) => {
       const e = ctx.event as unknown as { op: TlbFlushOp; release?: DeferredRelease }
       const want = { ops: [...pre.flusher.ops, e.op], deferred: e.release === undefined ? pre.flusher.deferred : [...pre.flusher.deferred, e.release] }
       const got = vmCursorAt(ctx.post, id)?.flusher
