@@ -19,12 +19,12 @@
  * one (the single CPU's TLB caches no other space's mappings: activation flushes it).
  */
 import { z } from 'zod'
-import { tableGet } from '../../src/model/table.js'
-import { flusherKeeping, flushOpFailure, tlbAfter, vmCursorAt, type TlbFlushOp } from '../../src/model/vm_space.js'
+import { flushOpFailure, tlbAfter, vmCursorAt, type TlbFlushOp } from '../../src/model/vm_space.js'
 import { frameDrop } from '../frame/frame.js'
+import { frameHandleFailure } from '../frame/handles.js'
 import { HandleId } from '../schema.js'
 import { defineEvent, StepRecorder, type EventSpec, type ModelEvent } from '../types.js'
-import { ptNodeDrop } from '../page_table/node.js'
+import { nodeHandleFailure, ptNodeDrop } from '../page_table/node.js'
 import { liveVmCursor, putVmCursor, withVm } from './state.js'
 
 const Va = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
@@ -78,12 +78,8 @@ export const issueTlbFlushWith = defineEvent<IssueFlushWithEvent, null>({
     {
       rule: 'REQ-HANDLE-1',
       kind: 'requires',
-      check: (s, e) => {
-        const live = e.release.kind === 'frame' ? tableGet(s.frames, e.release.handle) !== null : tableGet(s.pt.nodes, e.release.handle) !== null
-        if (!live) return `${e.release.kind === 'frame' ? 'Frame' : 'PageTableNode'} ${e.release.handle} is not a live handle`
-        const keeper = flusherKeeping(s, e.release.kind, e.release.handle)
-        return keeper === null ? null : `${e.release.kind} handle ${e.release.handle} was already moved into VmSpace cursor ${keeper}'s flusher`
-      },
+      // live, not kept by a flusher already, not a PageTable's root: what any call taking the handle asks
+      check: (s, e) => (e.release.kind === 'frame' ? frameHandleFailure(s, e.release.handle) : nodeHandleFailure(s, e.release.handle)),
     },
   ],
   reduce(s, e) {

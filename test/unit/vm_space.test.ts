@@ -232,6 +232,10 @@ describe('VmSpace cursors', () => {
         expect(message).toContain("TLB flusher")
         expect(m.state).toBe(before)
       }
+      // … nor may a PageTable's own root handle move into a flusher (it was moved into the table)
+      const root = tableGet(m.state.pt.tables, table.pageTable)!.root
+      expect(panicRule(() => m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor: c, op: { kind: 'All' }, release: { kind: 'node', handle: root } } as ModelEvent))).toBe('REQ-HANDLE-1')
+      expect(m.state).toBe(before)
       m.dispatch({ type: 'cursor.drop', cursor: ptCursor } as ModelEvent)
       m.dispatch({ type: 'vm_cursor.drop', cursor: c } as ModelEvent) // the drop dispatches: both released
       expect(tableGet(m.state.frames, f.frame)).toBeNull()
