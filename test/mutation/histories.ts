@@ -29,7 +29,9 @@ import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
 import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
-import { nodeOwnerAt } from '../../src/model/spec/page_table.js'
+import { childOwnerView, nodeOwnerAt } from '../../src/model/spec/page_table.js'
+import { handleOfRoot } from '../../src/model/pt_tables.js'
+import { newAbsentPte, newPage, pteToHex } from '../../src/arch/pte.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
 export const PHYSICAL_MEMORY = 1 << 22
@@ -357,11 +359,61 @@ export const CHILD_FOCUS_OPS: Record<string, Op> = Object.fromEntries(
     .map(([k, o]) => [k, k === 'pt.child' || k === 'pt.childDrop' ? { ...o, weight: o.weight * 4 } : o]),
 )
 
+/**
+ * `CHILD_FOCUS_OPS` and children that outlive their tree, or share their frame: Child values made
+ * at a detached root's entries and that root dropped while they live (on_drop removes its record:
+ * the child's tree is gone), and a second `Child::Frame` of a frame another child or a mapping
+ * already holds (its slot records two paths; dropping one child must leave the other). The first
+ * child.ts run found neither in any fixture (QUALITY.md, G1 and G3).
+ */
+export const CHILD_EDGE_OPS: Record<string, Op> = {
+  ...CHILD_FOCUS_OPS,
+  // a Child at entry `k` of a detached root record (no PageTable owns it)
+  'edge.rootChild': op(4, (s, rng, g) => {
+    const root = rng.pick(detachedRoots(s))
+    if (root === undefined) return null
+    const r = nodeOwnerAt(s, root)!
+    const pos = { tree: root, path: String(rng.int(4)), parentLevel: r.level }
+    if (r.config === 'untracked' && rng.chance(0.6)) return { type: 'child.untracked', paddr: pageSize(1) * rng.int(PHYSICAL_MEMORY / pageSize(1)), level: 1, prop: newUser(PageFlags.RW), tree: pos.tree, path: pos.path }
+    const frame = r.config === 'untracked' ? undefined : g.frames.pick(rng)
+    return frame !== undefined && rng.chance(0.6) ? { type: 'child.from_frame', frame, prop: newUser(PageFlags.RW), ...pos } : { type: 'child.none', ...pos }
+  }),
+  // the last handle of a detached root whose entries have live Child values
+  'edge.rootDrop': op(2, (s, rng) => {
+    const roots = new Set(detachedRoots(s))
+    const withChild = new Set(tableKeys(s.pt.childOwners).map((id) => tableGet(s.pt.childOwners, id)!.tree).filter((t) => roots.has(t)))
+    const node = rng.pick(tableKeys(s.pt.nodes).filter((id) => withChild.has(tableGet(s.pt.nodes, id)!.paddr / pageSize(1))))
+    return node === undefined ? null : { type: 'page_table_node.drop', node }
+  }),
+  // a level-1 node of a tracked configuration: the only root a Child::Frame can be positioned in
+  'edge.userLeafNode': op(2, (s) => (detachedRoots(s).some((slot) => nodeOwnerAt(s, slot)!.config === 'user' && nodeOwnerAt(s, slot)!.level === 1) ? null : { type: 'page_table_node.alloc', level: 1, config: 'user' })),
+  // a second handle of a frame, kept for a second Child::Frame …
+  'edge.clone': op(3, (s, rng, g) => {
+    const frame = g.frames.pick(rng)
+    return frame === undefined ? null : { type: 'frame.clone', frame }
+  }),
+  // … made into a Child::Frame at another entry while the first child lives
+  'edge.childOfHeld': op(8, (s, rng) => {
+    const frame = rng.pick(tableKeys(s.frames).filter((id) => ownerOf(s, tableGet(s.frames, id)!.paddr / pageSize(1)).pathsInPt.length > 0))
+    const root = rng.pick(detachedRoots(s).filter((slot) => nodeOwnerAt(s, slot)!.config !== 'untracked' && nodeOwnerAt(s, slot)!.level === 1))
+    return frame === undefined || root === undefined ? null : { type: 'child.from_frame', frame, prop: newUser(PageFlags.R), tree: root, path: String(rng.int(8)), parentLevel: 1 }
+  }),
+}
+
+/** Root records (path "") of trees no PageTable owns, that a live node handle references. */
+function detachedRoots(s: Snapshot): number[] {
+  const handled = new Set(tableKeys(s.pt.nodes).map((id) => tableGet(s.pt.nodes, id)!.paddr / pageSize(1)))
+  return tableKeys(s.pt.owners).filter((slot) => {
+    const r = nodeOwnerAt(s, slot)!
+    return r.path === '' && !r.inScope && handled.has(slot) && handleOfRoot(s, slot) === null
+  })
+}
+
 /** The MMIO range of the one fixture that has one: 16 pages the bump allocator meets early (64 KiB..128 KiB). */
 export const MMIO_RANGES: ReadonlyArray<readonly [number, number]> = [[0x10000, 0x20000]]
 
 /** Operation tables a fixture history can be generated from. */
-export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS, list: LIST_FOCUS_OPS, vm: VM_FOCUS_OPS, tlb: TLB_OPS, child: CHILD_FOCUS_OPS } as const
+export const FIXTURE_OPERATIONS = { mutation: MUTATION_OPS, edge: EDGE_OPS, wide: WIDE_OPS, alias: ALIAS_OPS, kernel: KERNEL_OPS, popup: POPUP_OPS, self: SELF_OPS, avail1: AVAIL1_OPS, avail1Take: AVAIL1_TAKE_OPS, list: LIST_FOCUS_OPS, vm: VM_FOCUS_OPS, tlb: TLB_OPS, child: CHILD_FOCUS_OPS, childEdge: CHILD_EDGE_OPS } as const
 
 /**
  * Histories beyond `FIXTURE_SEEDS`, each for paths those never take (found by scanning seeds
@@ -398,6 +450,8 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
   { seed: 21, operations: 'tlb', why: 'protect_next on an active space, changing its ghost views (seeds 1..40 scanned: five)' },
   { seed: 28, operations: 'tlb', why: 'issue_tlb_flush_with at the top level (four; their handles kept while other calls come: probes keep them twice)' },
   { seed: 8, operations: 'child', why: 'child.drop of tracked Child::Frame handles (the frame branch: its path leaves paths_in_pt, a Frame handle is dropped; seeds 1..12 scanned: two)' },
+  { seed: 3, operations: 'childEdge', why: "child.drop of an untracked Child::Frame and of a Child::None whose tree's root record was dropped while they lived (seeds 1..30 scanned)" },
+  { seed: 20, operations: 'childEdge', why: 'child.drop of a tracked Child::Frame whose frame another Child::Frame also holds (its slot records two paths; seeds 1..30 scanned: one)' },
 ]
 
 /**
@@ -545,6 +599,7 @@ function childProbes(s: Snapshot, e: ModelEvent): { refused: ModelEvent[]; answe
   // the root handle a PageTable owns, made into a Child (REQ-HANDLE-1: it was moved into the table)
   const table = e.type.startsWith('child.') ? tableKeys(s.pt.tables)[0] : undefined
   if (table !== undefined) refused.push({ type: 'child.from_node', node: tableGet(s.pt.tables, table)!.root } as ModelEvent)
+  if (e.type.startsWith('child.')) refused.push(...fromPteProbes(s))
   if (e.type !== 'child.none' && e.type !== 'child.untracked' && e.type !== 'child.from_frame') return { refused, answered }
   const f = e as unknown as { tree: number; level?: number }
   for (const path of ['', '512']) refused.push({ ...e, path } as ModelEvent)
@@ -565,6 +620,39 @@ function childProbes(s: Snapshot, e: ModelEvent): { refused: ModelEvent[]; answe
   if (e.type === 'child.from_frame') refused.push({ ...e, parentLevel: 2 } as ModelEvent)
   else answered.push({ ...e, paddr: MAX_PADDR - pageSize(f.level ?? 1) } as ModelEvent)
   return { refused, answered }
+}
+
+/**
+ * `Child::from_pte` / `ChildRef::from_pte` (internal steps of replace and the cursors, never
+ * top-level in a history) where their preconditions fail: a word the entry's owner does not match
+ * (a page at an absent entry, the absent word at a present one), the right word one level off,
+ * a slot that holds no node record. At the first node record with such entries.
+ */
+function fromPteProbes(s: Snapshot): ModelEvent[] {
+  const out: ModelEvent[] = []
+  const types = ['child.from_pte', 'child_ref.from_pte'] as const
+  for (const slot of tableKeys(s.pt.owners)) {
+    const node = nodeOwnerAt(s, slot)!
+    let absent: number | undefined
+    let present: number | undefined
+    for (let idx = 0; idx < 512 && (absent === undefined || present === undefined); idx++) {
+      const v = childOwnerView(s, node, idx)
+      if (v === null || v.inScope || v.kind === 'locked') continue
+      if (v.kind === 'absent') absent ??= idx
+      else present ??= idx
+    }
+    if (absent === undefined) continue
+    for (const type of types) {
+      out.push({ type, pte: pteToHex(newPage(0, node.level, newUser(PageFlags.RW))), level: node.level, node: slot, idx: absent } as ModelEvent)
+      for (const level of [node.level - 1, node.level + 1]) if (level >= 1 && level <= 4) out.push({ type, pte: pteToHex(newAbsentPte()), level, node: slot, idx: absent } as ModelEvent)
+      if (present !== undefined) out.push({ type, pte: pteToHex(newAbsentPte()), level: node.level, node: slot, idx: present } as ModelEvent)
+    }
+    break
+  }
+  // a slot that holds no node record
+  const free = [...Array(s.nrFrames).keys()].find((idx) => nodeOwnerAt(s, idx) === null)
+  if (free !== undefined) for (const type of types) out.push({ type, pte: pteToHex(newAbsentPte()), level: 1, node: free, idx: 0 } as ModelEvent)
+  return out
 }
 
 function flushWithProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
@@ -714,6 +802,15 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
     if (e.type === 'vm_cursor_mut.map' && vmInner.some((x) => x.step.event.type === 'vm_cursor_mut.issue_tlb_flush_with')) paths.vmMapOver++
     if (vmInner.some((x) => x.step.event.type === 'vm_cursor_mut.issue_tlb_flush_with' && (x.step.event as unknown as { release: { kind: string } }).release.kind === 'node')) paths.vmStrayUnmap++
     if (e.type === 'child.drop' && internalSteps(step).some((x) => x.path.length === 1 && x.step.event.type === 'frame.drop')) paths.trackedChildDrop++
+    if (e.type === 'child.drop') {
+      const child = num(e, 'child')
+      const owner = tableGet(pre.pt.childOwners, child)
+      // the child's tree is gone (its root record dropped while the child lived)
+      if (owner !== null && nodeOwnerAt(pre, owner.tree) === null) paths.orphanChildDrop++
+      // a tracked Child::Frame whose frame's slot records another path too
+      const c = tableGet(pre.pt.children, child)
+      if (c?.kind === 'Frame' && c.config !== 'untracked' && ownerOf(pre, frameToIndex(c.paddr)).pathsInPt.length >= 2) paths.aliasChildDrop++
+    }
     if (e.type === 'linked_list.drop' && internalSteps(step).some((x) => x.step.event.type === 'linked_list.cursor_mut.take_current')) paths.listDrop++
     if (e.type === 'meta_slot.get_from_unused' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && isMmioPaddr(pre.config, num(e, 'paddr'))) paths.mmioClaim++
     if (e.type === 'frame.from_in_use' && typeof r === 'object' && r?.ok === false && r.error === 'InUse' && tableGet(pre.pt.owners, Math.floor(num(e, 'paddr') / pageSize(1))) !== null) paths.nodeInUse++
@@ -729,7 +826,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
 export type ExercisedPath = (typeof EXERCISED_PATHS)[number]
-const EXERCISED_PATHS = ['stray', 'multiUnmap', 'allocNoMemory', 'nodeInUse', 'strayUnmap', 'nestedStray', 'trackedUnmap', 'aliasTake', 'kernelTake', 'popUp', 'mapSelf', 'untrackedAvail1', 'avail1Take', 'mmioClaim', 'listDrop', 'vmUnmapPages', 'tlbFlushed', 'vmMapOver', 'vmStrayUnmap', 'trackedChildDrop'] as const
+const EXERCISED_PATHS = ['stray', 'multiUnmap', 'allocNoMemory', 'nodeInUse', 'strayUnmap', 'nestedStray', 'trackedUnmap', 'aliasTake', 'kernelTake', 'popUp', 'mapSelf', 'untrackedAvail1', 'avail1Take', 'mmioClaim', 'listDrop', 'vmUnmapPages', 'tlbFlushed', 'vmMapOver', 'vmStrayUnmap', 'trackedChildDrop', 'orphanChildDrop', 'aliasChildDrop'] as const
 
 /** Every rare path at a count of 0. */
 export function noPaths(): Record<ExercisedPath, number> {
