@@ -85,6 +85,16 @@ export function treeConfig(s: Snapshot, tree: number): PtConfigName | null {
   return nodeOwnerAt(s, tree)?.config ?? null
 }
 
+/**
+ * Why `tree` names no live tree a Child can be positioned in: the slot holds no node record, or the
+ * record of a node inside some tree (a root record is at path "" of its own tree). Null when it does.
+ */
+function rootRecordFailure(s: Snapshot, tree: number): string | null {
+  const r = nodeOwnerAt(s, tree)
+  if (r === null) return `tree ${tree} is not a live page table (no root record at slot ${tree})`
+  return r.path === '' && r.tree === tree ? null : `tree ${tree} is not a root: slot ${tree} holds the node at path ${JSON.stringify(r.path)} of tree ${r.tree}`
+}
+
 /** The configuration a Child value belongs to: a frame's own (`Child<C>`), else its tree's. */
 export function childConfig(s: Snapshot, c: ChildValue, view: EntryOwnerView): PtConfigName | null {
   return c.kind === 'Frame' ? c.config : treeConfig(s, view.tree)
@@ -469,10 +479,11 @@ export const childFromFrame = defineEvent<ChildFromFrameEvent, { child: number }
       rule: 'REQ-CHILD-FROMFRAME-1',
       kind: 'requires',
       summary:
-        '[model] `C::item_into_raw` of a tracked `Frame`: the configuration of the tree the child is positioned for has `Frame` items (not the untracked one, whose items are raw `(pa, level, prop)`), the item is a 4 KiB page (`map_level() == 1`, so parent level 1), and the frame\'s slot does not already record the path (`paths_in_pt` is a set: one reference per path).',
+        '[model] `C::item_into_raw` of a tracked `Frame`: the tree the child is positioned for is named by its root record (a live root, not a node inside a tree), its configuration has `Frame` items (not the untracked one, whose items are raw `(pa, level, prop)`), the item is a 4 KiB page (`map_level() == 1`, so parent level 1), and the frame\'s slot does not already record the path (`paths_in_pt` is a set: one reference per path).',
       check: (s, e) => {
+        const notRoot = rootRecordFailure(s, e.tree)
+        if (notRoot !== null) return notRoot
         const config = treeConfig(s, e.tree)
-        if (config === null) return `tree ${e.tree} is not a live page table (no root record at slot ${e.tree})`
         if (config === 'untracked') return `tree ${e.tree} is an untracked page table: its items are raw (pa, level, prop), not Frames`
         if (e.parentLevel !== 1) return `a Frame handle is a level-1 item (map_level() == 1), not positioned at parent level ${e.parentLevel}`
         const idx = frameToIndex(tableGet(s.frames, e.frame)!.paddr)
@@ -534,10 +545,11 @@ export const childUntracked = defineEvent<ChildUntrackedEvent, { child: number }
       rule: 'REQ-CHILD-UNTRACKED-1',
       kind: 'requires',
       summary:
-        '[model] An untracked item is what `item_into_raw` ensures for a leaf — level 1..3, `pa` aligned to `page_size(level)`, `pa + page_size(level) <= MAX_PADDR` — of a configuration that has untracked items (not the user one, whose items are tracked `Frame`s).',
+        '[model] An untracked item is what `item_into_raw` ensures for a leaf — level 1..3, `pa` aligned to `page_size(level)`, `pa + page_size(level) <= MAX_PADDR` — of a configuration that has untracked items (not the user one, whose items are tracked `Frame`s), in a tree named by its root record (a live root, not a node inside a tree).',
       check: (s, e) => {
+        const notRoot = rootRecordFailure(s, e.tree)
+        if (notRoot !== null) return notRoot
         const config = treeConfig(s, e.tree)
-        if (config === null) return `tree ${e.tree} is not a live page table (no root record at slot ${e.tree})`
         if (config === 'user') return `tree ${e.tree} is a user page table: its items are tracked Frames, not raw (pa, level, prop)`
         if (e.level > NR_LEVELS - 1) return `a leaf is mapped at levels 1..3, not ${e.level}`
         const size = pageSize(e.level)

@@ -543,8 +543,8 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     // A flush kept behind a handle that is not there to keep: a dead one, one another flush already
     // holds, one of the other kind (the release's fields are nested: the random nudges never reach them).
     for (const c of flushWithProbes(h.state, e)) offer(i, c, true)
-    // A Child at a malformed position, in a tree that is no root record or of the wrong
-    // configuration, one level off; an untracked child at the last page below MAX_PADDR (answered);
+    // A Child at a malformed position, in a tree that is no root record (none, or a node inside a
+    // tree) or of the wrong configuration, one level off; an untracked child at the last page below MAX_PADDR (answered);
     // a Child made of a page table's own root handle.
     const child = childProbes(h.state, e)
     for (const c of child.refused) offer(i, c, true)
@@ -617,6 +617,9 @@ function childProbes(s: Snapshot, e: ModelEvent): { refused: ModelEvent[]; answe
     return o !== null && o.path === '' && (e.type === 'child.untracked' ? o.config !== 'untracked' : o.config === 'untracked')
   })
   if (wrong !== undefined) refused.push({ ...e, tree: wrong } as ModelEvent)
+  // a node inside a tree: its slot names no root record
+  const inner = tableKeys(s.pt.owners).find((idx) => nodeOwnerAt(s, idx)!.path !== '')
+  if (inner !== undefined) refused.push({ ...e, tree: inner } as ModelEvent)
   if (e.type === 'child.from_frame') refused.push({ ...e, parentLevel: 2 } as ModelEvent)
   else answered.push({ ...e, paddr: MAX_PADDR - pageSize(f.level ?? 1) } as ModelEvent)
   return { refused, answered }

@@ -867,6 +867,16 @@ export const ptEntryCases: FiringCase[] = [
     run: () => rejectedOn((m) => ({ n: allocNode(m, 1, 'untracked'), f: newFrame(m) }), (t) => ({ type: 'child.from_frame', frame: t.f.frame, prop: RW, tree: t.n.slot, path: '0', parentLevel: 1 })),
   },
   {
+    rule: 'REQ-CHILD-FROMFRAME-1',
+    title: "child.from_frame positioned in a tree named by an installed node's slot (not a root record)",
+    run: () => rejectedOn((m) => ({ t: twoLevels(m), f: newFrame(m) }), (x) => ({ type: 'child.from_frame', frame: x.f.frame, prop: RW, tree: x.t.sub.slot, path: '0', parentLevel: 1 })),
+  },
+  {
+    rule: 'REQ-CHILD-UNTRACKED-1',
+    title: "child.untracked positioned in a tree named by an installed node's slot (not a root record)",
+    run: () => rejectedOn((m) => installNode(m, allocNode(m, 2, 'untracked'), 0), (sub) => ({ type: 'child.untracked', paddr: 0x20_0000, level: 1, prop: RW, tree: sub.slot, path: '0' })),
+  },
+  {
     rule: 'REQ-CHILD-UNTRACKED-1',
     title: 'child.untracked positioned in a user page table (its items are tracked Frames)',
     run: () => rejectedOn((m) => allocNode(m, 1), (n) => ({ type: 'child.untracked', paddr: 0x20_0000, level: 1, prop: RW, tree: n.slot, path: '0' })),
