@@ -132,18 +132,6 @@ export function intoPteWord(c: ChildValue): Pte {
   return newAbsentPte()
 }
 
-/** Two Child / ChildRef values are the same. */
-export function childValuesEqual(a: ChildValue | null, b: ChildValue | null): boolean {
-  if (a === null || b === null) return a === b
-  if (a.kind !== b.kind) return false
-  if (a.kind === 'PageTable') return a.paddr === (b as typeof a).paddr
-  if (a.kind === 'Frame') {
-    const f = b as typeof a
-    return a.paddr === f.paddr && a.level === f.level && pagePropertyEquals(a.prop, f.prop) && a.config === f.config
-  }
-  return true
-}
-
 /**
  * `Child::wf(owner)` / `ChildRef::wf(owner)` (state.md §6.4): `PageTable(n)` ⟹ the owner is the
  * node at `n`; `Frame(pa, lvl, prop)` ⟹ a frame owner mapping `pa` with `prop`, `lvl ==

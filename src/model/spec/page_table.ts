@@ -22,7 +22,7 @@ import {
 import { pagePropertyEquals, pagePropertyInv } from '../../arch/page_prop.js'
 import { isLast, isPresent, ptePaddr, pteProp, pteToHex, type Pte } from '../../arch/pte.js'
 import type { PtConfigName } from '../../arch/pt_config.js'
-import { qualifiedPath, type ChildEntryOwner, type EntryPosition, type LeafEntryOwner, type PtNodeOwner } from '../page_table.js'
+import { qualifiedPath, type ChildEntryOwner, type ChildValue, type EntryPosition, type LeafEntryOwner, type PtNodeOwner } from '../page_table.js'
 import { isMmioPaddr, isParked, isPhysicalSlot, ownerOf, pathFromKey, pathKey, slotOf } from '../slots.js'
 import type { Snapshot } from '../snapshot.js'
 import { tableGet } from '../table.js'
@@ -63,6 +63,18 @@ export function childOwnerView(s: Snapshot, node: PtNodeOwner, i: number): Entry
 /** The `EntryOwner` of the entry that holds `node` (the value of its subtree). */
 export function nodeEntryView(node: PtNodeOwner): EntryOwnerView {
   return { kind: 'node', node, tree: node.tree, path: node.path, parentLevel: node.parentLevel, inScope: node.inScope }
+}
+
+/** Two Child / ChildRef values are the same (the checker's comparison of a result with the spec's value). */
+export function childValuesEqual(a: ChildValue | null, b: ChildValue | null): boolean {
+  if (a === null || b === null) return a === b
+  if (a.kind !== b.kind) return false
+  if (a.kind === 'PageTable') return a.paddr === (b as typeof a).paddr
+  if (a.kind === 'Frame') {
+    const f = b as typeof a
+    return a.paddr === f.paddr && a.level === f.level && pagePropertyEquals(a.prop, f.prop) && a.config === f.config
+  }
+  return true
 }
 
 /** `meta_slot_paddr()`: the frame an entry references (node or mapped frame), else null. */

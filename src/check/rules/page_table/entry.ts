@@ -34,6 +34,7 @@ import {
   absentChild,
   childOwnerView,
   childPath,
+  childValuesEqual,
   entryInvBase,
   entryScope,
   matchPte,
@@ -50,7 +51,6 @@ import type { Counters, MetaSlotCells, MetaSlotOwner, Snapshot } from '../../../
 import { tableDiff, tableForEach, tableGet, type Table } from '../../../model/table.js'
 import {
   childOwner,
-  childValuesEqual,
   childConfig,
   childWfFailure,
   fromPteSpec,
