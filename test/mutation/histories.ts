@@ -31,6 +31,7 @@ import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cur
 import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
 import { childOwnerView, nodeOwnerAt } from '../../src/model/spec/page_table.js'
 import { handleOfRoot } from '../../src/model/pt_tables.js'
+import { entryContext } from '../../reducers/page_table/entry.js'
 import { newAbsentPte, newPage, pteToHex } from '../../src/arch/pte.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
@@ -546,6 +547,10 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     // A Child at a malformed position, in a tree that is no root record (none, or a node inside a
     // tree) or of the wrong configuration, one level off; an untracked child at the last page below MAX_PADDR (answered);
     // a Child made of a page table's own root handle.
+    // An Entry's call where its preconditions fail: an index past the node, a second Entry of a
+    // guard, an Entry whose guard is gone, a protect of an absent entry or to a property a PTE
+    // cannot hold, a replace by a child of the wrong level or positioned for another entry.
+    for (const c of entryProbes(h.state, e)) offer(i, c, true)
     const child = childProbes(h.state, e)
     for (const c of child.refused) offer(i, c, true)
     for (const c of child.answered) offer(i, c)
@@ -655,6 +660,41 @@ function fromPteProbes(s: Snapshot): ModelEvent[] {
   // a slot that holds no node record
   const free = [...Array(s.nrFrames).keys()].find((idx) => nodeOwnerAt(s, idx) === null)
   if (free !== undefined) for (const type of types) out.push({ type, pte: pteToHex(newAbsentPte()), level: 1, node: free, idx: 0 } as ModelEvent)
+  return out
+}
+
+function entryProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
+  const out: ModelEvent[] = []
+  const f = e as unknown as { guard?: number; idx?: number; entry?: number; child?: number }
+  if ((e.type === 'page_table_guard.entry' || e.type === 'entry.new_at') && f.guard !== undefined) {
+    out.push({ ...e, idx: 512 } as ModelEvent)
+    // a guard with a live Entry already
+    const busy = tableKeys(s.pt.entries).map((id) => tableGet(s.pt.entries, id)!.guard).find((g) => tableGet(s.pt.guards, g) !== null)
+    if (busy !== undefined) out.push({ ...e, guard: busy, idx: 0 } as ModelEvent)
+  }
+  if (!e.type.startsWith('entry.') || e.type === 'entry.drop' || e.type === 'entry.new_at') return out
+  // an Entry whose guard was dropped (the borrow outlived)
+  const orphan = tableKeys(s.pt.entries).find((id) => tableGet(s.pt.guards, tableGet(s.pt.entries, id)!.guard) === null)
+  if (orphan !== undefined) out.push({ ...e, entry: orphan } as ModelEvent)
+  const kindOf = (id: number): string | null => {
+    const ctx = entryContext(s, id)
+    return ctx?.view?.kind ?? null
+  }
+  // Entry::protect (rare at the top level: the cursors call it) of an absent or node entry, and of
+  // a mapped leaf to a property without R, with an undefined bit, or a cache policy no PTE encodes
+  const absent = tableKeys(s.pt.entries).find((id) => kindOf(id) === 'absent' || kindOf(id) === 'node')
+  if (absent !== undefined) out.push({ type: 'entry.protect', entry: absent, prop: newUser(PageFlags.RW) } as ModelEvent)
+  const leaf = tableKeys(s.pt.entries).find((id) => kindOf(id) === 'frame')
+  if (leaf !== undefined) {
+    out.push({ type: 'entry.protect', entry: leaf, prop: newUser(PageFlags.W) } as ModelEvent)
+    out.push({ type: 'entry.protect', entry: leaf, prop: newUser(PageFlags.RW, 'WriteCombining') } as ModelEvent)
+    out.push({ type: 'entry.protect', entry: leaf, mask: { clear: PageFlags.R, set: 0 } } as ModelEvent)
+    out.push({ type: 'entry.protect', entry: leaf, mask: { clear: 0, set: 1 << 12 } } as ModelEvent)
+  }
+  if (e.type === 'entry.replace' && f.entry !== undefined && f.child !== undefined) {
+    // every other live child: of another level, positioned for another entry, or of another kind
+    for (const c of tableKeys(s.pt.children)) if (c !== f.child) out.push({ ...e, child: c } as ModelEvent)
+  }
   return out
 }
 
