@@ -456,6 +456,80 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
 ]
 
 /**
+ * Histories written as scripts, for paths a random generator reaches too rarely to pick a seed for
+ * (each replayed and probed like a generated one; `seed` names it and seeds its random probes).
+ * A script calls the model with `call(event)` and gets the result back.
+ */
+export interface ScriptedFixture {
+  readonly seed: number
+  readonly why: string
+  readonly script: (call: <R>(e: ModelEvent) => R) => void
+}
+
+export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
+  {
+    seed: 1001,
+    why: "Entry::replace of a node sub-tree two levels deep with a tracked frame at its bottom, into another tree, then moved to another entry of that tree and to the same entry of a third one: the rebase of the sub-tree's records and of the frame's path (no generated history installs a sub-tree whose records are not its own root's)",
+    script: rebaseScript,
+  },
+]
+
+/** The events of a scripted fixture, as the unmutated model accepts them. */
+export function scriptedEvents(f: ScriptedFixture, physicalMemory = PHYSICAL_MEMORY): ModelEvent[] {
+  const h = new History({ check: 'off', physicalMemory })
+  const events: ModelEvent[] = []
+  f.script(<R>(e: ModelEvent): R => {
+    const step = h.dispatch(e)
+    events.push(e)
+    return step.result as R
+  })
+  return events
+}
+
+function rebaseScript(call: <R>(e: ModelEvent) => R): void {
+  const RW = newUser(PageFlags.RW)
+  const alloc = (level: number): { node: number; paddr: number; slot: number } => {
+    const r = call<{ node: number; paddr: number }>({ type: 'page_table_node.alloc', level, config: 'user' } as ModelEvent)
+    return { ...r, slot: r.paddr / pageSize(1) }
+  }
+  const lock = (paddr: number): number => call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
+  // replaces entry `idx` under `guard` by `child`; the old child, still live
+  const put = (guard: number, idx: number, child: number): number => {
+    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
+    const old = call<{ child: number }>({ type: 'entry.replace', entry, child } as ModelEvent).child
+    call({ type: 'entry.drop', entry } as ModelEvent)
+    return old
+  }
+  const drop = (child: number): void => void call({ type: 'child.drop', child } as ModelEvent)
+  // a detached level-2 root with a level-1 node at entry 0, a tracked frame at its entry 3
+  const n2 = alloc(2)
+  const g2 = lock(n2.paddr)
+  const n1 = alloc(1)
+  drop(put(g2, 0, call<{ child: number }>({ type: 'child.from_node', node: n1.node } as ModelEvent).child))
+  const g1 = lock(n1.paddr)
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame' } as ModelEvent).value.frame
+  drop(put(g1, 3, call<{ child: number }>({ type: 'child.from_frame', frame, prop: RW, tree: n2.slot, path: '0.3', parentLevel: 1 } as ModelEvent).child))
+  call({ type: 'page_table_guard.drop', guard: g1 } as ModelEvent)
+  call({ type: 'page_table_guard.drop', guard: g2 } as ModelEvent)
+  // into entry 5 of a level-3 tree: (n2, "") -> (n3, "5"), (n2, "0") -> (n3, "5.0"), the frame's path "n2:0.3" -> "n3:5.0.3"
+  const n3 = alloc(3)
+  const g3 = lock(n3.paddr)
+  drop(put(g3, 5, call<{ child: number }>({ type: 'child.from_node', node: n2.node } as ModelEvent).child))
+  // taken out (its records keep their position) and put at entry 6 of the same tree: the same tree, another path
+  const none5 = call<{ child: number }>({ type: 'child.none', tree: n3.slot, path: '5', parentLevel: 3 } as ModelEvent).child
+  const sub = put(g3, 5, none5)
+  drop(put(g3, 6, sub))
+  // and out again, into entry 6 of another level-3 tree: the same path, another tree
+  const none6 = call<{ child: number }>({ type: 'child.none', tree: n3.slot, path: '6', parentLevel: 3 } as ModelEvent).child
+  const again = put(g3, 6, none6)
+  const n4 = alloc(3)
+  const g4 = lock(n4.paddr)
+  drop(put(g4, 6, again))
+  call({ type: 'page_table_guard.drop', guard: g3 } as ModelEvent)
+  call({ type: 'page_table_guard.drop', guard: g4 } as ModelEvent)
+}
+
+/**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
  * WEAKENS a precondition (a `requires` predicate of a reducer, which the checker's REQ rules
@@ -845,6 +919,12 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
     if (e.type === 'vm_cursor_mut.map' && vmInner.some((x) => x.step.event.type === 'vm_cursor_mut.issue_tlb_flush_with')) paths.vmMapOver++
     if (vmInner.some((x) => x.step.event.type === 'vm_cursor_mut.issue_tlb_flush_with' && (x.step.event as unknown as { release: { kind: string } }).release.kind === 'node')) paths.vmStrayUnmap++
     if (e.type === 'child.drop' && internalSteps(step).some((x) => x.path.length === 1 && x.step.event.type === 'frame.drop')) paths.trackedChildDrop++
+    if (e.type === 'entry.replace') {
+      // a node child whose sub-tree has entries of its own (its records and paths are rebased)
+      const c = tableGet(pre.pt.children, num(e, 'child'))
+      const rec = c?.kind === 'PageTable' ? nodeOwnerAt(pre, frameToIndex(c.paddr)) : null
+      if (rec !== null && tableKeys(rec.children).some((i) => tableGet(rec.children, i)!.kind === 'node')) paths.subtreeRebase++
+    }
     if (e.type === 'child.drop') {
       const child = num(e, 'child')
       const owner = tableGet(pre.pt.childOwners, child)
@@ -869,7 +949,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
 export type ExercisedPath = (typeof EXERCISED_PATHS)[number]
-const EXERCISED_PATHS = ['stray', 'multiUnmap', 'allocNoMemory', 'nodeInUse', 'strayUnmap', 'nestedStray', 'trackedUnmap', 'aliasTake', 'kernelTake', 'popUp', 'mapSelf', 'untrackedAvail1', 'avail1Take', 'mmioClaim', 'listDrop', 'vmUnmapPages', 'tlbFlushed', 'vmMapOver', 'vmStrayUnmap', 'trackedChildDrop', 'orphanChildDrop', 'aliasChildDrop'] as const
+const EXERCISED_PATHS = ['stray', 'multiUnmap', 'allocNoMemory', 'nodeInUse', 'strayUnmap', 'nestedStray', 'trackedUnmap', 'aliasTake', 'kernelTake', 'popUp', 'mapSelf', 'untrackedAvail1', 'avail1Take', 'mmioClaim', 'listDrop', 'vmUnmapPages', 'tlbFlushed', 'vmMapOver', 'vmStrayUnmap', 'trackedChildDrop', 'orphanChildDrop', 'aliasChildDrop', 'subtreeRebase'] as const
 
 /** Every rare path at a count of 0. */
 export function noPaths(): Record<ExercisedPath, number> {

@@ -12,6 +12,8 @@ import {
   makeProbes,
   noPaths,
   EXTRA_FIXTURES,
+  SCRIPTED_FIXTURES,
+  scriptedEvents,
   FIXTURE_OPERATIONS,
   FIXTURE_OPS,
   FIXTURE_SEEDS,
@@ -47,6 +49,20 @@ for (const { seed, physicalMemory: memory, mmioRanges, operations } of specs) {
   const rules = new Set(probes.flatMap((p) => (p.rule === null ? [] : [p.rule])))
   console.log(`  ${probes.length} probes (${probes.filter((p) => p.rule === null).length} answered, checked), ${rules.size} rules: ${[...rules].sort().join(' ')}`)
   histories.push({ seed, ...(memory === undefined ? {} : { physicalMemory: memory }), ...(mmioRanges === undefined ? {} : { mmioRanges }), events, probes })
+}
+for (const f of SCRIPTED_FIXTURES) {
+  const events = scriptedEvents(f)
+  const h = new History({ check: 'incremental', physicalMemory: PHYSICAL_MEMORY })
+  for (const e of events) h.dispatch(e)
+  if (h.violations().length > 0) throw new Error(`script ${f.seed}: the unmutated model reports ${h.violations().length} violations`)
+  const x = exercised(events)
+  for (const k of Object.keys(paths) as ExercisedPath[]) paths[k] += x.paths[k]
+  for (const t of x.types) types.add(t)
+  const crashes: string[] = []
+  const probes = makeProbes(events, f.seed, crashes)
+  for (const c of crashes) console.log(`  MODEL CRASH on an invalid event (not an OstdPanic): ${c}`)
+  console.log(`script ${f.seed}: ${events.length} events, ${x.types.size} types, paths ${JSON.stringify(x.paths)}; ${probes.length} probes`)
+  histories.push({ seed: f.seed, events, probes })
 }
 for (const k of ['4K', '2M', '1G']) if (!(mapped[k]! > 0)) throw new Error(`the fixed set maps no ${k} page: change the seeds or HUGE_OPS`)
 if (split === 0) throw new Error('the fixed set splits no huge leaf: change the seeds or HUGE_OPS')
