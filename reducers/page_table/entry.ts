@@ -119,11 +119,11 @@ export function relateGuardFailure(s: Snapshot, guard: number): string | null {
   return tableGet(s.pt.locks, slot) === null ? `the lock of node ${slot} is not held (not in Guards)` : null
 }
 
-/** The entries of `guard` that are live, other than `except`. */
-export function liveEntriesOf(s: Snapshot, guard: number, except = -1): number[] {
+/** The live entries of `guard`. */
+export function liveEntriesOf(s: Snapshot, guard: number): number[] {
   const out: number[] = []
   tableForEach(s.pt.entries, (e, id) => {
-    if (e.guard === guard && id !== except) out.push(id)
+    if (e.guard === guard) out.push(id)
   })
   return out
 }
