@@ -768,6 +768,11 @@ function entryProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   if (e.type === 'entry.replace' && f.entry !== undefined && f.child !== undefined) {
     // every other live child: of another level, positioned for another entry, or of another kind
     for (const c of tableKeys(s.pt.children)) if (c !== f.child) out.push({ ...e, child: c } as ModelEvent)
+    // and each node child into each other live Entry (a node of another level: REQ-ENTRY-REPLACE-6's assert)
+    for (const c of tableKeys(s.pt.children)) {
+      if (tableGet(s.pt.children, c)!.kind !== 'PageTable') continue
+      for (const x of tableKeys(s.pt.entries)) if (x !== f.entry) out.push({ ...e, entry: x, child: c } as ModelEvent)
+    }
   }
   return out
 }
