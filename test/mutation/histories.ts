@@ -469,7 +469,7 @@ export interface ScriptedFixture {
 export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
   {
     seed: 1001,
-    why: "Entry::replace of a node sub-tree two levels deep with a tracked frame at its bottom, into another tree, then moved to another entry of that tree and to the same entry of a third one: the rebase of the sub-tree's records and of the frame's path (no generated history installs a sub-tree whose records are not its own root's)",
+    why: "Entry::replace of a node sub-tree two levels deep with a tracked frame at its bottom (held at a second path by another Child), into another tree, then moved to another entry of that tree and to the same entry of a third one: the rebase of the sub-tree's records and of the frame's path (no generated history installs a sub-tree whose records are not its own root's); a mis-levelled Child::None live at the replaces",
     script: rebaseScript,
   },
 ]
@@ -508,12 +508,19 @@ function rebaseScript(call: <R>(e: ModelEvent) => R): void {
   drop(put(g2, 0, call<{ child: number }>({ type: 'child.from_node', node: n1.node } as ModelEvent).child))
   const g1 = lock(n1.paddr)
   const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame' } as ModelEvent).value.frame
+  // the frame is held at a second path too (a Child::Frame of a second handle, in a level-1 tree of its own)
+  const second = call<{ frame: number }>({ type: 'frame.clone', frame } as ModelEvent).frame
+  const n0 = alloc(1)
+  call({ type: 'child.from_frame', frame: second, prop: RW, tree: n0.slot, path: '0', parentLevel: 1 } as ModelEvent)
   drop(put(g1, 3, call<{ child: number }>({ type: 'child.from_frame', frame, prop: RW, tree: n2.slot, path: '0.3', parentLevel: 1 } as ModelEvent).child))
   call({ type: 'page_table_guard.drop', guard: g1 } as ModelEvent)
   call({ type: 'page_table_guard.drop', guard: g2 } as ModelEvent)
   // into entry 5 of a level-3 tree: (n2, "") -> (n3, "5"), (n2, "0") -> (n3, "5.0"), the frame's path "n2:0.3" -> "n3:5.0.3"
   const n3 = alloc(3)
   const g3 = lock(n3.paddr)
+  // a Child::None positioned at entry 6 of this tree one level too low (REQ-CHILD-POS-1 allows it): the replaces
+  // below are probed with it, which REQ-ENTRY-REPLACE-4 refuses for its parent level alone
+  call({ type: 'child.none', tree: n3.slot, path: '6', parentLevel: 2 } as ModelEvent)
   drop(put(g3, 5, call<{ child: number }>({ type: 'child.from_node', node: n2.node } as ModelEvent).child))
   // taken out (its records keep their position) and put at entry 6 of the same tree: the same tree, another path
   const none5 = call<{ child: number }>({ type: 'child.none', tree: n3.slot, path: '5', parentLevel: 3 } as ModelEvent).child
