@@ -747,8 +747,9 @@ function fromPteProbes(s: Snapshot): ModelEvent[] {
 function entryProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   const out: ModelEvent[] = []
   const f = e as unknown as { guard?: number; idx?: number; entry?: number; child?: number }
+  // a PTE index past the node (read_pte / write_pte too: guard.ts's index clauses)
+  if (/^(page_table_guard\.(entry|read_pte|write_pte)|entry\.new_at)$/.test(e.type) && f.idx !== undefined) out.push({ ...e, idx: 512 } as ModelEvent)
   if ((e.type === 'page_table_guard.entry' || e.type === 'entry.new_at') && f.guard !== undefined) {
-    out.push({ ...e, idx: 512 } as ModelEvent)
     // a guard with a live Entry already
     const busy = tableKeys(s.pt.entries).map((id) => tableGet(s.pt.entries, id)!.guard).find((g) => tableGet(s.pt.guards, g) !== null)
     if (busy !== undefined) out.push({ ...e, guard: busy, idx: 0 } as ModelEvent)
