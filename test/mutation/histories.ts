@@ -632,6 +632,8 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     // guard, an Entry whose guard is gone, a protect of an absent entry or to a property a PTE
     // cannot hold, a replace by a child of the wrong level or positioned for another entry.
     for (const c of entryProbes(h.state, e)) offer(i, c, true)
+    // A VmSpace dropped while a cursor or a reader / writer of it lives; a reader's call on a writer and back.
+    for (const c of vmProbes(h.state, e)) offer(i, c, true)
     const child = childProbes(h.state, e)
     for (const c of child.refused) offer(i, c, true)
     for (const c of child.answered) offer(i, c)
@@ -781,6 +783,28 @@ function entryProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
       if (tableGet(s.pt.children, c)!.kind !== 'PageTable') continue
       for (const x of tableKeys(s.pt.entries)) if (x !== f.entry) out.push({ ...e, entry: x, child: c } as ModelEvent)
     }
+  }
+  return out
+}
+
+function vmProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
+  const out: ModelEvent[] = []
+  if (!/^vm_/.test(e.type)) return out
+  const spaces = new Set<number>()
+  tableForEach(s.vm.cursors, (c) => void spaces.add(c.vmSpace))
+  tableForEach(s.vmIos, (x) => {
+    if (x.space.kind === 'user') spaces.add(x.space.vmSpace)
+  })
+  for (const vmSpace of spaces) out.push({ type: 'vm_space.drop', vmSpace } as ModelEvent)
+  const f = e as unknown as { reader?: number; writer?: number }
+  const ofKind = (kind: 'Reader' | 'Writer'): number | undefined => tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.kind === kind)
+  if (f.reader !== undefined) {
+    const w = ofKind('Writer')
+    if (w !== undefined) out.push({ ...e, reader: w } as ModelEvent)
+  }
+  if (f.writer !== undefined) {
+    const r = ofKind('Reader')
+    if (r !== undefined) out.push({ ...e, writer: r } as ModelEvent)
   }
   return out
 }
