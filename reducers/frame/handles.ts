@@ -22,10 +22,6 @@ export function frameIdx(s: Snapshot, id: number): number {
   return frameToIndex(frameEntry(s, id)!.paddr)
 }
 
-export function uniqueIdx(s: Snapshot, id: number): number {
-  return frameToIndex(uniqueEntry(s, id)!.paddr)
-}
-
 /** Why a live handle cannot be taken: a flusher keeps it (moved by `issue_tlb_flush_with`), or null. */
 export function keptBehindFlushFailure(s: Snapshot, kind: 'frame' | 'node', id: number): string | null {
   const c = flusherKeeping(s, kind, id)

@@ -817,6 +817,14 @@ function flushWithProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   if (kept !== undefined && e.type.startsWith('vm_cursor_mut.') && cursor !== undefined && tableGet(s.vm.cursors, cursor)?.kind === 'CursorMut') {
     out.push({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor, op: { kind: 'All' }, release: kept } as ModelEvent)
   }
+  // a Frame a flusher keeps, dropped or cloned by its old owner (the frame layer's own handle check)
+  if (/^(frame|vm_cursor_mut)\./.test(e.type)) {
+    tableForEach(s.vm.cursors, (c) => {
+      for (const d of c.flusher?.deferred ?? []) {
+        if (d.kind === 'frame') out.push({ type: 'frame.drop', frame: d.handle } as ModelEvent, { type: 'frame.clone', frame: d.handle } as ModelEvent)
+      }
+    })
+  }
   if (e.type !== 'vm_cursor_mut.issue_tlb_flush_with') return out
   const { release } = e as unknown as { release: { kind: 'frame' | 'node'; handle: number } }
   const live = (kind: 'frame' | 'node', id: number): boolean => (kind === 'frame' ? tableGet(s.frames, id) : tableGet(s.pt.nodes, id)) !== null
