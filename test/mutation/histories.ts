@@ -19,8 +19,9 @@ import { frameToIndex, MAX_PADDR, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COU
 import { isOstdPanic } from '../../src/arch/errors.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
-import { ALL_OPS, prefixed, Rng, type GenIndex, type Op } from '../../src/log/gen.js'
+import { ALL_OPS, prefixed, Rng, type Op } from '../../src/log/gen.js'
 import { VM_TLB_OPS } from '../../src/log/gen_vm_tlb.js'
+import { op } from '../../src/log/gen_checked.js'
 import { UNIT_META, type Snapshot } from '../../src/model/snapshot.js'
 import { MAX_SEGMENT_FRAMES_EXCLUSIVE } from '../../reducers/frame/segment.js'
 import { tableForEach, tableGet, tableKeys } from '../../src/model/table.js'
@@ -38,22 +39,6 @@ import { newAbsentPte, newPage, pteToHex } from '../../src/arch/pte.js'
 export const PHYSICAL_MEMORY = 1 << 22
 
 const GiB = 2 ** 30
-
-/** `e` if the model accepts it in `s` (no failed precondition, no panic), else null. */
-function admissible(s: Snapshot, e: ModelEvent | null): ModelEvent | null {
-  if (e === null) return null
-  try {
-    applyCall(eventSpec(e.type)!, s, e)
-    return e
-  } catch (err) {
-    if (isOstdPanic(err)) return null
-    throw err
-  }
-}
-
-function op(weight: number, propose: (s: Snapshot, rng: Rng, g: GenIndex) => ModelEvent | null): Op {
-  return { weight, gen: (s, rng, g) => admissible(s, propose(s, rng, g)) }
-}
 
 function untrackedCursor(s: Snapshot, rng: Rng): number | undefined {
   return rng.pick(tableKeys(s.pt.cursors).filter((id) => {
@@ -693,12 +678,8 @@ function childProbes(s: Snapshot, e: ModelEvent): { refused: ModelEvent[]; answe
   for (const path of ['', '512']) refused.push({ ...e, path } as ModelEvent)
   if (e.type === 'child.none') return { refused, answered }
   // a slot that holds no node record
-  for (let idx = 0; idx < s.nrFrames; idx++) {
-    if (nodeOwnerAt(s, idx) === null) {
-      refused.push({ ...e, tree: idx } as ModelEvent)
-      break
-    }
-  }
+  const free = slotWithoutRecord(s)
+  if (free !== undefined) refused.push({ ...e, tree: free } as ModelEvent)
   // a root of another configuration: user / kernel for an untracked child, untracked for a frame
   const wrong = tableKeys(s.pt.owners).find((idx) => {
     const o = nodeOwnerAt(s, idx)
@@ -711,6 +692,12 @@ function childProbes(s: Snapshot, e: ModelEvent): { refused: ModelEvent[]; answe
   if (e.type === 'child.from_frame') refused.push({ ...e, parentLevel: 2 } as ModelEvent)
   else answered.push({ ...e, paddr: MAX_PADDR - pageSize(f.level ?? 1) } as ModelEvent)
   return { refused, answered }
+}
+
+/** The first slot that holds no page-table node record. */
+function slotWithoutRecord(s: Snapshot): number | undefined {
+  for (let idx = 0; idx < s.nrFrames; idx++) if (nodeOwnerAt(s, idx) === null) return idx
+  return undefined
 }
 
 /**
@@ -741,7 +728,7 @@ function fromPteProbes(s: Snapshot): ModelEvent[] {
     break
   }
   // a slot that holds no node record
-  const free = [...Array(s.nrFrames).keys()].find((idx) => nodeOwnerAt(s, idx) === null)
+  const free = slotWithoutRecord(s)
   if (free !== undefined) for (const type of types) out.push({ type, pte: pteToHex(newAbsentPte()), level: 1, node: free, idx: 0 } as ModelEvent)
   return out
 }
