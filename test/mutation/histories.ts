@@ -33,6 +33,7 @@ import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
 import { childOwnerView, nodeOwnerAt } from '../../src/model/spec/page_table.js'
 import { handleOfRoot } from '../../src/model/pt_tables.js'
 import { entryContext } from '../../reducers/page_table/entry.js'
+import { borrowFailure } from '../../reducers/io/vm_io.js'
 import { newAbsentPte, newPage, pteToHex } from '../../src/arch/pte.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
@@ -448,6 +449,8 @@ export const EXTRA_FIXTURES: ReadonlyArray<{ readonly seed: number; readonly phy
 export interface ScriptedFixture {
   readonly seed: number
   readonly why: string
+  /** Physical memory of this history, when not the set's `PHYSICAL_MEMORY`. */
+  readonly physicalMemory?: number
   readonly script: (call: <R>(e: ModelEvent) => R) => void
 }
 
@@ -457,11 +460,23 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "Entry::replace of a node sub-tree two levels deep with a tracked frame at its bottom (held at a second path by another Child), into another tree, then moved to another entry of that tree and to the same entry of a third one: the rebase of the sub-tree's records and of the frame's path (no generated history installs a sub-tree whose records are not its own root's); a mis-levelled Child::None live at the replaces",
     script: rebaseScript,
   },
+  {
+    seed: 1002,
+    physicalMemory: 64 * 1024,
+    why: "fragmented memory: every frame handed out once, then segments freed around frames still in use, so alloc_segment finds no run after the never-used mark and takes the lowest free run (the allocator's fallback; no generated history exhausts the bump region and then asks for a segment); readers and writers that outlive the frame or segment they borrow (the vm_io calls that REQ-BORROW-1 refuses)",
+    script: fragmentScript,
+  },
+  {
+    seed: 1003,
+    physicalMemory: MAX_PADDR,
+    why: "memory of MAX_PADDR (2 GiB, the most genesis allows): a segment and a frame that end at MAX_PADDR exactly, which `OutOfBound` must not refuse (every other history's memory ends far below it)",
+    script: topOfMemoryScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
-export function scriptedEvents(f: ScriptedFixture, physicalMemory = PHYSICAL_MEMORY): ModelEvent[] {
-  const h = new History({ check: 'off', physicalMemory })
+export function scriptedEvents(f: ScriptedFixture): ModelEvent[] {
+  const h = new History({ check: 'off', physicalMemory: f.physicalMemory ?? PHYSICAL_MEMORY })
   const events: ModelEvent[] = []
   f.script(<R>(e: ModelEvent): R => {
     const step = h.dispatch(e)
@@ -519,6 +534,65 @@ function rebaseScript(call: <R>(e: ModelEvent) => R): void {
   drop(put(g4, 6, again))
   call({ type: 'page_table_guard.drop', guard: g3 } as ModelEvent)
   call({ type: 'page_table_guard.drop', guard: g4 } as ModelEvent)
+}
+
+/**
+ * 16 frames. A 12-frame segment at frames 0..11 is cut into [0], [1..2], [3], [4..11]; the rest of
+ * memory is taken frame by frame (the never-used mark reaches the end); [1..2] and [4..11] are
+ * dropped, [0] and [3] stay. Segments of 3, 2 and 4 frames then come from the lowest free runs
+ * (4..6, 1..2, 7..10: a run must restart after each frame in use), and a fourth of 3 finds none.
+ * Readers / writers of a frame and of segments outlive what they borrow (dropped while they
+ * live, which the model allows); vm_io calls follow, so `vmProbes` offers the ended borrows'
+ * calls, which REQ-BORROW-1 refuses.
+ */
+function fragmentScript(call: <R>(e: ModelEvent) => R): void {
+  const segment = (nframes: number): number | null => {
+    const r = call<{ ok: boolean; value?: { segment: number } }>({ type: 'frame_alloc.alloc_segment', nframes, zeroed: true, meta: UNIT_META } as ModelEvent)
+    return r.ok ? r.value!.segment : null
+  }
+  const split = (seg: number, frames: number): { left: number; right: number } => call({ type: 'segment.split', segment: seg, offset: frames * pageSize(1) } as ModelEvent)
+  const io = <K extends string>(type: string, field: string, id: number, key: K): number => call<Record<K, number>>({ type, [field]: id } as ModelEvent)[key]
+  const all = segment(12)!
+  const a = split(all, 1)
+  const b = split(a.right, 2)
+  const c = split(b.right, 1)
+  // the rest of memory, one frame at a time: nothing is left after the never-used mark
+  const frames: number[] = []
+  for (;;) {
+    const r = call<{ ok: boolean; value?: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: false, meta: UNIT_META } as ModelEvent)
+    if (!r.ok) break
+    frames.push(r.value!.frame)
+  }
+  // readers and writers of what is about to be dropped: a frame, and both freed segments
+  const frame = frames[0]!
+  const frameReader = io('frame.reader', 'frame', frame, 'reader')
+  const frameWriter = io('frame.writer', 'frame', frame, 'writer')
+  const segReader = io('segment.reader', 'segment', b.left, 'reader')
+  const segWriter = io('segment.writer', 'segment', c.right, 'writer')
+  // a reader and a writer whose frame stays: live ones to call between the ended ones
+  const kept = frames[1]!
+  const liveReader = io('frame.reader', 'frame', kept, 'reader')
+  const liveWriter = io('frame.writer', 'frame', kept, 'writer')
+  call({ type: 'segment.drop', segment: b.left } as ModelEvent)
+  call({ type: 'segment.drop', segment: c.right } as ModelEvent)
+  call({ type: 'frame.drop', frame } as ModelEvent)
+  call({ type: 'vm_reader.remain', reader: liveReader } as ModelEvent)
+  call({ type: 'vm_writer.avail', writer: liveWriter } as ModelEvent)
+  call({ type: 'vm_reader.read', reader: liveReader, writer: liveWriter } as ModelEvent)
+  // the fallback: 4..6, then 1..2, then 7..10; then no run of 3 is left (11 and the dropped frame 12)
+  const got = [segment(3), segment(2), segment(4), segment(3)]
+  if (got[3] !== null || got.slice(0, 3).some((x) => x === null)) throw new Error(`script 1002: the allocator answered ${JSON.stringify(got)}`)
+  for (const id of [frameReader, segReader, liveReader]) call({ type: 'vm_reader.drop', reader: id } as ModelEvent)
+  for (const id of [frameWriter, segWriter, liveWriter]) call({ type: 'vm_writer.drop', writer: id } as ModelEvent)
+}
+
+/** With memory ending at MAX_PADDR: the last two pages as a segment, dropped; the last page as a frame, dropped. */
+function topOfMemoryScript(call: <R>(e: ModelEvent) => R): void {
+  const last = MAX_PADDR - pageSize(1)
+  const seg = call<{ ok: true; value: { segment: number } }>({ type: 'segment.from_unused', startPaddr: last - pageSize(1), endPaddr: MAX_PADDR, meta: UNIT_META } as ModelEvent)
+  call({ type: 'segment.drop', segment: seg.value.segment } as ModelEvent)
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame.from_unused', paddr: last, meta: UNIT_META } as ModelEvent)
+  call({ type: 'frame.drop', frame: frame.value.frame } as ModelEvent)
 }
 
 /**
@@ -793,6 +867,23 @@ function vmProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
     const r = ofKind('Reader')
     if (r !== undefined) out.push({ ...e, writer: r } as ModelEvent)
   }
+  // Every call of a reader / writer whose frame or segment was dropped while it lived (REQ-BORROW-1),
+  // a copy's other end a live one of the other kind.
+  const live = (kind: 'Reader' | 'Writer'): number | undefined => tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.kind === kind && borrowFailure(s, tableGet(s.vmIos, id)!) === null)
+  tableForEach(s.vmIos, (x, id) => {
+    if (borrowFailure(s, x) === null) return
+    if (x.kind === 'Reader') {
+      const writer = live('Writer')
+      out.push({ type: 'vm_reader.remain', reader: id } as ModelEvent, { type: 'vm_reader.skip', reader: id, n: 0 } as ModelEvent, { type: 'vm_reader.limit', reader: id, n: 0 } as ModelEvent)
+      out.push({ type: 'vm_reader.read_val', reader: id, valType: 'u8' } as ModelEvent, { type: 'vm_reader.read_once', reader: id, valType: 'u8' } as ModelEvent)
+      if (writer !== undefined) out.push({ type: 'vm_reader.read', reader: id, writer } as ModelEvent, { type: 'vm_writer.write', writer, reader: id } as ModelEvent)
+    } else {
+      const reader = live('Reader')
+      out.push({ type: 'vm_writer.avail', writer: id } as ModelEvent, { type: 'vm_writer.skip', writer: id, n: 0 } as ModelEvent, { type: 'vm_writer.limit', writer: id, n: 0 } as ModelEvent)
+      for (const type of ['vm_writer.write_val', 'vm_writer.write_once', 'vm_writer.fill']) out.push({ type, writer: id, valType: 'u8', value: 1 } as ModelEvent)
+      if (reader !== undefined) out.push({ type: 'vm_reader.read', reader, writer: id } as ModelEvent, { type: 'vm_writer.write', writer: id, reader } as ModelEvent)
+    }
+  })
   return out
 }
 
@@ -945,6 +1036,13 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
       if (m !== null && m.paRange.start === tableGet(pre.frames, item.frame!)?.paddr) paths.mapSelf++
     }
     if (e.type === 'frame_alloc.alloc_frame' && typeof r === 'object' && r?.ok === false) paths.allocNoMemory++
+    // a segment of several frames below the never-used mark: the allocator's lowest-free-run fallback
+    if (e.type === 'frame_alloc.alloc_segment' && num(e, 'nframes') > 1 && typeof r === 'object' && r?.ok === true) {
+      const seg = tableGet(step.after.segments, (r as unknown as { value: { segment: number } }).value.segment)!
+      if (frameToIndex(seg.startPaddr) < pre.allocator.bumpIndex) paths.allocFallback++
+    }
+    // a reader / writer call while some reader / writer's frame or segment is gone (vmProbes offers its calls)
+    if (/^vm_(reader|writer)\./.test(e.type) && tableKeys(pre.vmIos).some((id) => borrowFailure(pre, tableGet(pre.vmIos, id)!) !== null)) paths.endedBorrow++
     if (e.type === 'vm_cursor_mut.unmap' && typeof r === 'number') paths.vmUnmapPages += r
     if (step.after.vm.tlb.mappings.length < pre.vm.tlb.mappings.length && /^vm_cursor_mut\.(map|unmap|dispatch_tlb_flush|sync_tlb_flush)$/.test(e.type)) paths.tlbFlushed++
     const vmInner = e.type === 'vm_cursor_mut.map' || e.type === 'vm_cursor_mut.unmap' ? internalSteps(step) : []
@@ -981,7 +1079,7 @@ export function exercised(events: readonly ModelEvent[], physicalMemory = PHYSIC
 
 /** Rare paths make_fixtures.ts requires the set to take (see `EXTRA_FIXTURES`). */
 export type ExercisedPath = (typeof EXERCISED_PATHS)[number]
-const EXERCISED_PATHS = ['stray', 'multiUnmap', 'allocNoMemory', 'nodeInUse', 'strayUnmap', 'nestedStray', 'trackedUnmap', 'aliasTake', 'kernelTake', 'popUp', 'mapSelf', 'untrackedAvail1', 'avail1Take', 'mmioClaim', 'listDrop', 'vmUnmapPages', 'tlbFlushed', 'vmMapOver', 'vmStrayUnmap', 'trackedChildDrop', 'orphanChildDrop', 'aliasChildDrop', 'subtreeRebase'] as const
+const EXERCISED_PATHS = ['stray', 'multiUnmap', 'allocNoMemory', 'nodeInUse', 'strayUnmap', 'nestedStray', 'trackedUnmap', 'aliasTake', 'kernelTake', 'popUp', 'mapSelf', 'untrackedAvail1', 'avail1Take', 'mmioClaim', 'listDrop', 'vmUnmapPages', 'tlbFlushed', 'vmMapOver', 'vmStrayUnmap', 'trackedChildDrop', 'orphanChildDrop', 'aliasChildDrop', 'subtreeRebase', 'allocFallback', 'endedBorrow'] as const
 
 /** Every rare path at a count of 0. */
 export function noPaths(): Record<ExercisedPath, number> {
