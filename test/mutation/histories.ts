@@ -451,6 +451,8 @@ export interface ScriptedFixture {
   readonly why: string
   /** Physical memory of this history, when not the set's `PHYSICAL_MEMORY`. */
   readonly physicalMemory?: number
+  /** MMIO ranges of this history's model, when it has any. */
+  readonly mmioRanges?: ReadonlyArray<readonly [number, number]>
   readonly script: (call: <R>(e: ModelEvent) => R) => void
 }
 
@@ -472,11 +474,17 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "memory of MAX_PADDR (2 GiB, the most genesis allows): a segment and a frame that end at MAX_PADDR exactly, which `OutOfBound` must not refuse (every other history's memory ends far below it)",
     script: topOfMemoryScript,
   },
+  {
+    seed: 1004,
+    mmioRanges: MMIO_RANGES,
+    why: "a kernel page table's level-1 node holding a tracked leaf (AVAIL1 in its PTE) and an untracked one, unmapped as a whole by a cursor over 4 MiB: the stray node's on_drop tells the two apart by AVAIL1 (`itemTracked` for the kernel configuration; generated kernel unmaps never take a whole node with leaves); and an untracked table's node whose leaf carries AVAIL1, untracked all the same",
+    script: kernelStrayScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
 export function scriptedEvents(f: ScriptedFixture): ModelEvent[] {
-  const h = new History({ check: 'off', physicalMemory: f.physicalMemory ?? PHYSICAL_MEMORY })
+  const h = new History({ check: 'off', physicalMemory: f.physicalMemory ?? PHYSICAL_MEMORY, mmioRanges: f.mmioRanges ?? [] })
   const events: ModelEvent[] = []
   f.script(<R>(e: ModelEvent): R => {
     const step = h.dispatch(e)
@@ -593,6 +601,35 @@ function topOfMemoryScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'segment.drop', segment: seg.value.segment } as ModelEvent)
   const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame.from_unused', paddr: last, meta: UNIT_META } as ModelEvent)
   call({ type: 'frame.drop', frame: frame.value.frame } as ModelEvent)
+}
+
+/**
+ * A kernel page table: a tracked frame and an untracked MMIO page (INV-ENTRY-6) mapped in one
+ * level-1 node, then the node's whole 2 MiB unmapped; then an untracked table's node with an
+ * AVAIL1 leaf, the same way.
+ */
+function kernelStrayScript(call: <R>(e: ModelEvent) => R): void {
+  const RW = newUser(PageFlags.RW)
+  const { pageTable } = call<{ pageTable: number }>({ type: 'page_table.new_kernel' } as ModelEvent)
+  const start = '0xffff800000200000'
+  const cursor = call<{ ok: true; value: { cursor: number } }>({ type: 'page_table.cursor_mut', pageTable, vaStart: start, vaEnd: '0xffff800000600000' } as ModelEvent).value.cursor
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: false, meta: UNIT_META } as ModelEvent).value.frame
+  call({ type: 'cursor_mut.map', cursor, item: { frame, prop: RW } } as ModelEvent)
+  call({ type: 'cursor_mut.map', cursor, item: { pa: MMIO_RANGES[0]![0], level: 1, prop: RW } } as ModelEvent)
+  // out of the node and back: the cursor's lowest guard is then the level-2 node, so the whole level-1 node can go
+  call({ type: 'cursor.jump', cursor, va: '0xffff800000400000' } as ModelEvent)
+  call({ type: 'cursor.jump', cursor, va: start } as ModelEvent)
+  const pages = call<number>({ type: 'cursor_mut.unmap', cursor, len: pageSize(2) } as ModelEvent)
+  if (pages !== 2) throw new Error(`script 1004: unmap answered ${pages}`)
+  call({ type: 'cursor.drop', cursor } as ModelEvent)
+  // the same in an untracked page table, its leaf's PTE carrying AVAIL1: untracked all the same
+  const untracked = call<{ pageTable: number }>({ type: 'page_table.new', config: 'untracked' } as ModelEvent).pageTable
+  const c2 = call<{ ok: true; value: { cursor: number } }>({ type: 'page_table.cursor_mut', pageTable: untracked, vaStart: pageSize(2), vaEnd: 3 * pageSize(2) } as ModelEvent).value.cursor
+  call({ type: 'cursor_mut.map', cursor: c2, item: { pa: 0, level: 1, prop: newUser(PageFlags.RW | PageFlags.AVAIL1) } } as ModelEvent)
+  call({ type: 'cursor.jump', cursor: c2, va: 2 * pageSize(2) } as ModelEvent)
+  call({ type: 'cursor.jump', cursor: c2, va: pageSize(2) } as ModelEvent)
+  if (call<number>({ type: 'cursor_mut.unmap', cursor: c2, len: pageSize(2) } as ModelEvent) !== 1) throw new Error('script 1004: the untracked unmap')
+  call({ type: 'cursor.drop', cursor: c2 } as ModelEvent)
 }
 
 /**

@@ -56,7 +56,7 @@ for (const { seed, physicalMemory, mmioRanges, operations } of specs) {
   const events = generateHistory({ seed, ops: FIXTURE_OPS, physicalMemory: physicalMemory ?? PHYSICAL_MEMORY, mmioRanges, operations: FIXTURE_OPERATIONS[operations ?? 'mutation'] })
   addHistory(`seed ${seed}`, seed, events, physicalMemory, mmioRanges)
 }
-for (const f of SCRIPTED_FIXTURES) addHistory(`script ${f.seed}`, f.seed, scriptedEvents(f), f.physicalMemory)
+for (const f of SCRIPTED_FIXTURES) addHistory(`script ${f.seed}`, f.seed, scriptedEvents(f), f.physicalMemory, f.mmioRanges)
 for (const k of ['4K', '2M', '1G']) if (!(mapped[k]! > 0)) throw new Error(`the fixed set maps no ${k} page: change the seeds or HUGE_OPS`)
 if (split === 0) throw new Error('the fixed set splits no huge leaf: change the seeds or HUGE_OPS')
 for (const [k, v] of Object.entries(paths)) if (v === 0) throw new Error(`the fixed set never takes the path ${k}: change EXTRA_FIXTURES`)
