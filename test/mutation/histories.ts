@@ -480,6 +480,11 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "a kernel page table's level-1 node holding a tracked leaf (AVAIL1 in its PTE) and an untracked one, unmapped as a whole by a cursor over 4 MiB: the stray node's on_drop tells the two apart by AVAIL1 (`itemTracked` for the kernel configuration; generated kernel unmaps never take a whole node with leaves); and an untracked table's node whose leaf carries AVAIL1, untracked all the same",
     script: kernelStrayScript,
   },
+  {
+    seed: 1005,
+    why: "readers and writers at unaligned cursors and exact limits (ioProbes then offers the alignment, fill and skip asserts), values of every kind written and read back through a copy, write_vals running past the end (the frame_io / vm_io boundaries no generated history reaches)",
+    script: ioBoundaryScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -633,6 +638,63 @@ function kernelStrayScript(call: <R>(e: ModelEvent) => R): void {
 }
 
 /**
+ * One frame, written through `frame.write_val(s)` with values at their edges (a u64 as a JS
+ * number, zeros), then readers / writers over it: one skipped to an unaligned cursor, one limited
+ * to 4 bytes there, ones skipped to exactly the size of the value left, a writer filled twice; a
+ * copy of non-zero bytes into a second frame.
+ */
+function ioBoundaryScript(call: <R>(e: ModelEvent) => R): void {
+  const PAGE = pageSize(1)
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: true, meta: UNIT_META } as ModelEvent).value.frame
+  const other = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: true, meta: UNIT_META } as ModelEvent).value.frame
+  const write = (offset: number, valType: unknown, value: unknown): unknown => call({ type: 'frame.write_val', frame, offset, valType, value } as ModelEvent)
+  write(0, 'u32', 0x01020304)
+  write(8, 'u64', 5)
+  write(16, 'u64', 0)
+  write(24, 'u8', 0)
+  call({ type: 'frame.read_bytes', frame, offset: 0, len: 3 } as ModelEvent)
+  // items at 4092 (written), 4096 (the end: empty, counted) and 4100 (past it: stops)
+  const n = call<{ ok: boolean; value: number }>({ type: 'frame.write_vals', frame, offset: PAGE - 4, valType: 'u32', values: [1, 2, 3], align: 0 } as ModelEvent)
+  if (!n.ok || n.value !== 2) throw new Error(`script 1005: write_vals answered ${JSON.stringify(n)}`)
+  const reader = (): number => call<{ reader: number }>({ type: 'frame.reader', frame } as ModelEvent).reader
+  const writer = (): number => call<{ writer: number }>({ type: 'frame.writer', frame } as ModelEvent).writer
+  const skipR = (r: number, bytes: number): void => void call({ type: 'vm_reader.skip', reader: r, n: bytes } as ModelEvent)
+  const skipW = (w: number, bytes: number): void => void call({ type: 'vm_writer.skip', writer: w, n: bytes } as ModelEvent)
+  // a copy of the non-zero first bytes into the other frame
+  const r0 = reader()
+  const w0 = call<{ writer: number }>({ type: 'frame.writer', frame: other } as ModelEvent).writer
+  call({ type: 'vm_reader.read', reader: r0, writer: w0 } as ModelEvent)
+  // unaligned: a reader and a writer one byte in, and a reader limited to 4 bytes there
+  const r1 = reader()
+  skipR(r1, 1)
+  call({ type: 'vm_reader.remain', reader: r1 } as ModelEvent)
+  const w1 = writer()
+  skipW(w1, 1)
+  call({ type: 'vm_writer.avail', writer: w1 } as ModelEvent)
+  const r2 = reader()
+  skipR(r2, 1)
+  call({ type: 'vm_reader.limit', reader: r2, n: 4 } as ModelEvent)
+  call({ type: 'vm_reader.remain', reader: r2 } as ModelEvent)
+  // too few bytes left at an unaligned cursor: Err(InvalidArgs), not the alignment assert
+  const r3 = reader()
+  skipR(r3, PAGE - 3)
+  call({ type: 'vm_reader.read_once', reader: r3, valType: 'u32' } as ModelEvent)
+  // exactly the value's size left
+  const r4 = reader()
+  skipR(r4, PAGE - 4)
+  call({ type: 'vm_reader.read_val', reader: r4, valType: 'u32' } as ModelEvent)
+  const w2 = writer()
+  skipW(w2, PAGE - 8)
+  call({ type: 'vm_writer.write_val', writer: w2, valType: 'u64', value: '5' } as ModelEvent)
+  skipR(reader(), PAGE)
+  // a zero-size value; a fill, then a fill of an exhausted writer
+  const w3 = writer()
+  call({ type: 'vm_writer.write_val', writer: w3, valType: { size: 0 }, value: '' } as ModelEvent)
+  call({ type: 'vm_writer.fill', writer: w3, valType: 'u32', value: 7 } as ModelEvent)
+  call({ type: 'vm_writer.fill', writer: w3, valType: 'u32', value: 7 } as ModelEvent)
+}
+
+/**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
  * WEAKENS a precondition (a `requires` predicate of a reducer, which the checker's REQ rules
@@ -730,6 +792,8 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     for (const c of entryProbes(h.state, e)) offer(i, c, true)
     // A VmSpace dropped while a cursor or a reader / writer of it lives; a reader's call on a writer and back.
     for (const c of vmProbes(h.state, e)) offer(i, c, true)
+    // Values a PTE-free write cannot hold, and the reader / writer asserts (alignment, POD, fill, skip past the end).
+    for (const c of ioProbes(h.state, e)) offer(i, c, true)
     const child = childProbes(h.state, e)
     for (const c of child.refused) offer(i, c, true)
     for (const c of child.answered) offer(i, c)
@@ -921,6 +985,53 @@ function vmProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
       if (reader !== undefined) out.push({ type: 'vm_reader.read', reader, writer: id } as ModelEvent, { type: 'vm_writer.write', writer: id, reader } as ModelEvent)
     }
   })
+  return out
+}
+
+/** Values of `valType` that REQ-VMIO-VAL-1 refuses: malformed base64, out of range, the wrong JS type. */
+const BAD_VALUES: ReadonlyArray<{ valType: unknown; value: unknown }> = [
+  { valType: { size: 2 }, value: 'AA=A' },
+  { valType: { size: 3 }, value: 'AAAA===' },
+  { valType: { size: 3 }, value: 'AAAAA' },
+  { valType: { size: 3 }, value: 'AAA!' },
+  { valType: { size: 4 }, value: 5 },
+  { valType: { size: 4 }, value: 'A' },
+  { valType: { size: 4 }, value: 'AAAA' },
+  { valType: 'u8', value: 256 },
+  { valType: 'u8', value: '5' },
+  { valType: 'u16', value: 1.5 },
+  { valType: 'u64', value: -1 },
+  { valType: 'u64', value: 2 ** 53 },
+  { valType: 'u64', value: '-1' },
+  { valType: 'u64', value: '1x' },
+  { valType: 'u64', value: '18446744073709551616' },
+]
+
+/**
+ * Before a value write: the same write of each of `BAD_VALUES` (REQ-VMIO-VAL-1), a `write_vals`
+ * with one bad item and with `align: 3` (REQ-VMIO-WRITEVALS-1). Before a reader / writer call:
+ * for the live reader / writer it names, the calls its asserts refuse when its cursor or length allows it — a `*_once`
+ * of a struct (REQ-VMIO-PODONCE-1) and of a u32 (REQ-VMIO-ALIGN-1 at an unaligned cursor;
+ * REQ-VMIO-INFALLIBLE-1 on a user reader / writer), a u32 `fill` (REQ-VMIO-FILL-1 when the space
+ * left is not a multiple of 4), a `skip` one byte past the end (REQ-VMIO-SKIP-1).
+ */
+function ioProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
+  const out: ModelEvent[] = []
+  if (/\.(write_val|write_once)$/.test(e.type)) for (const bad of BAD_VALUES) out.push({ ...e, ...bad } as ModelEvent)
+  if (/\.write_vals$/.test(e.type)) out.push({ ...e, valType: 'u8', values: [1, 256] } as ModelEvent, { ...e, align: 3 } as ModelEvent)
+  const named = e as unknown as { reader?: number; writer?: number }
+  for (const id of [named.reader, named.writer]) {
+    const x = id === undefined ? null : tableGet(s.vmIos, id)
+    if (x === null || id === undefined || borrowFailure(s, x) !== null) continue
+    const left = x.end - x.cursor
+    if (x.kind === 'Reader') {
+      for (const valType of [{ size: 4 }, 'u32']) out.push({ type: 'vm_reader.read_once', reader: id, valType } as ModelEvent)
+      out.push({ type: 'vm_reader.skip', reader: id, n: left + 1 } as ModelEvent)
+    } else {
+      for (const valType of [{ size: 4 }, 'u32']) out.push({ type: 'vm_writer.write_once', writer: id, valType, value: typeof valType === 'string' ? 1 : 'AAAAAA==' } as ModelEvent)
+      out.push({ type: 'vm_writer.fill', writer: id, valType: 'u32', value: 1 } as ModelEvent, { type: 'vm_writer.skip', writer: id, n: left + 1 } as ModelEvent)
+    }
+  }
   return out
 }
 
