@@ -15,7 +15,7 @@
  * position allows; the generator's own take_next / protect_next / unmap windows then split them.
  * `coverage()` counts the mapped page sizes; `make_fixtures.ts` refuses a set that lacks one.
  */
-import { frameToIndex, MAX_PADDR, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
+import { frameToIndex, MAX_PADDR, NR_ENTRIES, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { isOstdPanic } from '../../src/arch/errors.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
@@ -34,6 +34,7 @@ import { childOwnerView, nodeOwnerAt } from '../../src/model/spec/page_table.js'
 import { handleOfRoot } from '../../src/model/pt_tables.js'
 import { entryContext } from '../../reducers/page_table/entry.js'
 import { borrowFailure } from '../../reducers/io/vm_io.js'
+import { pickFrame } from '../../reducers/frame/allocator.js'
 import { newAbsentPte, newPage, pteToHex } from '../../src/arch/pte.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
@@ -802,6 +803,9 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
       continue
     }
     const at = probeTargets(h.state)
+    // on_drop of what is no node or a node still held; a node's ghost parent malformed; a node
+    // allocated with no free frame; a second guard of a held lock; a locked node dropped.
+    for (const c of nodeProbes(h.state, e)) offer(i, c, true)
     // The address moved inside a page in use (8 bytes past a shared frame's and a unique frame's
     // start): a misaligned address is answered (`Err(NotAligned)`) or refused by its address
     // clause before any clause reads the slot it falls in — the +1 above lands in a free page.
@@ -1031,6 +1035,46 @@ function ioProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
       for (const valType of [{ size: 4 }, 'u32']) out.push({ type: 'vm_writer.write_once', writer: id, valType, value: typeof valType === 'string' ? 1 : 'AAAAAA==' } as ModelEvent)
       out.push({ type: 'vm_writer.fill', writer: id, valType: 'u32', value: 1 } as ModelEvent, { type: 'vm_writer.skip', writer: id, n: left + 1 } as ModelEvent)
     }
+  }
+  return out
+}
+
+/**
+ * Before every 4th event when it is a page-table node, entry or child call: `page_table_page_meta.on_drop` (internal-only) at
+ * a free page, a Frame's page, inside a node's page (REQ-PTMETA-ONDROP-1), and at a node still
+ * held — by its handle, by a Child, by its parent's PTE (REQ-PTMETA-ONDROP-6); `page_table_node_ref.
+ * make_guard_unchecked` of a lock a guard holds (REQ-NODE-MKGUARD-2); `page_table_node.drop` of a
+ * locked node (REQ-PTMETA-ONDROP-6, from its on_drop); with no free frame, a node allocation
+ * (REQ-NODE-ALLOCMEM-1). Before a `page_table_node.alloc`: its ghost parent index past the node
+ * (REQ-NODE-ALLOC-2), its parent inside a node's page or at a free page (REQ-NODE-ALLOC-4).
+ */
+function nodeProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
+  const out: ModelEvent[] = []
+  if (!/^(page_table|entry|child)/.test(e.type)) return out
+  const page = pageSize(1)
+  const at = probeTargets(s)
+  const onDrop = (paddr: number): ModelEvent => ({ type: 'page_table_page_meta.on_drop', paddr }) as ModelEvent
+  const handle = tableKeys(s.pt.nodes)[0]
+  const nodePaddr = handle === undefined ? undefined : tableGet(s.pt.nodes, handle)!.paddr
+  if (at.freePage !== undefined) out.push(onDrop(at.freePage * page))
+  if (at.sharedFrame !== undefined) out.push(onDrop(at.sharedFrame * page))
+  if (nodePaddr !== undefined) out.push(onDrop(nodePaddr + 8), onDrop(nodePaddr))
+  const childNode = tableKeys(s.pt.children).map((id) => tableGet(s.pt.children, id)!).find((c) => c.kind === 'PageTable')
+  if (childNode?.kind === 'PageTable') out.push(onDrop(childNode.paddr))
+  const installed = tableKeys(s.pt.owners).find((idx) => {
+    const r = nodeOwnerAt(s, idx)!
+    return r.path !== '' && !r.inScope
+  })
+  if (installed !== undefined) out.push(onDrop(installed * page))
+  const guard = tableKeys(s.pt.guards)[0]
+  if (guard !== undefined) out.push({ type: 'page_table_node_ref.make_guard_unchecked', paddr: tableGet(s.pt.guards, guard)!.paddr } as ModelEvent)
+  const locked = tableKeys(s.pt.nodes).find((node) => tableGet(s.pt.locks, frameToIndex(tableGet(s.pt.nodes, node)!.paddr)) !== null)
+  if (locked !== undefined) out.push({ type: 'page_table_node.drop', node: locked } as ModelEvent)
+  if (pickFrame(s) === null) out.push({ type: 'page_table_node.alloc', level: 1, config: 'user' } as ModelEvent, { type: 'page_table.empty', config: 'user' } as ModelEvent)
+  if (e.type === 'page_table_node.alloc') {
+    out.push({ ...e, parentIdx: NR_ENTRIES } as ModelEvent)
+    if (nodePaddr !== undefined) out.push({ ...e, parent: nodePaddr + 8 } as ModelEvent)
+    if (at.freePage !== undefined) out.push({ ...e, parent: at.freePage * page } as ModelEvent)
   }
   return out
 }
