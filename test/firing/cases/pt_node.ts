@@ -587,6 +587,30 @@ export const ptNodeCases: FiringCase[] = [
       ),
   },
   {
+    rule: 'ENS-NODE-ALLOC-6',
+    title: 'alloc leaves the allocator where it was (the never-used mark not advanced)',
+    run: () =>
+      withVariantBothModes(
+        [variant(ptNodeAlloc, (s, e) => {
+          const o = ptNodeAlloc.reduce(s, e)
+          return { ...o, snapshot: edit(o.snapshot, (d) => void (d.allocator.bumpIndex = s.allocator.bumpIndex)) }
+        })],
+        (m) => m.dispatch(USER),
+      ),
+  },
+  {
+    rule: 'ENS-NODE-ALLOC-6',
+    title: 'alloc claims a free frame that is not the allocator policy pick',
+    run: () =>
+      withVariantBothModes(
+        [variant(ptNodeAlloc, (s, e) => {
+          const { snapshot, node, paddr } = claimNode(s, e.level, e.config, false, s.allocator.bumpIndex + 1)
+          return { snapshot, result: { node, paddr } }
+        })],
+        (m) => m.dispatch(USER),
+      ),
+  },
+  {
     rule: 'ENS-NODE-ALLOC-7',
     title: 'alloc mints two obligations',
     expect: ['ENS-NODE-ALLOC-7', 'INV-PTACCT-1'],
@@ -602,7 +626,8 @@ export const ptNodeCases: FiringCase[] = [
   {
     rule: 'ENS-NODE-ALLOC-8',
     title: 'alloc claims an MMIO page',
-    expect: ['ENS-NODE-ALLOC-8', 'INV-SLOT-8'],
+    // not the allocator's pick either (ENS-NODE-ALLOC-6's allocator clause)
+    expect: ['ENS-NODE-ALLOC-6', 'ENS-NODE-ALLOC-8', 'INV-SLOT-8'],
     run: () =>
       withVariantBothModes(
         [variant(ptNodeAlloc, (s, e) => {
@@ -667,6 +692,18 @@ export const ptNodeCases: FiringCase[] = [
         [variant(pageTableEmpty, (s, e) => {
           const o = pageTableEmpty.reduce(s, e)
           return { ...o, snapshot: edit(o.snapshot, (d) => setRecord(d, frameToIndex(o.result.paddr), { inScope: true })) }
+        })],
+        (m) => m.dispatch({ type: 'page_table.empty', config: 'kernel' }),
+      ),
+  },
+  {
+    rule: 'ENS-PT-EMPTY-1',
+    title: 'PageTable::empty leaves the allocator where it was',
+    run: () =>
+      withVariantBothModes(
+        [variant(pageTableEmpty, (s, e) => {
+          const o = pageTableEmpty.reduce(s, e)
+          return { ...o, snapshot: edit(o.snapshot, (d) => void (d.allocator.bumpIndex = s.allocator.bumpIndex)) }
         })],
         (m) => m.dispatch({ type: 'page_table.empty', config: 'kernel' }),
       ),

@@ -30,7 +30,7 @@ import equal from 'fast-deep-equal/es6/index.js'
 import { frameToIndex, metaAddr, NR_ENTRIES, NR_LEVELS, PageUsage, REF_COUNT_MAX, REF_COUNT_UNUSED, refCountName, validFramePaddr } from '../../../arch/constants.js'
 import { isPresent, newPt, pteFromHex, pteToHex } from '../../../arch/pte.js'
 import type { InternalStep } from '../../../../reducers/types.js'
-import { freeStackTop } from '../../../../reducers/frame/allocator.js'
+import { freeStackTop, pickFrame } from '../../../../reducers/frame/allocator.js'
 import {
   childValuesAt,
   execNodeStorage,
@@ -56,7 +56,7 @@ import { REF_COUNT_UNIQUE } from '../../../arch/constants.js'
 import { localRegionInv } from '../../../model/spec/slot.js'
 import { isPhysicalSlot } from '../../../model/slots.js'
 import type { EnsContext, EnsRule, InvRule } from '../../rule.js'
-import { cellsUnchanged, ens, inv, num, obligationsChanged, otherSlotsChanged, ownerFieldsUnchanged, parkingChanged, storeUnchanged } from '../helpers.js'
+import { allocatorTook, cellsUnchanged, ens, inv, num, obligationsChanged, otherSlotsChanged, ownerFieldsUnchanged, parkingChanged, storeUnchanged } from '../helpers.js'
 
 // ---- units ---------------------------------------------------------------------------------
 
@@ -337,9 +337,17 @@ function zeroPage(s: Snapshot, idx: number): boolean {
   return page === null || page.every((b) => b === 0)
 }
 
-/** The frame rules of a claim: only slot `idx` changed, parking unchanged, one obligation at `idx`. */
+/**
+ * The frame rules of a claim: only slot `idx` changed, parking unchanged, one obligation at `idx`;
+ * and [model, behaviour.md §2.7] the frame is the one the allocator policy picks (a node is
+ * allocated by `FrameAllocOptions::alloc_frame`, as in ENS-FRAMEALLOC-FRAME-1), the allocator left
+ * where that pick leaves it.
+ */
 function claimFrame(ctx: EnsContext, rule: string, a: { idx: number; level: number }, config: PtConfigName): Finding[] {
   const out: Finding[] = []
+  const pick = pickFrame(ctx.pre)
+  if (pick === null || pick.firstIndex !== a.idx) out.push(finding(rule, slotPath(a.idx), 'the node is not the frame the allocator policy picks (the most recently freed one, else the first never-used one)', pick?.firstIndex ?? null, a.idx))
+  else out.push(...allocatorTook(ctx, rule, pick))
   const want: MetaSlotCells = { refCount: 1, storage: newNodeStorage(a.level, config), vtablePtr: 0, inList: 0 }
   const got = ownerOf(ctx.post, a.idx).innerPerms
   if (!equal(got, want)) out.push(finding(rule, `${slotPath(a.idx)}.innerPerms`, 'the claimed slot is not rc 1 with PageTablePageMeta::new(level), vtable init, in_list 0', want, got))
