@@ -486,6 +486,11 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "readers and writers at unaligned cursors and exact limits (ioProbes then offers the alignment, fill and skip asserts), values of every kind written and read back through a copy, write_vals running past the end (the frame_io / vm_io boundaries no generated history reaches)",
     script: ioBoundaryScript,
   },
+  {
+    seed: 1006,
+    why: "PageTable::create_user_page_table (no generated history calls it): a user page table sharing the kernel's top-level nodes, a map through it, and its drop; probes offer it on the user table (REQ-PT-CREATEUSER-1)",
+    script: createUserScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -695,6 +700,19 @@ function ioBoundaryScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'vm_writer.fill', writer: w3, valType: 'u32', value: 7 } as ModelEvent)
 }
 
+/** A kernel page table, a user page table made from it, a frame mapped through the user one, everything dropped. */
+function createUserScript(call: <R>(e: ModelEvent) => R): void {
+  const kernel = call<{ pageTable: number }>({ type: 'page_table.new_kernel' } as ModelEvent).pageTable
+  const user = call<{ pageTable: number }>({ type: 'page_table.create_user_page_table', pageTable: kernel } as ModelEvent).pageTable
+  call({ type: 'page_table.create_user_page_table', pageTable: kernel } as ModelEvent)
+  const cursor = call<{ ok: true; value: { cursor: number } }>({ type: 'page_table.cursor_mut', pageTable: user, vaStart: 0, vaEnd: pageSize(2) } as ModelEvent).value.cursor
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: false, meta: UNIT_META } as ModelEvent).value.frame
+  call({ type: 'cursor_mut.map', cursor, item: { frame, prop: newUser(PageFlags.RW) } } as ModelEvent)
+  call({ type: 'cursor.drop', cursor } as ModelEvent)
+  call({ type: 'page_table.page_walk', pageTable: user, va: 0 } as ModelEvent)
+  call({ type: 'page_table.drop', pageTable: user } as ModelEvent)
+}
+
 /**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
@@ -795,6 +813,10 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     for (const c of vmProbes(h.state, e)) offer(i, c, true)
     // Values a PTE-free write cannot hold, and the reader / writer asserts (alignment, POD, fill, skip past the end).
     for (const c of ioProbes(h.state, e)) offer(i, c, true)
+    // create_user_page_table of a page table that is not the kernel's (REQ-PT-CREATEUSER-1)
+    if (e.type === 'page_table.create_user_page_table') {
+      for (const pageTable of tableKeys(h.state.pt.tables)) if (tableGet(h.state.pt.tables, pageTable)!.config !== 'kernel') offer(i, { ...e, pageTable } as ModelEvent, true)
+    }
     const child = childProbes(h.state, e)
     for (const c of child.refused) offer(i, c, true)
     for (const c of child.answered) offer(i, c)
