@@ -827,7 +827,7 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     const at = probeTargets(h.state)
     // on_drop of what is no node or a node still held; a node's ghost parent malformed; a node
     // allocated with no free frame; a second guard of a held lock; a locked node dropped.
-    for (const c of nodeProbes(h.state, e)) offer(i, c, true)
+    for (const c of nodeProbes(h.state, e, at)) offer(i, c, true)
     // The address moved inside a page in use (8 bytes past a shared frame's and a unique frame's
     // start): a misaligned address is answered (`Err(NotAligned)`) or refused by its address
     // clause before any clause reads the slot it falls in — the +1 above lands in a free page.
@@ -1070,11 +1070,10 @@ function ioProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
  * (REQ-NODE-ALLOCMEM-1). Before a `page_table_node.alloc`: its ghost parent index past the node
  * (REQ-NODE-ALLOC-2), its parent inside a node's page or at a free page (REQ-NODE-ALLOC-4).
  */
-function nodeProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
+function nodeProbes(s: Snapshot, e: ModelEvent, at: ProbeTargets): ModelEvent[] {
   const out: ModelEvent[] = []
   if (!/^(page_table|entry|child)/.test(e.type)) return out
   const page = pageSize(1)
-  const at = probeTargets(s)
   const onDrop = (paddr: number): ModelEvent => ({ type: 'page_table_page_meta.on_drop', paddr }) as ModelEvent
   const handle = tableKeys(s.pt.nodes)[0]
   const nodePaddr = handle === undefined ? undefined : tableGet(s.pt.nodes, handle)!.paddr
