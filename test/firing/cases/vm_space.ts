@@ -22,6 +22,7 @@ import { dispatchTlbFlush, issueTlbFlush } from '../../../reducers/vm_space/flus
 import { activateReader, activateWriter, createReader, createWriter, vmSpaceReader } from '../../../reducers/vm_space/reader_writer.js'
 import { disposeReader, disposeWriter, newVmIoId, removeReader, removeWriter } from '../../../reducers/vm_space/owner.js'
 import { readerCollect, writerFillZeros, writerWriteFallible } from '../../../reducers/vm_space/user_io.js'
+import { readerReadVal } from '../../../reducers/io/vm_io.js'
 import { writerWriteVal } from '../../../reducers/io/vm_io.js'
 import { corrupted, edit, rejected, variant, withVariantBothModes, type FiringCase, type FiringOutcome } from '../harness.js'
 import { newSpace, okv } from './vm_util.js'
@@ -137,6 +138,17 @@ function total(d: Draft<Snapshot>, vs: number): Mapping[] {
 /** The range, cursor and owner range of a user entry moved to `[start, end)`. */
 function moveIo(e: VmIoEntry, start: number, end: number): VmIoEntry {
   return { ...e, cursor: start, end, owner: { ...e.owner!, range: { start, end } } }
+}
+
+/** A user reader over the 4 bytes at 0x10000 of an activated space, which hold the u32 0x01020304. */
+function userWordReader(m: Model): number {
+    const vs = newSpace(m)
+    mapAt(m, vs, 0x10000)
+    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
+    const w = writer(m, vs, 0x10000, 4)
+    m.dispatch({ type: 'vm_writer.write_val', writer: w, valType: 'u32', value: 0x01020304 })
+    const r = reader(m, vs, 0x10000, 4)
+    return r
 }
 
 // ---- variants ------------------------------------------------------------------------------------------------
@@ -495,13 +507,10 @@ const ensCases: FiringCase[] = [
     m.dispatch({ type: 'vm_cursor_mut.issue_tlb_flush', cursor: c, op: { kind: 'Address', va: 0x30000 } })
   }),
   ens('ENS-VMIO-FALLIBLE-1', 'collect returns zeros instead of the mapped bytes', [after(readerCollect, (post) => post, (r) => ((r as { ok: boolean }).ok ? { ok: true, value: 'AAAAAA==' } : r) as typeof r)], (m) => {
-    const vs = newSpace(m)
-    mapAt(m, vs, 0x10000)
-    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
-    const w = writer(m, vs, 0x10000, 4)
-    m.dispatch({ type: 'vm_writer.write_val', writer: w, valType: 'u32', value: 0x01020304 })
-    const r = reader(m, vs, 0x10000, 4)
-    m.dispatch({ type: 'vm_reader.collect', reader: r })
+    m.dispatch({ type: 'vm_reader.collect', reader: userWordReader(m) })
+  }),
+  ens('ENS-VMIO-FALLIBLE-1', 'a user-space read_val decodes the mapped bytes big-endian', [after(readerReadVal, (post) => post, (r) => ((r as { ok: boolean; value: unknown }).ok ? { ok: true, value: 0x04030201 } : r) as typeof r)], (m) => {
+    m.dispatch({ type: 'vm_reader.read_val', reader: userWordReader(m), valType: 'u32' })
   }),
   ens('ENS-VMIO-FALLIBLE-2', 'fill_zeros claims success at a read-only page', [after(writerFillZeros, (post) => post, (r, pre, e) => ({ ok: true, value: Math.min(e.len, tableGet(pre.vmIos, e.writer)!.end - tableGet(pre.vmIos, e.writer)!.cursor) }) as typeof r)], (m) => {
     const vs = newSpace(m)

@@ -24,9 +24,9 @@ import { cursorAt } from '../../../model/pt_cursor.js'
 import { isParked, ownerOf } from '../../../model/slots.js'
 import { tableForEach, tableGet } from '../../../model/table.js'
 import { liveVmSpace, vmCursorAt, vmSpaceAt } from '../../../model/vm_space.js'
-import { validatedRange } from '../../../../reducers/page_table/cursor.js'
 import type { EnsContext, EnsRule } from '../../rule.js'
 import { ens, isOkResult, num, storeUnchanged } from '../helpers.js'
+import { expectedCursorRange } from '../page_table/cursor_args.js'
 import { inListKept, parkingKept, ptMetaOnly, registriesUnchanged, vmUnchanged } from './common.js'
 
 function rootSlotOf(ctx: EnsContext): number | null {
@@ -137,7 +137,7 @@ function openCursorRules(k: OpenKind): EnsRule[] {
     }),
     ens(`${id}-4`, T, (ctx) => {
       const rule = `${id}-4`
-      const should = validatedRange('user', ctx.event as unknown as { vaStart: number; vaEnd: number }).ok
+      const should = expectedCursorRange('user', ctx.event as unknown as { vaStart: number; vaEnd: number }).ok
       const did = isOkResult(ctx.result)
       if (should !== did) return [finding(rule, 'result', `cursor creation ${did ? 'succeeded' : 'failed'} on a range that is ${should ? '' : 'not '}valid`, should ? 'Ok' : 'Err', ctx.result)]
       if (did) return []

@@ -26,17 +26,18 @@
  * memory views, so those three are not implemented; ENS-EMB-READ-1/2 are checked on `write` too,
  * and INV-VMIO-2/3 (views) have nothing to check.
  *
- * Expected values are computed here from the pre-state, independently of the reducers (the value
- * codec `encodeVal` / `decodeVal` is shared).
+ * Expected values are computed here from the pre-state, independently of the reducers, with the
+ * checker's own value codec (./value_codec.ts).
  */
 import equal from 'fast-deep-equal/es6/index.js'
 import { frameToIndex, PAGE_SIZE } from '../../../arch/constants.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
 import type { Snapshot, VmIoEntry } from '../../../model/snapshot.js'
 import { tableGet } from '../../../model/table.js'
-import { decodeVal, encodeVal, fromBase64, sizeOfVal, type ValType, type ValValue } from '../../../../reducers/io/frame_io.js'
+import type { ValType, ValValue } from '../../../../reducers/io/frame_io.js'
 import type { EnsContext, Rule, UmbrellaRule } from '../../rule.js'
 import { ens, inv, umbrella } from '../helpers.js'
+import { base64ToBytes, bytesToValue, valueToBytes, valueWidthBytes } from './value_codec.js'
 
 // ---- reading the state -------------------------------------------------------------------
 
@@ -193,13 +194,13 @@ function vmIoExpected(ctx: EnsContext): Expected | null {
   if (op === 'write_vals') {
     const values = field(ctx, 'values') as ValValue[]
     const align = field(ctx, 'align') as number
-    const size = sizeOfVal(t)
+    const size = valueWidthBytes(t)
     const up = (x: number): number => (align <= 1 ? x : Math.ceil(x / align) * align)
     const pieces: Array<readonly [number, Uint8Array]> = []
     let o = up(off)
     for (let i = 0; i < values.length; i++, o += up(size)) {
       if (o > r.size) return { result: i === 0 ? ERR : { ok: true, value: i }, pieces }
-      pieces.push([r.start + o, encodeVal(t, values[i]!).subarray(0, Math.min(size, r.size - o))])
+      pieces.push([r.start + o, valueToBytes(t, values[i]!).subarray(0, Math.min(size, r.size - o))])
     }
     return { result: { ok: true, value: values.length }, pieces }
   }
@@ -210,17 +211,17 @@ function vmIoExpected(ctx: EnsContext): Expected | null {
       return { result: { ok: true, value: bytes }, pieces: [] }
     }
     case 'read_val': {
-      const buf = new Uint8Array(sizeOfVal(t))
+      const buf = new Uint8Array(valueWidthBytes(t))
       buf.set(bytesAt(ctx.pre, r.start + off, fits(buf.length)))
-      return { result: { ok: true, value: decodeVal(t, buf) }, pieces: [] }
+      return { result: { ok: true, value: bytesToValue(t, buf) }, pieces: [] }
     }
     case 'write_bytes': {
-      const bytes = fromBase64(field(ctx, 'bytes') as string)!
+      const bytes = base64ToBytes(field(ctx, 'bytes') as string)!
       const n = fits(bytes.length)
       return { result: { ok: true, value: n }, pieces: [[r.start + off, bytes.subarray(0, n)]] }
     }
     case 'write_val': {
-      const bytes = encodeVal(t, field(ctx, 'value') as ValValue)
+      const bytes = valueToBytes(t, field(ctx, 'value') as ValValue)
       return { result: { ok: true, value: null }, pieces: [[r.start + off, bytes.subarray(0, fits(bytes.length))]] }
     }
   }
@@ -234,17 +235,17 @@ function cursorExpected(ctx: EnsContext): Expected | null {
   if (e === null || e.space.kind === 'user') return null
   const op = ctx.event.type.split('.')[1]
   const t = field(ctx, 'valType') as ValType
-  const size = sizeOfVal(t)
+  const size = valueWidthBytes(t)
   if (op === 'fill') {
-    const one = encodeVal(t, field(ctx, 'value') as ValValue)
+    const one = valueToBytes(t, field(ctx, 'value') as ValValue)
     const count = size === 0 ? 0 : Math.floor(lenOf(e) / size)
     const bytes = new Uint8Array(count * size)
     for (let i = 0; i < count; i++) bytes.set(one, i * size)
     return { result: count, pieces: [[e.cursor, bytes]] }
   }
   if (lenOf(e) < size) return { result: ERR, pieces: [] }
-  if (op === 'read_val' || op === 'read_once') return { result: { ok: true, value: decodeVal(t, bytesAt(ctx.pre, e.cursor, size)) }, pieces: [] }
-  return { result: { ok: true, value: null }, pieces: [[e.cursor, encodeVal(t, field(ctx, 'value') as ValValue)]] }
+  if (op === 'read_val' || op === 'read_once') return { result: { ok: true, value: bytesToValue(t, bytesAt(ctx.pre, e.cursor, size)) }, pieces: [] }
+  return { result: { ok: true, value: null }, pieces: [[e.cursor, valueToBytes(t, field(ctx, 'value') as ValValue)]] }
 }
 
 /** The cursor a single-entry method leaves (from the pre-state). */
@@ -252,14 +253,14 @@ function advancedCursor(ctx: EnsContext, e: VmIoEntry): number {
   const op = ctx.event.type.split('.')[1]
   if (op === 'skip') return e.cursor + (field(ctx, 'n') as number)
   if (op === 'fill') return e.end
-  const size = sizeOfVal(field(ctx, 'valType') as ValType)
+  const size = valueWidthBytes(field(ctx, 'valType') as ValType)
   return lenOf(e) < size ? e.cursor : e.cursor + size
 }
 
 /** A read's result with bytes decoded from base64 (the result of `read_bytes` is base64). */
 function normalisedResult(ctx: EnsContext): unknown {
   const r = ctx.result as { ok?: boolean; value?: unknown }
-  if (ctx.event.type.endsWith('.read_bytes') && r?.ok === true && typeof r.value === 'string') return { ok: true, value: fromBase64(r.value) }
+  if (ctx.event.type.endsWith('.read_bytes') && r?.ok === true && typeof r.value === 'string') return { ok: true, value: base64ToBytes(r.value) }
   return ctx.result
 }
 

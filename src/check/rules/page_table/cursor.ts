@@ -82,8 +82,9 @@ import { childPath, nodeOwnerAt, pathLength } from '../../../model/spec/page_tab
 import { obligationsOf, ownerOf, slotOf } from '../../../model/slots.js'
 import type { Snapshot } from '../../../model/snapshot.js'
 import { emptyTable, tableDiff, tableForEach, tableGet, type Table } from '../../../model/table.js'
-import { itemIntoRaw, protectNextOp, type CursorMutProtectNextEvent, type MappedItemArg, type PageTableFragOut } from '../../../../reducers/page_table/cursor_mut.js'
-import { propTracked, queryPanic, validatedRange, type MappedItemOut, type QueryValue, type RangeOut } from '../../../../reducers/page_table/cursor.js'
+import type { CursorMutProtectNextEvent, MappedItemArg, PageTableFragOut } from '../../../../reducers/page_table/cursor_mut.js'
+import type { MappedItemOut, QueryValue, RangeOut } from '../../../../reducers/page_table/cursor.js'
+import { expectedCursorRange, expectedQueryPanic, leafIsTracked, protectedProperty, rawOfMapArg } from './cursor_args.js'
 import { pageTableHandle } from '../../../model/pt_tables.js'
 import type { EnsContext, EnsRule, InvRule } from '../../rule.js'
 import { ens, inv, isErrResult, isOkResult, num, obligationsChanged, parkingChanged } from '../helpers.js'
@@ -314,7 +315,7 @@ interface NewContext {
 function newContext(ctx: EnsContext): NewContext | null {
   const h = pageTableHandle(ctx.pre, num(ctx.event, 'pageTable'))
   if (h === null) return null
-  const r = validatedRange(h.config, ctx.event as unknown as { vaStart: number; vaEnd: number })
+  const r = expectedCursorRange(h.config, ctx.event as unknown as { vaStart: number; vaEnd: number })
   return { config: h.config, root: frameToIndex(h.rootPaddr), range: r.ok ? r.value : null }
 }
 
@@ -346,7 +347,7 @@ const newRules: EnsRule[] = [
     const rule = 'ENS-VMSPACE-CURSOR-2'
     const n = newContext(ctx)
     if (n === null || n.range !== null) return []
-    const want = validatedRange(n.config, ctx.event as unknown as { vaStart: number; vaEnd: number })
+    const want = expectedCursorRange(n.config, ctx.event as unknown as { vaStart: number; vaEnd: number })
     const out: Finding[] = []
     if (!isErrResult(ctx.result) || !equal(ctx.result, want)) out.push(finding(rule, 'result', 'an invalid or unaligned range must be refused with the error OSTD checks first (InvalidVaddrRange, then UnalignedVaddr)', want, ctx.result))
     if (ctx.pre !== ctx.post) out.push(finding(rule, 'snapshot', 'the failed creation changed the state'))
@@ -491,7 +492,7 @@ function queryRules(prefix: 'ENS-CURSOR-QUERY' | 'ENS-CURSORMUT-QUERY', kind: 'C
       if (!inLockedRange(c.owner)) return []
       const out: Finding[] = []
       if (!r.ok) out.push(finding(rule, 'result', 'a query in the locked range failed', 'Ok', r))
-      const panic = queryPanic(ctx.pre, c)
+      const panic = expectedQueryPanic(ctx.pre, c)
       if (panic !== null) out.push(finding(rule, 'result', `the query returned although its panic condition holds: ${panic}`))
       return out
     }),
@@ -669,7 +670,7 @@ function mapContext(ctx: EnsContext): MapContext | null {
   if (c === null) return null
   const root = cursorRootSlot(ctx.pre, c)
   if (root === null) return null
-  const raw = itemIntoRaw(ctx.pre, c.config, (ctx.event as unknown as { item: MappedItemArg }).item)
+  const raw = rawOfMapArg(ctx.pre, c.config, (ctx.event as unknown as { item: MappedItemArg }).item)
   const size = pageSize(raw.level)
   const start = c.va - (c.va % size)
   const slot = { start, end: start + size }
@@ -710,7 +711,7 @@ function mapSpec(pre: readonly Mapping[], m: MapContext): Mapping[] {
 /** The 4 KiB slots of a tracked huge mapping a split re-references. */
 function splitPages(m: MapContext): Set<number> {
   const out = new Set<number>()
-  if (m.split === null || !propTracked(m.c.config, m.split.property)) return out
+  if (m.split === null || !leafIsTracked(m.c.config, m.split.property)) return out
   for (let pa = m.split.paRange.start; pa < m.split.paRange.end; pa += PAGE_SIZE) out.add(frameToIndex(pa))
   return out
 }
@@ -781,7 +782,7 @@ const mapRules: EnsRule[] = [
     const out: Finding[] = []
     const exempt = splitPages(m)
     const old = replacedLeaf(ctx, m)
-    if (old !== null && propTracked(m.c.config, old.property)) exempt.add(frameToIndex(old.paRange.start))
+    if (old !== null && leafIsTracked(m.c.config, old.property)) exempt.add(frameToIndex(old.paRange.start))
     const paIdx = frameToIndex(m.pa)
     for (const i of ctx.changes.slotCells) {
       const a = ownerOf(ctx.pre, i)
@@ -817,7 +818,7 @@ const mapRules: EnsRule[] = [
       if (b.usage !== 'PageTable' || b.innerPerms.refCount !== 1) out.push(finding(rule, `regions.slotOwners[${i}]`, `slot ${i}, newly in use, is not a new page-table node (usage PageTable, rc 1)`, { usage: 'PageTable', rc: 1 }, { usage: b.usage, rc: refCountName(b.innerPerms.refCount) }))
     }
     const old = replacedLeaf(ctx, m)
-    if (old !== null && propTracked(m.c.config, old.property)) {
+    if (old !== null && leafIsTracked(m.c.config, old.property)) {
       const idx = frameToIndex(old.paRange.start)
       const node = nodeAtLevel(ctx.pre, m)
       const leafPath = node === null ? null : qualifiedPath(node.tree, childPath(node.path, indexAt(m.slot.start, m.level)))
@@ -1100,7 +1101,7 @@ const takeRules: EnsRule[] = [
       const out: Finding[] = []
       const expected = new Map<number, number>()
       let taken: number | null = null
-      if (f.kind === 'Mapped' && propTracked(t.c.config, f.leaf.property)) expected.set((taken = frameToIndex(pieceAt(f.leaf, f.size, f.va).paRange.start)), 1)
+      if (f.kind === 'Mapped' && leafIsTracked(t.c.config, f.leaf.property)) expected.set((taken = frameToIndex(pieceAt(f.leaf, f.size, f.va).paRange.start)), 1)
       if (f.kind === 'StrayPageTable') expected.set(f.slot, 1)
       out.push(...obligationsChanged(ctx, rule, expected))
       out.push(...parkingChanged(ctx, rule))
@@ -1171,7 +1172,7 @@ const protectRules: EnsRule[] = [
     const opts = { source: 'ghost' as const, config: p.c.config }
     const region = p.leaf.vaRange
     const e = ctx.event as unknown as CursorMutProtectNextEvent
-    const want = splitWhileHuge(mappingsIn(ctx.pre, p.root, region, opts), p.cur, p.size).map((x) => (x.vaRange.start === p.cur ? { ...x, property: protectNextOp(e, x.property) } : x))
+    const want = splitWhileHuge(mappingsIn(ctx.pre, p.root, region, opts), p.cur, p.size).map((x) => (x.vaRange.start === p.cur ? { ...x, property: protectedProperty(e, x.property) } : x))
     const have = mappingsIn(ctx.post, p.root, region, opts)
     if (!equal(want, have)) out.push(finding(rule, `view[${region.start}, ${region.end})`, "model' != model.protect_spec(len, op): the mappings differ (split_while_huge, op applied to the piece at the address only)", want, have))
     out.push(...changedOutside(ctx, rule, p.root, region, 'protect_next'))

@@ -18,11 +18,12 @@ import { finding, type Finding } from '../../../model/spec/finding.js'
 import type { Snapshot, VmIoEntry } from '../../../model/snapshot.js'
 import { tableGet } from '../../../model/table.js'
 import { flushes, memViewOf, tlbLookup, userRangeOk, vmCursorAt, vmSpaceAt, vmSpaceFindings, type DeferredRelease, type TlbFlusher, type TlbFlushOp, type VmCursorRecord } from '../../../model/vm_space.js'
-import { encodeVal, fromBase64, type ValValue } from '../../../../reducers/io/frame_io.js'
+import type { ValValue } from '../../../../reducers/io/frame_io.js'
 import type { ValType } from '../../../../reducers/schema.js'
-import { validatedRange } from '../../../../reducers/page_table/cursor.js'
 import type { EnsContext, EnsRule } from '../../rule.js'
 import { ens, isErrResult, isOkResult, num } from '../helpers.js'
+import { expectedCursorRange } from '../page_table/cursor_args.js'
+import { base64ToBytes, bytesToValue, valueToBytes, valueWidthBytes } from '../io/value_codec.js'
 
 function rootOf(s: Snapshot, vmSpace: number): number | null {
   const r = vmSpaceAt(s, vmSpace)
@@ -133,7 +134,7 @@ const lifecycleRules: EnsRule[] = [
 // ---- cursor_mut creation ----------------------------------------------------------------------------------
 
 function newRange(ctx: EnsContext): { start: number; end: number } | null {
-  const r = validatedRange('user', ctx.event as unknown as { vaStart: number; vaEnd: number })
+  const r = expectedCursorRange('user', ctx.event as unknown as { vaStart: number; vaEnd: number })
   return r.ok ? r.value : null
 }
 
@@ -415,9 +416,8 @@ const ioRules: EnsRule[] = [
       const e = tableGet(ctx.pre.vmIos, id)
       if (e === null || e.space.kind !== 'user') return []
       const collect = ctx.event.type === 'vm_reader.collect'
-      const sizes = { u8: 1, u16: 2, u32: 4, u64: 8 } as Record<string, number>
-      const t = ctx.event['valType'] as string | { size: number }
-      const n = collect ? e.end - e.cursor : typeof t === 'string' ? sizes[t]! : t.size
+      const t = ctx.event['valType'] as ValType
+      const n = collect ? e.end - e.cursor : valueWidthBytes(t)
       if (!collect && e.end - e.cursor < n) return []
       const bytes = expectedRead(ctx.pre, e, n)
       const faulted = bytes.length < n
@@ -427,9 +427,12 @@ const ioRules: EnsRule[] = [
       if (faulted) {
         if (!isErrResult(ctx.result) || ctx.result.error !== 'PageFault') out.push(finding(rule, 'result', `the access faults at 0x${(e.cursor + bytes.length).toString(16)}: Err(PageFault)`, { ok: false, error: 'PageFault' }, ctx.result))
       } else if (collect) {
-        const got = isOkResult(ctx.result) ? fromBase64(ctx.result.value as string) : null
+        const got = isOkResult(ctx.result) ? base64ToBytes(ctx.result.value as string) : null
         if (got === null || !equal([...got], [...bytes])) out.push(finding(rule, 'result', 'collect did not return the mapped bytes', [...bytes], got === null ? ctx.result : [...got]))
-      } else if (!isOkResult(ctx.result)) out.push(finding(rule, 'result', 'the value is mapped: Ok', 'Ok', ctx.result))
+      } else {
+        const want = { ok: true, value: bytesToValue(t, bytes) }
+        if (!equal(ctx.result, want)) out.push(finding(rule, 'result', 'read_val did not return the mapped bytes\' value', want, ctx.result))
+      }
       if (post === null || post.cursor !== cursor) out.push(finding(rule, `vmIos[${id}].cursor`, 'the cursor did not move as OSTD moves it (collect: over what was copied; read_val: by the size, or not at all on a fault)', cursor, post?.cursor))
       return out
     },
@@ -447,7 +450,7 @@ const ioRules: EnsRule[] = [
       const r = isFill || isVal ? null : tableGet(ctx.pre.vmIos, num(ctx.event, 'reader'))
       if (w === null || (!isFill && !isVal && r === null)) return []
       // a kernel writer's write_val is ENS-MEM-WRITE-1's and ENS-VMIO-ADVANCE-1's
-      const valBytes = isVal ? encodeVal(ctx.event['valType'] as ValType, ctx.event['value'] as ValValue) : null
+      const valBytes = isVal ? valueToBytes(ctx.event['valType'] as ValType, ctx.event['value'] as ValValue) : null
       if (valBytes !== null && w.space.kind !== 'user') return []
       if (valBytes !== null && w.end - w.cursor < valBytes.length) return tooShort(ctx, rule, writerId, w)
       const n = valBytes !== null ? valBytes.length : isFill ? Math.min(num(ctx.event, 'len'), w.end - w.cursor) : Math.min(r!.end - r!.cursor, w.end - w.cursor)
