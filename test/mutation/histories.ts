@@ -491,6 +491,11 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "PageTable::create_user_page_table (no generated history calls it): a user page table sharing the kernel's top-level nodes, a map through it, and its drop; probes offer it on the user table (REQ-PT-CREATEUSER-1)",
     script: createUserScript,
   },
+  {
+    seed: 1007,
+    why: "a kernel-configuration page table without shared top-level nodes (page_table.new), so probes offer create_user_page_table on it (REQ-PT-CREATEUSER-2) and drop a kernel table a user table shares (REQ-PT-DROP-1); page walks at hex-string addresses; a boot page table walked at a mapped address, protected, and probed at addresses whose upper-level PTEs are absent (REQ-BOOTPT-PROTECT-1); a PageTableNode kept behind a TLB flush, which probes drop",
+    script: kernelSharingScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -713,6 +718,30 @@ function createUserScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'page_table.drop', pageTable: user } as ModelEvent)
 }
 
+function kernelSharingScript(call: <R>(e: ModelEvent) => R): void {
+  call({ type: 'page_table.new', config: 'kernel' } as ModelEvent)
+  const kernel = call<{ pageTable: number }>({ type: 'page_table.new_kernel' } as ModelEvent).pageTable
+  const user = call<{ pageTable: number }>({ type: 'page_table.create_user_page_table', pageTable: kernel } as ModelEvent).pageTable
+  call({ type: 'page_table.page_walk', pageTable: user, va: '0x0' } as ModelEvent)
+  call({ type: 'page_table.page_walk', pageTable: kernel, va: '0xffff800000001000' } as ModelEvent)
+  call({ type: 'page_table.drop', pageTable: user } as ModelEvent)
+  call({ type: 'boot_page_table.new' } as ModelEvent)
+  call({ type: 'boot_page_table.map_base_page', va: 0x5000, frameNumber: 7, prop: newUser(PageFlags.RW) } as ModelEvent)
+  call({ type: 'boot_page_table.page_walk', va: 0x5123 } as ModelEvent)
+  call({ type: 'boot_page_table.protect_base_page', va: 0x5000, prop: newUser(PageFlags.R) } as ModelEvent)
+  call({ type: 'boot_page_table.page_walk', va: '0x5000' } as ModelEvent)
+  call({ type: 'boot_page_table.drop' } as ModelEvent)
+  // a PageTableNode kept behind a TLB flush while the cursor goes on: probes drop it (REQ-HANDLE-1, kept by the flusher)
+  const vmSpace = call<{ vmSpace: number }>({ type: 'vm_space.new' } as ModelEvent).vmSpace
+  const cursor = call<{ ok: true; value: { cursor: number } }>({ type: 'vm_space.cursor_mut', vmSpace, vaStart: 0x10000, vaEnd: 0x20000 } as ModelEvent).value.cursor
+  const node = call<{ node: number }>({ type: 'page_table_node.alloc', level: 1, config: 'user' } as ModelEvent).node
+  call({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor, op: { kind: 'All' }, release: { kind: 'node', handle: node } } as ModelEvent)
+  call({ type: 'vm_cursor_mut.issue_tlb_flush', cursor, op: { kind: 'Address', va: 0x10000 } } as ModelEvent)
+  call({ type: 'vm_cursor_mut.dispatch_tlb_flush', cursor } as ModelEvent)
+  call({ type: 'vm_cursor.drop', cursor } as ModelEvent)
+  call({ type: 'vm_space.drop', vmSpace } as ModelEvent)
+}
+
 /**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
@@ -814,8 +843,24 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     // Values a PTE-free write cannot hold, and the reader / writer asserts (alignment, POD, fill, skip past the end).
     for (const c of ioProbes(h.state, e)) offer(i, c, true)
     // create_user_page_table of a page table that is not the kernel's (REQ-PT-CREATEUSER-1)
+    // … and of a kernel page table whose top-level entries hold no shared nodes (REQ-PT-CREATEUSER-2)
     if (e.type === 'page_table.create_user_page_table') {
-      for (const pageTable of tableKeys(h.state.pt.tables)) if (tableGet(h.state.pt.tables, pageTable)!.config !== 'kernel') offer(i, { ...e, pageTable } as ModelEvent, true)
+      for (const pageTable of tableKeys(h.state.pt.tables)) if (pageTable !== (e as unknown as { pageTable: number }).pageTable) offer(i, { ...e, pageTable } as ModelEvent, true)
+    }
+    // A kernel page table dropped while a user page table shares its top-level nodes (REQ-PT-DROP-1)
+    if (e.type.startsWith('page_table.')) {
+      const shared = tableKeys(h.state.pt.tables).map((id) => tableGet(h.state.pt.tables, id)!.sharesKernel).find((k) => k !== null)
+      if (shared !== undefined && shared !== null) offer(i, { type: 'page_table.drop', pageTable: shared } as ModelEvent, true)
+    }
+    // A boot page table protected where no table maps: 1 GiB and 512 GiB (upper-level PTEs absent; the generator's addresses stay in the first 256 KiB)
+    if (e.type.startsWith('boot_page_table.') && h.state.pt.boot !== null) {
+      for (const va of [pageSize(3), pageSize(4)]) offer(i, { type: 'boot_page_table.protect_base_page', va, prop: newUser(PageFlags.R) } as ModelEvent, true)
+    }
+    // A node a page-table cursor holds without a guard (its guard forgotten by a pop): its lock byte
+    // is 1 while `Guards` lacks it, so locking it is the deadlock REQ-NODE-LOCK-2 reads off the byte.
+    if (/^(cursor|cursor_mut)\./.test(e.type)) {
+      const held = heldWithoutGuard(h.state)
+      if (held !== undefined) offer(i, { type: 'page_table_node_ref.lock', paddr: held * pageSize(1) } as ModelEvent, true)
     }
     const child = childProbes(h.state, e)
     for (const c of child.refused) offer(i, c, true)
@@ -1100,6 +1145,15 @@ function nodeProbes(s: Snapshot, e: ModelEvent, at: ProbeTargets): ModelEvent[] 
   return out
 }
 
+/** The first node slot some page-table cursor holds locked without a guard handle (`cursor.forget_guard`), if any. */
+function heldWithoutGuard(s: Snapshot): number | undefined {
+  for (const id of tableKeys(s.pt.cursors)) {
+    const held = tableKeys(tableGet(s.pt.cursors, id)!.locked).find((slot) => tableGet(s.pt.locks, slot) === null)
+    if (held !== undefined) return held
+  }
+  return undefined
+}
+
 function flushWithProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   const out: ModelEvent[] = []
   // before a VmSpace CursorMut's call, while some flusher keeps a handle: this cursor keeps it too
@@ -1113,6 +1167,8 @@ function flushWithProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
     tableForEach(s.vm.cursors, (c) => {
       for (const d of c.flusher?.deferred ?? []) {
         if (d.kind === 'frame') out.push({ type: 'frame.drop', frame: d.handle } as ModelEvent, { type: 'frame.clone', frame: d.handle } as ModelEvent)
+        // … and a PageTableNode a flusher keeps (a stray node of an unmap), dropped by its old owner
+        else out.push({ type: 'page_table_node.drop', node: d.handle } as ModelEvent)
       }
     })
   }
