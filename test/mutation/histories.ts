@@ -493,7 +493,7 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
   },
   {
     seed: 1007,
-    why: "a kernel-configuration page table without shared top-level nodes (page_table.new), so probes offer create_user_page_table on it (REQ-PT-CREATEUSER-2) and drop a kernel table a user table shares (REQ-PT-DROP-1); page walks at hex-string addresses; a boot page table walked at a mapped address, protected, and probed at addresses whose upper-level PTEs are absent (REQ-BOOTPT-PROTECT-1); a PageTableNode kept behind a TLB flush, which probes drop",
+    why: "a kernel-configuration page table without shared top-level nodes (page_table.new), so probes offer create_user_page_table on it (REQ-PT-CREATEUSER-2) and drop a kernel table a user table shares (REQ-PT-DROP-1); page walks at hex-string addresses; a boot page table walked at a mapped address, protected, and probed at addresses whose upper-level PTEs are absent (REQ-BOOTPT-PROTECT-1); a PageTableNode kept behind a TLB flush, which probes drop; a user-space write_val that does not fault",
     script: kernelSharingScript,
   },
 ]
@@ -738,8 +738,14 @@ function kernelSharingScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'vm_cursor_mut.issue_tlb_flush_with', cursor, op: { kind: 'All' }, release: { kind: 'node', handle: node } } as ModelEvent)
   call({ type: 'vm_cursor_mut.issue_tlb_flush', cursor, op: { kind: 'Address', va: 0x10000 } } as ModelEvent)
   call({ type: 'vm_cursor_mut.dispatch_tlb_flush', cursor } as ModelEvent)
+  // a user-space write_val that does not fault (the generated ones all fault: nothing mapped where they write)
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame' } as ModelEvent).value.frame
+  call({ type: 'vm_cursor_mut.map', cursor, frame, prop: newUser(PageFlags.RW) } as ModelEvent)
   call({ type: 'vm_cursor.drop', cursor } as ModelEvent)
-  call({ type: 'vm_space.drop', vmSpace } as ModelEvent)
+  call({ type: 'vm_space.activate', vmSpace } as ModelEvent)
+  const writer = call<{ ok: true; value: { writer: number } }>({ type: 'vm_space.writer', vmSpace, va: 0x10010, len: 8 } as ModelEvent).value.writer
+  call({ type: 'vm_writer.write_val', writer, valType: 'u32', value: 0x01020304 } as ModelEvent)
+  call({ type: 'vm_writer.drop', writer } as ModelEvent)
 }
 
 /**
