@@ -70,7 +70,7 @@ export function rawOfMapArg(s: Snapshot, config: PtConfigName, item: MappedItemA
 /** The property `protect_next`'s op gives a leaf of property `old`: the event's property, or the flags with `mask.clear` cleared then `mask.set` set. */
 export function protectedProperty(e: CursorMutProtectNextEvent, old: PageProperty): PageProperty {
   if ('prop' in e) return e.prop
-  return { ...old, flags: (old.flags | e.mask.set) & ~(e.mask.clear & ~e.mask.set) }
+  return { ...old, flags: (old.flags & ~e.mask.clear) | e.mask.set }
 }
 
 /**
