@@ -59,6 +59,7 @@ import {
   regionsInvFor,
 } from './child.js'
 import { ptGuardNrChildrenWrite, ptGuardReadPte, ptGuardWritePte } from './guard.js'
+import { itemTracked } from './node.js'
 
 // ---- reading an Entry ----------------------------------------------------------------------
 
@@ -464,6 +465,12 @@ export function protectOp(e: EntryProtectEvent, p: PageProperty): PageProperty {
  * closure `op` is carried as its result: `prop` (the new property) or `mask` (`flags := (flags &
  * ~clear) | set`). No metadata, reference count or path changes.
  *
+ * REQ-ENTRY-PROTECT-2 (`op.requires`) includes, besides the PTE codec's REQ-PTE-2/3, that `op`
+ * keeps the item's trackedness as `C::item_from_raw` reads it (AVAIL1 in the kernel
+ * configuration): that is the `op` OSTD's only caller passes (REQ-CURSORMUT-PROTECTNEXT-5), and
+ * without it a kernel leaf's PTE and its owner's `is_tracked` disagree, so a later split or
+ * `on_drop` would take or release references on slots that hold none.
+ *
  * REQ-ENTRY-PROTECT-3 (`owner.is_frame()`) refuses an absent entry as well as a node: the Verus
  * contract admits only mapped leaves (OSTD's cursor calls it on nothing else), so protecting an
  * absent entry is a caller error reported with the rule, the state unchanged. The body's early
@@ -504,7 +511,11 @@ export const entryProtect = defineEvent<EntryProtectEvent, null>({
         if (!isPresent(ctx.cached)) return null
         const p = protectOp(e, pteProp(ctx.cached))
         if (!pagePropertyInv(p) || (p.flags & PageFlags.R) === 0) return `op returns ${JSON.stringify(p)}: REQ-PTE-2 needs R set and no undefined bits`
-        return PTE_CACHE_POLICIES.includes(p.cache) ? null : `op returns cache policy ${p.cache}, which the PTE cannot encode (REQ-PTE-3)`
+        if (!PTE_CACHE_POLICIES.includes(p.cache)) return `op returns cache policy ${p.cache}, which the PTE cannot encode (REQ-PTE-3)`
+        const config = ctx.node!.config
+        return itemTracked(config, setProp(ctx.cached, p)) === itemTracked(config, ctx.cached)
+          ? null
+          : `op changes whether the leaf is a tracked item (AVAIL1 of the ${config} configuration): op.requires of the cursor's op, REQ-CURSORMUT-PROTECTNEXT-5`
       },
     },
   ],

@@ -220,17 +220,20 @@ export function isHugeLeaf(s: Snapshot, ctx: EntryContext): boolean {
  * frame's own `metaregion_sound` — is parked, shared (`rc` neither UNUSED nor UNIQUE: the split
  * takes one more reference on each 4 KiB page it maps, `get_from_in_use`) and a data frame.
  */
-export function subPagesFailure(s: Snapshot, view: EntryOwnerView): string | null {
-  if (view.kind !== 'frame' || !view.frame.isTracked || view.parentLevel <= 1) return null
+export function subPagesFailure(s: Snapshot, view: EntryOwnerView, execTracked: boolean): string | null {
+  if (view.kind !== 'frame' || !(view.frame.isTracked || execTracked) || view.parentLevel <= 1) return null
   const first = frameToIndex(view.frame.mappedPa)
   const n = pageSize(view.parentLevel) / PAGE_SIZE
+  // An untracked owner whose PTE the configuration reads as tracked (AVAIL1 set on an MMIO leaf of a
+  // kernel table by an entry-level protect): the body revives each sub-page as a Frame all the same.
+  const what = view.frame.isTracked ? 'the huge frame' : 'the untracked huge frame (its PTE reads as tracked: item_from_raw revives its sub-pages)'
   for (let j = 0; j < n; j++) {
     const idx = first + j
     const o = ownerOf(s, idx)
     const rc = o.innerPerms.refCount
-    if (!isParked(s, idx)) return `sub-page ${j} (slot ${idx}) of the huge frame at ${hex(view.frame.mappedPa)} is not parked`
-    if (!(rc > 0 && rc <= REF_COUNT_MAX)) return `sub-page ${j} (slot ${idx}) of the huge frame at ${hex(view.frame.mappedPa)} has rc ${refCountName(rc)}`
-    if (o.usage !== PageUsage.Frame) return `sub-page ${j} (slot ${idx}) of the huge frame at ${hex(view.frame.mappedPa)} has usage ${o.usage}, not Frame`
+    if (!isParked(s, idx)) return `sub-page ${j} (slot ${idx}) of ${what} at ${hex(view.frame.mappedPa)} is not parked`
+    if (!(rc > 0 && rc <= REF_COUNT_MAX)) return `sub-page ${j} (slot ${idx}) of ${what} at ${hex(view.frame.mappedPa)} has rc ${refCountName(rc)}`
+    if (o.usage !== PageUsage.Frame) return `sub-page ${j} (slot ${idx}) of ${what} at ${hex(view.frame.mappedPa)} has usage ${o.usage}, not Frame`
   }
   return null
 }
@@ -267,7 +270,10 @@ export function subPagesFailure(s: Snapshot, view: EntryOwnerView): string | nul
  * released (`child.drop`); dropping the tree afterwards returns every slot to its state. Untracked
  * items hold nothing: no slot is touched. (b) REQ-ENTRY-SPLIT-4 is evaluated for tracked frames
  * only (untracked items may target any address, behaviour.md §2.2; the model's INV-SOUND-3 is
- * tracked-only too), over all 4 KiB pages (`subPagesFailure`). (c) Granularity: the seed's loop
+ * tracked-only too), over all 4 KiB pages (`subPagesFailure`) — tracked by the owner, or by the
+ * PTE as `item_from_raw` reads it: in the kernel configuration an entry-level `protect` may set
+ * AVAIL1 on an untracked (MMIO) leaf (only the cursor's REQ-CURSORMUT-PROTECTNEXT-5 forbids it),
+ * and the body would then take references on slots that are not frames. (c) Granularity: the seed's loop
  * body is `guard.entry(i).replace(Child::Frame(small_pa, level - 1, prop))`; the model records
  * its exec effects (the reference, the PTE write) as steps and its ghost effects as explicit
  * edits, and writes `nr_children` once (512) after the loop: ~11 checked steps per sub-page
@@ -305,7 +311,7 @@ export const entrySplitIfMappedHuge: EventSpec<EntrySplitIfMappedHugeEvent, Comp
       const level = ctx.node!.level
       return level < NR_LEVELS ? null : `the entry's node is at level ${level}, not below NR_LEVELS = ${NR_LEVELS} (a root entry is never split)`
     }),
-    onEntry('REQ-ENTRY-SPLIT-4', (s, ctx) => subPagesFailure(s, ctx.view!)),
+    onEntry('REQ-ENTRY-SPLIT-4', (s, ctx) => subPagesFailure(s, ctx.view!, itemTracked(ctx.node!.config, ctx.cached))),
   ],
   reduce(s, e) {
     const ctx = ctxOf(s, e)

@@ -17,6 +17,8 @@ import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet, tableKeys } from '../../src/model/table.js'
 import { variantOf, type InternalStep } from '../../reducers/types.js'
 import { entrySplitIfMappedHuge } from '../../reducers/page_table/entry_composite.js'
+import { entryProtect } from '../../reducers/page_table/entry.js'
+import { PageFlags } from '../../src/arch/page_prop.js'
 import { edit } from '../firing/harness.js'
 import { HUGE_PA, TRACKED_IDX, trackedHugeEntry, trackedHugeTree, untrackedHugeEntry } from '../firing/cases/pt_composite.js'
 import { allocNode, entry, installNode, leafWithFrame, lockedRoot, record, RW, setEntryOwner, setPteIn, twoLevels } from '../firing/cases/pt_util.js'
@@ -280,6 +282,45 @@ describe('Entry::split_if_mapped_huge', () => {
     m.call({ type: 'entry.drop', entry: t.e })
     return { m, index }
   }
+
+  describe("a kernel table's AVAIL1 (the tracked tag item_from_raw reads) and the owner's is_tracked", () => {
+    const GIB = pageSize(3)
+    /** A kernel-configuration level-3 node mapping an untracked (MMIO) 1 GiB leaf at index 1, and an Entry on it. */
+    function mmioLeaf(variants: Parameters<typeof createModel>[0] extends infer O ? (O extends { variants?: infer V } ? V : never) : never = []): { m: Model; e: number } {
+      const m = createModel({ check: 'incremental', physicalMemory: 1 << 22, mmioRanges: [[GIB, 2 * GIB]], variants })
+      const n = allocNode(m, 3, 'kernel')
+      const { child } = m.call<{ child: number }>({ type: 'child.untracked', paddr: GIB, level: 3, prop: RW, tree: n.slot, path: '1' })
+      const e = entry(m, n.guard!, 1)
+      m.call({ type: 'child.drop', child: m.call<{ child: number }>({ type: 'entry.replace', entry: e, child }).child })
+      return { m, e }
+    }
+    const SET_AVAIL1 = { clear: 0, set: PageFlags.AVAIL1 }
+
+    it('protect may not set AVAIL1 on an untracked leaf, nor clear it on a tracked one (REQ-ENTRY-PROTECT-2); the state is unchanged', () => {
+      const { m, e } = mmioLeaf()
+      const before = m.state
+      expect(panicRule(() => m.dispatch({ type: 'entry.protect', entry: e, mask: SET_AVAIL1 }))).toBe('REQ-ENTRY-PROTECT-2')
+      expect(m.state).toBe(before)
+      // the other flags may change
+      expect(m.dispatch({ type: 'entry.protect', entry: e, mask: { clear: PageFlags.W, set: 0 } }).violations).toEqual([])
+      const { b, tree } = trackedHugeTree({ config: 'kernel' })
+      const m2 = b.model('incremental')
+      const { e: e2 } = trackedHugeEntry(m2, tree)
+      const before2 = m2.state
+      expect(panicRule(() => m2.dispatch({ type: 'entry.protect', entry: e2, mask: { clear: PageFlags.AVAIL1, set: 0 } }))).toBe('REQ-ENTRY-PROTECT-2')
+      expect(m2.state).toBe(before2)
+    })
+
+    it('a split of an untracked leaf whose PTE reads as tracked (a protect variant set AVAIL1) panics with REQ-ENTRY-SPLIT-4 instead of taking references on MMIO slots', () => {
+      const lax = variantOf(entryProtect, entryProtect.reduce, { requires: entryProtect.requires.filter((r) => r.rule !== 'REQ-ENTRY-PROTECT-2') })
+      const { m, e } = mmioLeaf([lax])
+      // the variant runs; the checker still reports the clause it skipped
+      expect(m.dispatch({ type: 'entry.protect', entry: e, mask: SET_AVAIL1 }).violations.map((v) => v.rule)).toEqual(['REQ-ENTRY-PROTECT-2'])
+      const before = m.state
+      expect(panicRule(() => m.dispatch({ type: 'entry.split_if_mapped_huge', entry: e }))).toBe('REQ-ENTRY-SPLIT-4')
+      expect(m.state).toBe(before)
+    })
+  })
 
   it('a split variant with a wrong physical address for one sub-page is caught by ENS-ENTRY-SPLIT-13 at the split, and only there', () => {
     const { m, index } = faultyRun('incremental')

@@ -13,6 +13,7 @@
  */
 import type { Draft } from 'immer'
 import { frameToIndex, PAGE_SIZE } from '../../../src/arch/constants.js'
+import { PageFlags } from '../../../src/arch/page_prop.js'
 import { newPage, pteToHex } from '../../../src/arch/pte.js'
 import type { Model } from '../../../src/api/model.js'
 import { editSnapshot } from '../../../src/model/edit.js'
@@ -105,12 +106,13 @@ export const TRACKED_IDX = 9
  * No reducer maps a tracked huge leaf (a `Frame` is a 4 KiB page): the builder writes the PTE and
  * the ghost side of `Entry::replace` as `PtBuilder.mapTracked` does.
  */
-export function trackedHugeTree(opts: { subPages?: boolean } = {}): { b: PtBuilder; tree: TrackedTree } {
+export function trackedHugeTree(opts: { subPages?: boolean; config?: 'user' | 'kernel' } = {}): { b: PtBuilder; tree: TrackedTree } {
+  const config = opts.config ?? 'user'
   const b = new PtBuilder()
-  const root = b.empty('user')
-  const l3 = b.alloc(3, 'user')
+  const root = b.empty(config)
+  const l3 = b.alloc(3, config)
   b.install(root.paddr, 0, l3.node)
-  const l2 = b.alloc(2, 'user')
+  const l2 = b.alloc(2, config)
   b.install(l3.paddr, 0, l2.node)
   if (opts.subPages !== false) b.run({ type: 'segment.from_unused', startPaddr: HUGE_PA, endPaddr: HUGE_PA + 0x20_0000, meta: UNIT_META })
   const start = b.s
@@ -118,7 +120,8 @@ export function trackedHugeTree(opts: { subPages?: boolean } = {}): { b: PtBuild
     opts.subPages === false
       ? b.run<{ ok: true; value: { frame: number } }>({ type: 'frame.from_unused', paddr: HUGE_PA, meta: UNIT_META }).value.frame
       : b.run<{ ok: true; value: { frame: number } }>({ type: 'frame.from_in_use', paddr: HUGE_PA }).value.frame
-  b.mapTracked(l2.paddr, TRACKED_IDX, head, RW)
+  // the kernel configuration marks a tracked leaf AVAIL1 (item_into_raw)
+  b.mapTracked(l2.paddr, TRACKED_IDX, head, config === 'kernel' ? { ...RW, flags: RW.flags | PageFlags.AVAIL1 } : RW)
   return { b, tree: { root, l3: l3.paddr, l2: l2.paddr, start } }
 }
 

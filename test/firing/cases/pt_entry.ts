@@ -47,6 +47,8 @@ import {
   type TwoLevels,
 } from './pt_util.js'
 import { ownerIn, setCells, setExec, setOwner, stateWith, tableSet } from './util.js'
+import { trackedHugeEntry, trackedHugeTree } from './pt_composite.js'
+import { PageFlags } from '../../../src/arch/page_prop.js'
 
 // ---- variants ------------------------------------------------------------------------------
 
@@ -512,6 +514,14 @@ export const ptEntryCases: FiringCase[] = [
     rule: 'REQ-ENTRY-PROTECT-2',
     title: 'protect with a property the PTE cannot encode (WriteCombining)',
     run: () => rejectedOn(leafEntry, (l) => ({ type: 'entry.protect', entry: l.e, prop: { ...RX, cache: 'WriteCombining' } })),
+  },
+  {
+    rule: 'REQ-ENTRY-PROTECT-2',
+    title: "protect that clears AVAIL1 of a tracked kernel leaf (op changes the item's trackedness)",
+    run: () => {
+      const { b, tree } = trackedHugeTree({ config: 'kernel' })
+      return rejected(() => {}, (m) => ({ type: 'entry.protect', entry: trackedHugeEntry(m, tree).e, mask: { clear: PageFlags.AVAIL1, set: 0 } }), { initial: () => b.s })
+    },
   },
   {
     rule: 'ENS-ENTRY-PROTECT-1',
