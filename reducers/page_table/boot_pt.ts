@@ -6,7 +6,7 @@
  * are written through raw pointers. State: `Snapshot.pt.boot` (src/model/page_table.ts).
  *
  * Events:
- *   boot_page_table.new                the boot page table (`from_current_pt`, see the deviation)
+ *   boot_page_table.new                the boot page table (`from_current_pt`, with the firmware's mappings: see the deviation)
  *   boot_page_table.map_base_page      `map_base_page(from, to, prop)`
  *   boot_page_table.protect_base_page  `protect_base_page(va, op)`, `op`'s result as data
  *   boot_page_table.page_walk          `page_walk(root_address(), va)` (a query)
@@ -14,11 +14,14 @@
  *
  * Deviation: OSTD's `from_current_pt()` adopts the firmware's page table
  * (`current_page_table_paddr()`) and marks its PTEs `PTE_POINTS_TO_FIRMWARE_PT` so that the drop
- * spares them. The model has no firmware page table: its boot page table starts from an empty
- * root allocated the way the boot page table allocates every other table (`alloc_child`), so
- * the root is recorded in `frames` and freed by the drop with the rest.
+ * spares them. The model has no firmware memory: `boot_page_table.new` takes the firmware's
+ * mappings as data (`firmware`: leaves of 4 KiB, 2 MiB or 1 GiB, none by default) and builds
+ * their tables the way the boot page table allocates every other table (`alloc_child`), root
+ * first, so they are recorded in `frames` and freed by the drop with the rest. What the firmware
+ * tables give OSTD's callers — the huge leaves that `map_base_page` refuses to map under and
+ * `protect_base_page` splits — is the same.
  *
- * Model rules: REQ-BOOTPT-NEW-1, REQ-BOOTPT-LIVE-1, REQ-BOOTPT-MAP-1 (panic), REQ-BOOTPT-PROTECT-1
+ * Model rules: REQ-BOOTPT-NEW-1, REQ-BOOTPT-NEW-2, REQ-BOOTPT-LIVE-1, REQ-BOOTPT-MAP-1 (panic), REQ-BOOTPT-PROTECT-1
  * (panic), REQ-BOOTPT-ALLOC-1 (panic); ENS-BOOTPT-NEW-1, -MAP-1, -PROTECT-1, -PAGEWALK-1, -DROP-1;
  * INV-BOOTPT-1 (src/check/rules/page_table/boot_pt.ts). The PTE codec's own panics (REQ-PTE-1..3:
  * a target beyond `MAX_PADDR`, a property without `R`) are raised before any change.
@@ -30,7 +33,7 @@ import { isLast, isPresent, newPage, newPt, ptePaddr, pteProp, type Pte } from '
 import { editSnapshot } from '../../src/model/edit.js'
 import { MemoryWriter, readPte, writePte } from '../../src/model/memory.js'
 import type { BootPageTableState } from '../../src/model/page_table.js'
-import { pageWalk, vaPteIndex, type Va, type WalkResult } from '../../src/model/pt_walk.js'
+import { pageWalk, vaBig, vaPageOffset, vaPteIndex, type Va, type WalkResult } from '../../src/model/pt_walk.js'
 import { UNIT_META, type Snapshot } from '../../src/model/snapshot.js'
 import { tableGet } from '../../src/model/table.js'
 import type { AnyEventSpec } from '../index.js'
@@ -140,14 +143,15 @@ const bootLive: Requirement<BootEvent> = {
   check: (s) => (s.pt.boot === null ? 'there is no boot page table (not made yet, or dropped)' : null),
 }
 
-function allocRequirement<E extends BootEvent>(count: (s: Snapshot, boot: BootPageTableState, e: E) => number): Requirement<E> {
+/** REQ-BOOTPT-ALLOC-1 for a call that needs `count` new tables (`boot`: the boot page table, null for `new`). */
+function allocRequirement<E extends BootEvent>(count: (s: Snapshot, boot: BootPageTableState | null, e: E) => number): Requirement<E> {
   return {
     rule: 'REQ-BOOTPT-ALLOC-1',
     kind: 'panic',
     summary:
       '[model] The boot page table allocates its tables with `FrameAllocOptions::new().zeroed(false).alloc_frame().unwrap()`: it panics when the allocator cannot supply every table the call needs.',
     check: (s, e) => {
-      const n = s.pt.boot === null ? 1 : count(s, s.pt.boot, e)
+      const n = count(s, s.pt.boot, e)
       return canAllocate(s, n) ? null : `out of memory: the call needs ${n} new table frame(s) ("called \`Result::unwrap()\` on an \`Err\` value: NoMemory")`
     },
   }
@@ -155,19 +159,65 @@ function allocRequirement<E extends BootEvent>(count: (s: Snapshot, boot: BootPa
 
 // ---- boot_page_table.new -----------------------------------------------------------------------
 
-export const BootPtNewEvent = z.object({ type: z.literal('boot_page_table.new') })
+/** One leaf of the firmware's page table: the page of `level` at `va` maps `paddr` with `prop`. */
+export const FirmwareMappingSchema = z.object({
+  va: VaddrSchema,
+  paddr: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  level: z.number().int().min(1).max(NR_LEVELS - 1),
+  prop: PagePropertySchema,
+})
+export type FirmwareMapping = z.infer<typeof FirmwareMappingSchema>
+
+export const BootPtNewEvent = z.object({
+  type: z.literal('boot_page_table.new'),
+  /** The firmware's mappings `from_current_pt` adopts (the module's deviation); none by default. */
+  firmware: z.array(FirmwareMappingSchema).max(NR_ENTRIES).optional(),
+})
 export type BootPtNewEvent = z.infer<typeof BootPtNewEvent>
+
+/** The bits of a virtual address a 4-level walk reads (`pte_index` of levels 4..1 and the offset). */
+const WALKED_VA_BITS = (1n << 48n) - 1n
+
+/** The first reason the firmware mappings are not leaves one page table can hold, or null. */
+export function firmwareFailure(firmware: readonly FirmwareMapping[]): string | null {
+  const ranges: Array<readonly [bigint, bigint, number]> = []
+  for (const [i, m] of firmware.entries()) {
+    const size = pageSize(m.level)
+    const va = vaOf(m.va)
+    if (vaPageOffset(va, m.level) !== 0) return `firmware[${i}]: va ${String(m.va)} is not aligned to its ${size}-byte page (level ${m.level})`
+    if (m.paddr % size !== 0) return `firmware[${i}]: paddr ${hex(m.paddr)} is not aligned to its ${size}-byte page (level ${m.level})`
+    const start = vaBig(va) & WALKED_VA_BITS
+    const end = start + BigInt(size)
+    for (const [s0, e0, j] of ranges) if (start < e0 && s0 < end) return `firmware[${i}] overlaps firmware[${j}]: one PTE cannot map both`
+    ranges.push([start, end, i])
+  }
+  return null
+}
+
+/** Tables `new` allocates: the root, and one per distinct (level, VA prefix) the firmware's leaves sit under. */
+export function firmwareTables(firmware: readonly FirmwareMapping[]): number {
+  const tables = new Set<string>()
+  for (const m of firmware) {
+    const va = vaBig(vaOf(m.va)) & WALKED_VA_BITS
+    // the table at level L (L < NR_LEVELS) covering va: named by the bits above its own span
+    for (let level = NR_LEVELS - 1; level >= m.level; level--) tables.add(`${level}:${va >> BigInt(12 + 9 * level)}`)
+  }
+  return 1 + tables.size
+}
 
 /**
  * The boot page table (OSTD: `BootPageTable::from_current_pt()`, stored once in
- * `BOOT_PAGE_TABLE`): an empty root table from `alloc_child` (see the module's deviation), and
- * `frames = [root]`.
+ * `BOOT_PAGE_TABLE`): a root table from `alloc_child`, and the firmware's leaves (`firmware`, see
+ * the module's deviation), each written as `new_page(paddr, level, prop)` after the tables down to
+ * its level are allocated (`alloc_child`, `new_pt(child)`) as `map_base_page` does. `frames` lists
+ * the root, then the tables in the order they were made.
  *
- * Requires REQ-BOOTPT-NEW-1, REQ-BOOTPT-ALLOC-1. Owes ENS-BOOTPT-NEW-1.
+ * Requires REQ-BOOTPT-NEW-1, REQ-BOOTPT-NEW-2, REQ-BOOTPT-ALLOC-1 (and the codec's REQ-PTE-1..3 on
+ * the leaves). Owes ENS-BOOTPT-NEW-1.
  */
 export const bootPtNew = defineEvent<BootPtNewEvent, { rootPaddr: number }>({
   type: 'boot_page_table.new',
-  doc: 'The boot page table: an empty root table (allocated like its other tables).',
+  doc: "The boot page table: a root table and the firmware's mappings, if any (tables allocated like its other tables).",
   schema: BootPtNewEvent,
   requires: [
     {
@@ -176,11 +226,37 @@ export const bootPtNew = defineEvent<BootPtNewEvent, { rootPaddr: number }>({
       summary: '[model] There is one boot page table (`BOOT_PAGE_TABLE`, set once during boot): it is made only when none exists.',
       check: (s) => (s.pt.boot === null ? null : `the boot page table already exists (root ${hex(bootRootPaddr(s.pt.boot))})`),
     },
-    allocRequirement<BootPtNewEvent>(() => 1),
+    {
+      rule: 'REQ-BOOTPT-NEW-2',
+      kind: 'requires',
+      summary:
+        "[model] The firmware's mappings are leaves one page table can hold: each `va` and `paddr` aligned to the page size of its level (1..3), and no two covering the same virtual address (in the 48 bits the walk reads).",
+      check: (_s, e) => firmwareFailure(e.firmware ?? []),
+    },
+    allocRequirement<BootPtNewEvent>((_s, _boot, e) => firmwareTables(e.firmware ?? [])),
   ],
-  reduce(s) {
-    const rec = new StepRecorder(s)
+  reduce(_s, e) {
+    const firmware = e.firmware ?? []
+    // The leaf words first: the codec panics (REQ-PTE-*) before anything changes.
+    const leaves = firmware.map((m) => newPage(m.paddr, m.level, m.prop))
+    const rec = new StepRecorder(_s)
     const root = allocChild(rec)
+    firmware.forEach((m, i) => {
+      const va = vaOf(m.va)
+      let slot = root
+      for (let level = NR_LEVELS; level > m.level; level--) {
+        const idx = vaPteIndex(va, level)
+        const pte = readPte(rec.snapshot, slot, idx)
+        if (!isPresent(pte)) {
+          const child = allocChild(rec)
+          storePte(rec, slot, idx, newPt(indexToFrame(child)))
+          slot = child
+        } else {
+          slot = frameToIndex(ptePaddr(pte))
+        }
+      }
+      storePte(rec, slot, vaPteIndex(va, m.level), leaves[i]!)
+    })
     return { snapshot: rec.snapshot, result: { rootPaddr: indexToFrame(root) }, steps: rec.steps }
   },
 })
@@ -224,7 +300,7 @@ export const bootPtMap = defineEvent<BootPtMapEvent, null>({
         return null
       },
     },
-    allocRequirement<BootPtMapEvent>((s, boot, e) => mapAllocations(s, boot, vaOf(e.va))),
+    allocRequirement<BootPtMapEvent>((s, boot, e) => (boot === null ? 1 : mapAllocations(s, boot, vaOf(e.va)))),
   ],
   reduce(s, e) {
     const va = vaOf(e.va)
@@ -285,7 +361,7 @@ export const bootPtProtect = defineEvent<BootPtProtectEvent, null>({
           : null
       },
     },
-    allocRequirement<BootPtProtectEvent>((s, boot, e) => protectAllocations(s, boot, vaOf(e.va))),
+    allocRequirement<BootPtProtectEvent>((s, boot, e) => (boot === null ? 1 : protectAllocations(s, boot, vaOf(e.va)))),
   ],
   reduce(s, e) {
     const va = vaOf(e.va)

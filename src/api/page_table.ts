@@ -10,7 +10,7 @@
  *   pt.createUserPageTable()             `page_table.create_user_page_table` (kernel only)
  *   pt.pageWalk(va)                      `page_table.page_walk`
  *   pt.drop()                            `page_table.drop`
- *   model.pageTables.boot()              `boot_page_table.new` on first use
+ *   model.pageTables.boot({ firmware }) `boot_page_table.new` on first use
  *   boot.mapBasePage / protectBasePage / pageWalk / dismiss   `boot_page_table.*`
  *
  *   pt.cursor(range) / pt.cursorMut(range)  `page_table.cursor` / `page_table.cursor_mut`
@@ -32,6 +32,14 @@ import type { Result } from './result.js'
 import { vaArg, type VirtAddr } from './vaddr.js'
 
 export type { WalkResult, VirtAddr }
+
+/** A leaf of the firmware's page table: the page of `level` (1: 4 KiB, 2: 2 MiB, 3: 1 GiB) at `va` maps `paddr` with `prop`. */
+export interface FirmwareLeaf {
+  readonly va: VirtAddr
+  readonly paddr: number
+  readonly level: number
+  readonly prop: PageProperty
+}
 
 /** The configurations of a `PageTable<C>`. */
 export type PageTableConfig = PageTableHandle['config']
@@ -210,11 +218,20 @@ export class PageTableFactory {
     throw new TypeError(`pageTables.create: expected 'user' or 'untracked', got ${JSON.stringify(config)}`)
   }
 
-  /** The boot page table (made on first use with one `boot_page_table.new` event). */
-  boot(): BootPageTable {
+  /**
+   * The boot page table, made on first use with one `boot_page_table.new` event. `firmware`: the
+   * mappings the firmware's page table holds, which `from_current_pt` adopts (4 KiB, 2 MiB or
+   * 1 GiB leaves; none by default). They apply only when the table is made: passing them for a
+   * boot page table that exists already is a TypeError.
+   */
+  boot(options: { firmware?: readonly FirmwareLeaf[] } = {}): BootPageTable {
     const boot = this.model.state.pt.boot
-    if (boot !== null) return new BootPageTable(this.model, bootRootPaddr(boot))
-    const r = this.model.call<{ rootPaddr: number }>({ type: 'boot_page_table.new' })
+    if (boot !== null) {
+      if (options.firmware !== undefined) throw new TypeError(`pageTables.boot: the boot page table exists already (root ${bootRootPaddr(boot)}); firmware mappings apply only when it is made`)
+      return new BootPageTable(this.model, bootRootPaddr(boot))
+    }
+    const firmware = options.firmware?.map((m) => ({ va: vaArg(m.va), paddr: m.paddr, level: m.level, prop: m.prop }))
+    const r = this.model.call<{ rootPaddr: number }>(firmware === undefined ? { type: 'boot_page_table.new' } : { type: 'boot_page_table.new', firmware })
     return new BootPageTable(this.model, r.rootPaddr)
   }
 }

@@ -496,6 +496,12 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "a kernel-configuration page table without shared top-level nodes (page_table.new), so probes offer create_user_page_table on it (REQ-PT-CREATEUSER-2) and drop a kernel table a user table shares (REQ-PT-DROP-1); page walks at hex-string addresses; a boot page table walked at a mapped address, protected, and probed at addresses whose upper-level PTEs are absent (REQ-BOOTPT-PROTECT-1); a PageTableNode kept behind a TLB flush, which probes drop; a user-space write_val that does not fault",
     script: kernelSharingScript,
   },
+  {
+    seed: 1008,
+    physicalMemory: 16 * 4096,
+    why: "a boot page table made from firmware mappings (a 1 GiB and a 2 MiB leaf: no other history has a huge boot leaf) with its tables taken from the allocator's free stack (the bump region spent), base pages mapped with exactly the frames they need and with none (tables present), and protects that split the 2 MiB leaf (one table) and the 1 GiB leaf (two) with exactly that many frames free; probes map under the huge leaves (REQ-BOOTPT-MAP-1) and protect in them when memory is short (REQ-BOOTPT-ALLOC-1)",
+    script: bootFirmwareScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -748,6 +754,44 @@ function kernelSharingScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'vm_writer.drop', writer } as ModelEvent)
 }
 
+/** The firmware's mappings of script 1008: a 1 GiB leaf at 1 GiB and a 2 MiB leaf at 2 MiB. */
+const BOOT_FIRMWARE = [
+  { va: 0x4000_0000, paddr: 0x4000_0000, level: 3, prop: newUser(PageFlags.RW) },
+  { va: 0x20_0000, paddr: 0x40_0000, level: 2, prop: newUser(PageFlags.RW) },
+]
+
+/** Script 1008 (64 KiB of memory): the boot page table's calls with exactly the frames they need. */
+function bootFirmwareScript(call: <R>(e: ModelEvent) => R): void {
+  // spend every frame, then free them one call at a time: the tables come from the free stack
+  const held: number[] = []
+  for (;;) {
+    const r = call<{ ok: boolean; value?: { frame: number } }>({ type: 'frame_alloc.alloc_frame' } as ModelEvent)
+    if (!r.ok) break
+    held.push(r.value!.frame)
+  }
+  const free = (n: number): void => {
+    for (let i = 0; i < n; i++) call({ type: 'frame.drop', frame: held.pop()! } as ModelEvent)
+  }
+  free(3) // the root, the level-3 table (1 GiB leaf) and the level-2 table (2 MiB leaf)
+  call({ type: 'boot_page_table.new', firmware: BOOT_FIRMWARE } as ModelEvent)
+  free(1) // the level-1 table under VA 0
+  call({ type: 'boot_page_table.map_base_page', va: 0x1000, frameNumber: 3, prop: newUser(PageFlags.RW) } as ModelEvent)
+  // no frame free: a map into existing tables and a protect of a base page need none
+  call({ type: 'boot_page_table.map_base_page', va: 0x2000, frameNumber: 4, prop: newUser(PageFlags.RW) } as ModelEvent)
+  call({ type: 'boot_page_table.protect_base_page', va: 0x1000, prop: newUser(PageFlags.R) } as ModelEvent)
+  free(1) // the 2 MiB leaf split into a level-1 table
+  call({ type: 'boot_page_table.protect_base_page', va: 0x20_3000, mask: { clear: PageFlags.W, set: 0 } } as ModelEvent)
+  call({ type: 'boot_page_table.page_walk', va: 0x20_3010 } as ModelEvent)
+  call({ type: 'boot_page_table.page_walk', va: 0x3f_f000 } as ModelEvent)
+  free(2) // the 1 GiB leaf split into a level-2 table, then one of its 2 MiB pages into a level-1 table
+  call({ type: 'boot_page_table.protect_base_page', va: 0x4060_5000, prop: newUser(PageFlags.R) } as ModelEvent)
+  call({ type: 'boot_page_table.page_walk', va: 0x4060_5abc } as ModelEvent)
+  call({ type: 'boot_page_table.page_walk', va: 0x4060_4000 } as ModelEvent)
+  call({ type: 'boot_page_table.page_walk', va: 0x7fe0_0000 } as ModelEvent)
+  call({ type: 'boot_page_table.drop' } as ModelEvent)
+  free(held.length)
+}
+
 /**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
@@ -861,6 +905,13 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     // A boot page table protected where no table maps: 1 GiB and 512 GiB (upper-level PTEs absent; the generator's addresses stay in the first 256 KiB)
     if (e.type.startsWith('boot_page_table.') && h.state.pt.boot !== null) {
       for (const va of [pageSize(3), pageSize(4)]) offer(i, { type: 'boot_page_table.protect_base_page', va, prop: newUser(PageFlags.R) } as ModelEvent, true)
+      // … and, where the firmware left huge leaves, a base page mapped under them (REQ-BOOTPT-MAP-1) and
+      // a page in them protected (refused only when the split's tables do not fit: REQ-BOOTPT-ALLOC-1)
+      for (const m of BOOT_FIRMWARE) {
+        const va = m.va + 3 * pageSize(1)
+        offer(i, { type: 'boot_page_table.map_base_page', va, frameNumber: 5, prop: newUser(PageFlags.RW) } as ModelEvent, true)
+        offer(i, { type: 'boot_page_table.protect_base_page', va, prop: newUser(PageFlags.R) } as ModelEvent, true)
+      }
     }
     // A node a page-table cursor holds without a guard (its guard forgotten by a pop): its lock byte
     // is 1 while `Guards` lacks it, so locking it is the deadlock REQ-NODE-LOCK-2 reads off the byte.

@@ -266,6 +266,24 @@ describe('model.pageTables.boot()', () => {
       if (next.id !== boot.id) expect(panicRule(() => boot.mapBasePage(0, 1, RW))).toBe('REQ-HANDLE-1')
     }))
 
+  it("adopts the firmware's mappings when it is made, with upper-half addresses as bigints; later firmware is a TypeError", () =>
+    bothModes((m) => {
+      const boot = m.pageTables.boot({ firmware: [{ va: 0xffff_8000_0000_0000n, paddr: 0, level: 3, prop: KRW }, { va: 0x20_0000, paddr: 0x40_0000, level: 2, prop: RW }] })
+      expect(m.history.events().at(-1)).toEqual({
+        type: 'boot_page_table.new',
+        firmware: [
+          { va: '0xffff800000000000', paddr: 0, level: 3, prop: KRW },
+          { va: 0x20_0000, paddr: 0x40_0000, level: 2, prop: RW },
+        ],
+      })
+      expect(boot.pageWalk(0xffff_8000_1234_5678n)).toEqual({ pa: 0x1234_5678, prop: KRW })
+      boot.protectBasePage(0x20_1000, (p) => ({ ...p, flags: p.flags & ~PageFlags.W }))
+      expect(boot.pageWalk(0x20_1000)).toEqual({ pa: 0x40_1000, prop: newUser(PageFlags.R) })
+      expect(boot.pageWalk(0x20_2000)).toEqual({ pa: 0x40_2000, prop: RW })
+      expect(() => m.pageTables.boot({ firmware: [] })).toThrow(/exists already/)
+      expect(m.pageTables.boot().id).toBe(boot.id)
+    }))
+
   it('panics on a double map and on protecting an unmapped page (op not called); state unchanged', () => {
     const m = createModel({ check: 'full', physicalMemory: MEMORY })
     const boot = m.pageTables.boot()

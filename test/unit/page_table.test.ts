@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest'
 import { NR_ENTRIES, PAGE_SIZE, pageSize, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { newUser, PageFlags, type PageProperty } from '../../src/arch/page_prop.js'
-import { isPresent, newPage, newPt, ptePaddr, pteToHex } from '../../src/arch/pte.js'
+import { isPresent, newPage, newPt, ptePaddr } from '../../src/arch/pte.js'
 import { createModel, type Model } from '../../src/api/model.js'
 import { Checker } from '../../src/check/checker.js'
 import { defaultRegistry } from '../../src/check/rules/index.js'
@@ -20,7 +20,7 @@ import { editSnapshot } from '../../src/model/edit.js'
 import { MemoryWriter, readPte, writePte } from '../../src/model/memory.js'
 import { isSharedKernelEntry } from '../../src/model/pt_tables.js'
 import { firstMappingFrom, mappingAt, mappingsIn, vaddrOf, viewOf } from '../../src/model/pt_view.js'
-import { pageWalk, walkTrace } from '../../src/model/pt_walk.js'
+import { walkTrace } from '../../src/model/pt_walk.js'
 import { isParked, obligationsOf, ownerOf, slotOf } from '../../src/model/slots.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet } from '../../src/model/table.js'
@@ -375,24 +375,75 @@ describe('the boot page table', () => {
     expect(m.history.violations()).toEqual([])
   })
 
-  it('splits a huge leaf it protects, keeping the other pages of it', () => {
-    const setup = createModel({ check: 'off', physicalMemory: MEMORY })
-    setup.call({ type: 'boot_page_table.new' })
-    setup.call({ type: 'boot_page_table.map_base_page', va: 0x1000, frameNumber: 1, prop: RW })
-    // A 2 MiB leaf at VA 0x20_0000 (as firmware might leave one): written into the level-2 table.
-    const l2 = walkTrace(setup.state, setup.state.pt.boot!.rootPt * PAGE_SIZE, 0x1000).steps[2]!.slot
-    const initial = editSnapshot(setup.state, (_d, t) => writePte(new MemoryWriter(t), l2, 1, newPage(0x40_0000, 2, KRW)))
-    for (const check of ['full', 'incremental'] as const) {
-      const m = createModel({ check, physicalMemory: MEMORY, initial })
+  it("adopts the firmware's mappings: 4 KiB, 2 MiB and 1 GiB leaves in tables allocated like its others", () =>
+    bothModes((m) => {
+      const { rootPaddr } = m.call<{ rootPaddr: number }>({
+        type: 'boot_page_table.new',
+        firmware: [
+          { va: 0x4000_0000, paddr: 0x4000_0000, level: 3, prop: KRW },
+          { va: 0x20_0000, paddr: 0x40_0000, level: 2, prop: KRW },
+          { va: 0x1000, paddr: 0x1000, level: 1, prop: RW },
+          { va: '0xffff800000000000', paddr: 0, level: 2, prop: KRW },
+        ],
+      })
+      // root, the level-3 / 2 / 1 tables under VA 0, the level-3 / 2 tables under the upper-half VA
+      expect(m.state.pt.boot!.frames.length).toBe(6)
+      expect(m.state.pt.boot!.rootPt).toBe(rootPaddr / PAGE_SIZE)
+      expect(m.call({ type: 'boot_page_table.page_walk', va: 0x4567_8000 })).toEqual({ pa: 0x4567_8000, prop: KRW })
       expect(m.call({ type: 'boot_page_table.page_walk', va: 0x23_4567 })).toEqual({ pa: 0x43_4567, prop: KRW })
+      expect(m.call({ type: 'boot_page_table.page_walk', va: 0x1abc })).toEqual({ pa: 0x1abc, prop: RW })
+      expect(m.call({ type: 'boot_page_table.page_walk', va: '0xffff800000012345' })).toEqual({ pa: 0x1_2345, prop: KRW })
+      expect(m.call({ type: 'boot_page_table.page_walk', va: 0x2000 })).toBeNull()
+      expect(walkTrace(m.state, rootPaddr, 0x4567_8000).leaf!.level).toBe(3)
+      const frames = m.state.pt.boot!.frames
+      m.call({ type: 'boot_page_table.drop' })
+      for (const f of frames) expect(atStart(m.state, f)).toBe(true)
+    }))
+
+  it("refuses firmware mappings one table cannot hold (REQ-BOOTPT-NEW-2) or memory cannot (REQ-BOOTPT-ALLOC-1); state unchanged", () => {
+    const m = createModel({ check: 'full', physicalMemory: 4 * PAGE_SIZE })
+    const before = m.state
+    const refuse = (firmware: unknown[]): string => panicRule(() => m.dispatch({ type: 'boot_page_table.new', firmware } as never))
+    expect(refuse([{ va: 0x1000, paddr: 0x20_0000, level: 2, prop: KRW }])).toBe('REQ-BOOTPT-NEW-2') // va not 2 MiB aligned
+    expect(refuse([{ va: 0x20_0000, paddr: 0x1000, level: 2, prop: KRW }])).toBe('REQ-BOOTPT-NEW-2') // paddr not 2 MiB aligned
+    expect(refuse([{ va: 0x20_0000, paddr: 0, level: 2, prop: KRW }, { va: 0x3f_f000, paddr: 0, level: 1, prop: KRW }])).toBe('REQ-BOOTPT-NEW-2') // inside the 2 MiB leaf
+    expect(refuse([{ va: '0xffff800000000000', paddr: 0, level: 3, prop: KRW }, { va: '0x800000000000', paddr: 0, level: 3, prop: KRW }])).toBe('REQ-BOOTPT-NEW-2') // the same 48 walked bits
+    // a 4 KiB leaf needs the root and three tables; a second one far away three more: 7 > 4 frames
+    expect(refuse([{ va: 0x1000, paddr: 0, level: 1, prop: KRW }, { va: '0x8000000000', paddr: 0, level: 1, prop: KRW }])).toBe('REQ-BOOTPT-ALLOC-1')
+    expect(refuse([{ va: 0x20_0000, paddr: 0x1_0000_0000_0000, level: 2, prop: KRW }])).toBe('REQ-PTE-1')
+    expect(m.state).toBe(before)
+    m.call({ type: 'boot_page_table.new', firmware: [{ va: 0x1000, paddr: 0, level: 1, prop: KRW }] })
+    expect(m.state.pt.boot!.frames.length).toBe(4)
+    expect(m.history.violations()).toEqual([])
+  })
+
+  it('panics mapping a base page under a huge leaf (REQ-BOOTPT-MAP-1), and splits a huge leaf it protects down to level 1, keeping the other pages of it', () =>
+    bothModes((m) => {
+      m.call({ type: 'boot_page_table.new', firmware: [{ va: 0x4000_0000, paddr: 0x4000_0000, level: 3, prop: KRW }, { va: 0x20_0000, paddr: 0x40_0000, level: 2, prop: KRW }] })
+      const before = m.state
+      expect(panicRule(() => m.dispatch({ type: 'boot_page_table.map_base_page', va: 0x23_4000, frameNumber: 1, prop: RW }))).toBe('REQ-BOOTPT-MAP-1')
+      expect(panicRule(() => m.dispatch({ type: 'boot_page_table.map_base_page', va: 0x5000_0000, frameNumber: 1, prop: RW }))).toBe('REQ-BOOTPT-MAP-1')
+      expect(m.state).toBe(before)
+      const root = m.state.pt.boot!.rootPt
+      const l3 = walkTrace(m.state, root * PAGE_SIZE, 0x4000_0000).steps[1]!.slot
+      // 2 MiB: one split
       m.call({ type: 'boot_page_table.protect_base_page', va: 0x23_4000, prop: newUser(PageFlags.R) })
       expect(m.call({ type: 'boot_page_table.page_walk', va: 0x23_4567 })).toEqual({ pa: 0x43_4567, prop: newUser(PageFlags.R) })
       expect(m.call({ type: 'boot_page_table.page_walk', va: 0x23_5567 })).toEqual({ pa: 0x43_5567, prop: KRW })
       expect(m.call({ type: 'boot_page_table.page_walk', va: 0x3f_f000 })).toEqual({ pa: 0x5f_f000, prop: KRW })
-      expect(pteToHex(readPte(m.state, l2, 1)).endsWith('7')).toBe(true) // new_pt: present, writable, user
-      expect(m.state.pt.boot!.frames.length).toBe(5)
-      expect(m.history.violations()).toEqual([])
-    }
-    expect(pageWalk(initial, initial.pt.boot!.rootPt * PAGE_SIZE, 0x1000)).toEqual({ pa: 0x1000, prop: RW })
-  })
+      expect(m.state.pt.boot!.frames.length).toBe(4) // root, level 3, level 2 (firmware), the split's level 1
+      // 1 GiB: two splits, 2 MiB pages then 4 KiB pages
+      m.call({ type: 'boot_page_table.protect_base_page', va: 0x4060_1000, mask: { clear: PageFlags.W, set: 0 } })
+      expect(m.state.pt.boot!.frames.length).toBe(6)
+      const trace = walkTrace(m.state, root * PAGE_SIZE, 0x4060_1000)
+      expect(trace.steps.map((st) => st.level)).toEqual([4, 3, 2, 1])
+      expect(trace.steps[1]!.slot).toBe(l3)
+      const l2 = trace.steps[2]!.slot
+      const l1 = trace.steps[3]!.slot
+      expect(readPte(m.state, l2, 0)).toBe(newPage(0x4000_0000, 2, KRW))
+      expect(readPte(m.state, l2, 511)).toBe(newPage(0x4000_0000 + 511 * pageSize(2), 2, KRW))
+      expect(readPte(m.state, l1, 0)).toBe(newPage(0x4060_0000, 1, KRW))
+      expect(m.call({ type: 'boot_page_table.page_walk', va: 0x4060_1abc })).toEqual({ pa: 0x4060_1abc, prop: { ...KRW, flags: KRW.flags & ~PageFlags.W } })
+      expect(m.call({ type: 'boot_page_table.page_walk', va: 0x7fff_f000 })).toEqual({ pa: 0x7fff_f000, prop: KRW })
+    }))
 })

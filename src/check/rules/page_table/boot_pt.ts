@@ -11,12 +11,12 @@
  * would do with the words.
  */
 import equal from 'fast-deep-equal/es6/index.js'
-import { indexToFrame, NR_ENTRIES, PAGE_SIZE, PageUsage, REF_COUNT_MAX, REF_COUNT_UNUSED, refCountName } from '../../../arch/constants.js'
-import { newPage, pteProp } from '../../../arch/pte.js'
+import { indexToFrame, NR_ENTRIES, NR_LEVELS, PAGE_SIZE, pageSize, PageUsage, REF_COUNT_MAX, REF_COUNT_UNUSED, refCountName } from '../../../arch/constants.js'
+import { isLast, isPresent, newPage, ptePaddr, pteProp } from '../../../arch/pte.js'
 import type { PageProperty } from '../../../arch/page_prop.js'
 import { readPte } from '../../../model/memory.js'
 import type { BootPageTableState } from '../../../model/page_table.js'
-import { pageWalk, vaPageOffset, walkTrace, type Va } from '../../../model/pt_walk.js'
+import { pageWalk, vaBig, vaPageOffset, walkTrace, type Va } from '../../../model/pt_walk.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
 import { ownerOf } from '../../../model/slots.js'
 import type { Snapshot } from '../../../model/snapshot.js'
@@ -94,6 +94,47 @@ function framesGrew(ctx: EnsContext, rule: string, before: BootPageTableState, a
   return out
 }
 
+/** The bits of a virtual address the 4-level walk reads. */
+const WALK_BITS = (1n << 48n) - 1n
+
+interface BootTree {
+  /** The tables reached from the root (slots, ascending). */
+  readonly tables: number[]
+  /** The leaves, by walked VA (hex, ascending). */
+  readonly leaves: Array<{ va: string; level: number; pa: number; prop: PageProperty }>
+  readonly problems: Array<{ path: string; message: string }>
+}
+
+/** Reads the boot page table's words from the root: its tables and leaves, depth first. */
+function readBootTree(s: Snapshot, root: number): BootTree {
+  const tables = new Set<number>([root])
+  const leaves: BootTree['leaves'] = []
+  const problems: BootTree['problems'] = []
+  const visit = (slot: number, level: number, vaBase: bigint): number => {
+    let present = 0
+    for (let idx = 0; idx < NR_ENTRIES; idx++) {
+      const pte = readPte(s, slot, idx)
+      if (!isPresent(pte)) continue
+      present++
+      const va = vaBase | (BigInt(idx) << BigInt(12 + 9 * (level - 1)))
+      if (level === 1 || isLast(pte, level)) {
+        leaves.push({ va: va.toString(16), level, pa: ptePaddr(pte), prop: pteProp(pte) })
+        continue
+      }
+      const child = ptePaddr(pte) / PAGE_SIZE
+      if (tables.has(child)) {
+        problems.push({ path: `memory[${slot}].pte[${idx}]`, message: `table ${child} is reached twice` })
+        continue
+      }
+      tables.add(child)
+      if (visit(child, level - 1, va) === 0) problems.push({ path: `memory[${child}]`, message: `table ${child} (level ${level - 1}) is empty` })
+    }
+    return present
+  }
+  visit(root, NR_LEVELS, 0n)
+  return { tables: [...tables].sort((a, b) => a - b), leaves, problems }
+}
+
 const newRules: EnsRule[] = [
   ens(
     'ENS-BOOTPT-NEW-1',
@@ -104,17 +145,23 @@ const newRules: EnsRule[] = [
       const r = ctx.result as { rootPaddr?: unknown } | null
       if (boot === null) return [finding(rule, 'pt.boot', 'there is no boot page table after the call')]
       const out: Finding[] = []
-      if (!equal(boot.frames, [boot.rootPt]) || r?.rootPaddr !== indexToFrame(boot.rootPt)) out.push(finding(rule, 'pt.boot', 'the boot page table is not one recorded root table, returned as rootPaddr', { rootPaddr: indexToFrame(boot.rootPt), frames: [boot.rootPt] }, { result: ctx.result, frames: boot.frames }))
-      if (ownerOf(ctx.pre, boot.rootPt).innerPerms.refCount !== REF_COUNT_UNUSED) out.push(finding(rule, `regions.slotOwners[${boot.rootPt}]`, 'the root frame was not free before'))
-      for (let i = 0; i < NR_ENTRIES; i++) {
-        if (readPte(ctx.post, boot.rootPt, i) !== 0n) {
-          out.push(finding(rule, `memory[${boot.rootPt}].pte[${i}]`, 'the root table is not zeroed', '0x0', readPte(ctx.post, boot.rootPt, i).toString(16)))
-          break
-        }
-      }
+      if (boot.frames[0] !== boot.rootPt || r?.rootPaddr !== indexToFrame(boot.rootPt)) out.push(finding(rule, 'pt.boot', 'the root is not the first recorded table, returned as rootPaddr', { rootPaddr: indexToFrame(boot.rootPt), first: boot.rootPt }, { result: ctx.result, frames: boot.frames }))
+      for (const f of boot.frames) if (ownerOf(ctx.pre, f).innerPerms.refCount !== REF_COUNT_UNUSED) out.push(finding(rule, `regions.slotOwners[${f}]`, `table frame ${f} was not free before`))
+      const fresh = new Set(boot.frames)
+      for (const i of ctx.changes.memory) if (!fresh.has(i)) out.push(finding(rule, `memory[${i}]`, `frame ${i}, which is not one of the new tables, was written`))
+      // The tree the words describe: exactly the recorded tables, none but the root empty, and its leaves exactly the firmware's.
+      const tree = readBootTree(ctx.post, boot.rootPt)
+      out.push(...tree.problems.map((p) => finding(rule, p.path, p.message)))
+      const recorded = [...boot.frames].sort((a, b) => a - b)
+      if (!equal(tree.tables, recorded)) out.push(finding(rule, 'pt.boot.frames', 'the tables reachable from the root are not the recorded ones', recorded, tree.tables))
+      const firmware = (ctx.event as unknown as { firmware?: ReadonlyArray<{ va: VaddrArg; paddr: number; level: number; prop: PageProperty }> }).firmware ?? []
+      const want = firmware
+        .map((m) => ({ va: (vaBig(vaOf(m.va)) & WALK_BITS).toString(16), level: m.level, pa: m.paddr, prop: pteProp(newPage(m.paddr, m.level, m.prop)) }))
+        .sort((a, b) => (BigInt(`0x${a.va}`) < BigInt(`0x${b.va}`) ? -1 : 1))
+      if (!equal(tree.leaves, want)) out.push(finding(rule, 'pt.boot', "the boot page table's leaves are not the firmware's mappings", want, tree.leaves))
       return out
     },
-    '[model] `boot_page_table.new`: a boot page table whose root is a fresh, zeroed table frame, recorded as its only table and returned as `rootPaddr`.',
+    "[model] `boot_page_table.new`: a boot page table whose root is the first recorded table, returned as `rootPaddr`; every recorded table was a free frame; only they were written; the tables reachable from the root are exactly the recorded ones, none but the root empty, and their leaves exactly the firmware's mappings (page, level, address and property as the PTE encodes it).",
   ),
   ens(
     'ENS-BOOTPT-MAP-1',
@@ -154,22 +201,28 @@ const newRules: EnsRule[] = [
       const got = pageWalk(ctx.post, indexToFrame(after.rootPt), va)
       const level = walkTrace(ctx.post, indexToFrame(after.rootPt), va).leaf?.level
       if (!equal(got, want) || level !== 1) out.push(finding(rule, 'result', 'the page does not keep its frame with op(prop) as a 4 KiB leaf', want, got))
-      // A split huge page keeps the translation of its other pages.
+      // A split huge page keeps its other pages: each table the split made (on the post-state walk,
+      // below the old leaf's level) holds, beside the walk's own entry, `new_page` of the next
+      // pages of the huge page at the table's level, with the old property.
       if (old.level > 1) {
-        const size = 2 ** (12 + 9 * (old.level - 1))
-        const base = typeof va === 'bigint' ? va - BigInt(vaPageOffset(va, old.level)) : va - vaPageOffset(va, old.level)
-        for (const off of [0, size - PAGE_SIZE]) {
-          const x = typeof base === 'bigint' ? base + BigInt(off) : base + off
-          if (x === va) continue
-          const a = pageWalk(ctx.pre, indexToFrame(before.rootPt), x)
-          const b = pageWalk(ctx.post, indexToFrame(after.rootPt), x)
-          if (!equal(a, b)) out.push(finding(rule, 'result', `splitting the huge page changed the translation of ${String(x)}`, a, b))
+        for (const st of walkTrace(ctx.post, indexToFrame(after.rootPt), va).steps) {
+          if (st.level >= old.level) continue
+          const paBase = old.pa - vaPageOffset(va, st.level + 1)
+          for (let i = 0; i < NR_ENTRIES; i++) {
+            if (i === st.idx) continue
+            const want = newPage(paBase + i * pageSize(st.level), st.level, old.prop)
+            const got = readPte(ctx.post, st.slot, i)
+            if (got !== want) {
+              out.push(finding(rule, `memory[${st.slot}].pte[${i}]`, `the split table at level ${st.level} does not map page ${i} of the huge page as new_page(0x${(paBase + i * pageSize(st.level)).toString(16)}, ${st.level}, old prop)`, want.toString(16), got.toString(16)))
+              break
+            }
+          }
         }
       }
       out.push(...framesGrew(ctx, rule, before, after), ...writesOnlyWalk(ctx, rule, after, va))
       return out
     },
-    "[model] `protect_base_page(va, op)`: afterwards the page at `va` translates to the same physical address through a level-1 leaf with `op(old prop)` (as the PTE encodes it); the other pages of a split huge page keep their translation; split tables are appended to `frames`; only tables on the walk were written.",
+    "[model] `protect_base_page(va, op)`: afterwards the page at `va` translates to the same physical address through a level-1 leaf with `op(old prop)` (as the PTE encodes it); each table a split made maps the other pages of the huge page as `new_page(pa, level, old prop)` at its own level; split tables are appended to `frames`; only tables on the walk were written.",
   ),
   ens(
     'ENS-BOOTPT-PAGEWALK-1',
