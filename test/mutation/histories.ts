@@ -30,7 +30,7 @@ import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
 import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
-import { childOwnerView, nodeOwnerAt } from '../../src/model/spec/page_table.js'
+import { childOwnerView, nodeOwnerAt, pathLength } from '../../src/model/spec/page_table.js'
 import { handleOfRoot } from '../../src/model/pt_tables.js'
 import { entryContext } from '../../reducers/page_table/entry.js'
 import { borrowFailure } from '../../reducers/io/vm_io.js'
@@ -502,6 +502,11 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "a boot page table made from firmware mappings (a 1 GiB and a 2 MiB leaf: no other history has a huge boot leaf) with its tables taken from the allocator's free stack (the bump region spent), base pages mapped with exactly the frames they need and with none (tables present), and protects that split the 2 MiB leaf (one table) and the 1 GiB leaf (two) with exactly that many frames free; probes map under the huge leaves (REQ-BOOTPT-MAP-1) and protect in them when memory is short (REQ-BOOTPT-ALLOC-1)",
     script: bootFirmwareScript,
   },
+  {
+    seed: 1009,
+    why: "Entries at the ends of a tree: an Entry of a page table's root while it lives (probes split it: REQ-ENTRY-SPLIT-3) and an Entry of its level-1 node, four levels down (probes alloc_if_none on it: REQ-ENTRY-ALLOCIFNONE-4), the nodes made by alloc_if_none; and alloc_if_none on an absent entry of a detached level-1 node, which returns None (no node below level 1)",
+    script: entryEndsScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -792,6 +797,35 @@ function bootFirmwareScript(call: <R>(e: ModelEvent) => R): void {
   free(held.length)
 }
 
+/** Script 1009: Entries of a root and of a level-1 node in one page table, and of a detached level-1 node. */
+function entryEndsScript(call: <R>(e: ModelEvent) => R): void {
+  const entry = (guard: number, idx: number): number => call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
+  const { pageTable, rootPaddr } = call<{ pageTable: number; rootPaddr: number }>({ type: 'page_table.new', config: 'untracked' } as ModelEvent)
+  const guards = [call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: rootPaddr } as ModelEvent).guard]
+  const entries: number[] = []
+  // levels 4 → 1: each entry 0 gets a node by alloc_if_none (the root's Entry lives while the others are made)
+  for (let level = 4; level > 1; level--) {
+    const e = entry(guards.at(-1)!, 0)
+    entries.push(e)
+    guards.push(call<{ guard: number }>({ type: 'entry.alloc_if_none', entry: e } as ModelEvent).guard)
+  }
+  const leafEntry = entry(guards.at(-1)!, 5)
+  call({ type: 'entry.is_none', entry: leafEntry } as ModelEvent)
+  call({ type: 'entry.split_if_mapped_huge', entry: leafEntry } as ModelEvent) // absent: None
+  call({ type: 'entry.drop', entry: leafEntry } as ModelEvent)
+  for (const e of entries.reverse()) call({ type: 'entry.drop', entry: e } as ModelEvent)
+  for (const guard of guards.reverse()) call({ type: 'page_table_guard.drop', guard } as ModelEvent)
+  call({ type: 'page_table.drop', pageTable } as ModelEvent)
+  // a detached level-1 node: alloc_if_none on its absent entry returns None
+  const { node, paddr } = call<{ node: number; paddr: number }>({ type: 'page_table_node.alloc', level: 1, config: 'user' } as ModelEvent)
+  const { guard } = call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent)
+  const e = entry(guard, 0)
+  if (call({ type: 'entry.alloc_if_none', entry: e } as ModelEvent) !== null) throw new Error('script 1009: alloc_if_none below level 2 answered a node')
+  call({ type: 'entry.drop', entry: e } as ModelEvent)
+  call({ type: 'page_table_guard.drop', guard } as ModelEvent)
+  call({ type: 'page_table_node.drop', node } as ModelEvent)
+}
+
 /**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
@@ -1064,6 +1098,13 @@ function entryProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
     out.push({ type: 'entry.protect', entry: leaf, prop: newUser(PageFlags.RW, 'WriteCombining') } as ModelEvent)
     out.push({ type: 'entry.protect', entry: leaf, mask: { clear: PageFlags.R, set: 0 } } as ModelEvent)
     out.push({ type: 'entry.protect', entry: leaf, mask: { clear: 0, set: 1 << 12 } } as ModelEvent)
+  }
+  // alloc_if_none through an Entry four levels down (REQ-ENTRY-ALLOCIFNONE-4), split through an Entry of a root (REQ-ENTRY-SPLIT-3)
+  for (const id of tableKeys(s.pt.entries)) {
+    const ctx = entryContext(s, id)
+    if (ctx?.view == null || ctx.node === null) continue
+    if (pathLength(ctx.view.path) >= 4) out.push({ type: 'entry.alloc_if_none', entry: id } as ModelEvent)
+    if (ctx.node.level === 4) out.push({ type: 'entry.split_if_mapped_huge', entry: id } as ModelEvent)
   }
   if (e.type === 'entry.replace' && f.entry !== undefined && f.child !== undefined) {
     // every other live child: of another level, positioned for another entry, or of another kind
