@@ -15,7 +15,7 @@
  * position allows; the generator's own take_next / protect_next / unmap windows then split them.
  * `coverage()` counts the mapped page sizes; `make_fixtures.ts` refuses a set that lacks one.
  */
-import { frameToIndex, MAX_PADDR, NR_ENTRIES, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
+import { frameToIndex, MAX_PADDR, MAX_USERSPACE_VADDR, NR_ENTRIES, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { isOstdPanic } from '../../src/arch/errors.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
@@ -507,6 +507,11 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "Entries at the ends of a tree: an Entry of a page table's root while it lives (probes split it: REQ-ENTRY-SPLIT-3) and an Entry of its level-1 node, four levels down (probes alloc_if_none on it: REQ-ENTRY-ALLOCIFNONE-4), the nodes made by alloc_if_none; and alloc_if_none on an absent entry of a detached level-1 node, which returns None (no node below level 1)",
     script: entryEndsScript,
   },
+  {
+    seed: 1010,
+    why: "user readers and writers registered with their VmSpace side by side (no generated history registers two of one kind, unregisters a reader, or holds one overlapping a registered one of the other kind): readers and writers at address 0, empty, and ending at MAX_USERSPACE_VADDR (the direct path of VmSpace::reader / writer); a reader overlapping a registered reader (allowed); readers and writers overlapping registered ones of the other kind, which probes register (REQ-VMSOWNER-CAN*-1); a reader over an unmapped page; a reader unregistered while another stays, a writer unregistered while another stays",
+    script: registrationScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -826,6 +831,70 @@ function entryEndsScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'page_table_node.drop', node } as ModelEvent)
 }
 
+/** Script 1010: VmSpace registration with several readers and writers (reader_writer.ts, owner.ts). */
+function registrationScript(call: <R>(e: ModelEvent) => R): void {
+  const RW = newUser(PageFlags.RW)
+  // a VmSpace with `pages` pages mapped from `base`
+  const space = (pages: number, base: number): number => {
+    const vmSpace = call<{ vmSpace: number }>({ type: 'vm_space.new' } as ModelEvent).vmSpace
+    const cursor = call<{ ok: true; value: { cursor: number } }>({ type: 'vm_space.cursor_mut', vmSpace, vaStart: base, vaEnd: base + 0x10000 } as ModelEvent).value.cursor
+    for (let i = 0; i < pages; i++) {
+      const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame' } as ModelEvent).value.frame
+      call({ type: 'vm_cursor_mut.map', cursor, frame, prop: RW } as ModelEvent)
+    }
+    call({ type: 'vm_cursor.drop', cursor } as ModelEvent)
+    return vmSpace
+  }
+  const vs = space(4, 0x10000)
+  const vs2 = space(1, 0x40000) // inactive while vs is registered into: probes dispose into it
+  call({ type: 'vm_space.activate', vmSpace: vs } as ModelEvent)
+  const io = (kind: 'reader' | 'writer', va: number, len: number, vmSpace = vs): number => {
+    const r = call<{ ok: boolean; value?: Record<string, number> }>({ type: `vm_space.${kind}`, vmSpace, va, len } as unknown as ModelEvent)
+    if (!r.ok) throw new Error(`script 1010: ${kind} at ${va} + ${len} refused`)
+    return r.value![kind]!
+  }
+  const register = (kind: 'reader' | 'writer', id: number, vmSpace = vs): void => void call({ type: `vm_space.register_${kind}`, vmSpace, [kind]: id } as unknown as ModelEvent)
+  const unregister = (kind: 'reader' | 'writer', id: number, vmSpace = vs): void => void call({ type: `vm_space.unregister_${kind}`, vmSpace, [kind]: id } as unknown as ModelEvent)
+  const drop = (kind: 'reader' | 'writer', id: number): void => void call({ type: `vm_${kind}.drop`, [kind]: id } as unknown as ModelEvent)
+  // the direct path of reader / writer: address 0, empty ranges; and ranges ending at MAX_USERSPACE_VADDR
+  const direct = { readers: [io('reader', 0x10000, 0), io('reader', 0, 0), io('reader', MAX_USERSPACE_VADDR - 16, 16)], writers: [io('writer', 0, 8), io('writer', MAX_USERSPACE_VADDR - 16, 16)] }
+  call({ type: 'vm_space.create_reader', vmSpace: vs, va: 0x10100, len: 0x10 } as ModelEvent)
+  const r1 = io('reader', 0x10010, 16)
+  const r2 = io('reader', 0x11010, 16)
+  const w1 = io('writer', 0x12010, 16) // the page below (0x11000, r2's) is mapped
+  const w2 = io('writer', 0x13010, 16)
+  // made before r1 / w1 are registered, so they exist to be probed: r3 overlaps r1 (registering it is refused),
+  // w4 shares r1's page with disjoint bytes, w5 overlaps r1, r5 overlaps w1
+  const r3 = io('reader', 0x10018, 4)
+  const w4 = io('writer', 0x10030, 4)
+  const w5 = io('writer', 0x10014, 4)
+  const r5 = io('reader', 0x12014, 4)
+  const unmapped = io('reader', 0x18000, 16)
+  // a kernel Reader, which probes offer where a user one is asked for
+  const kernelFrame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame' } as ModelEvent).value.frame
+  const kernelReader = call<{ reader: number }>({ type: 'frame.reader', frame: kernelFrame } as ModelEvent).reader
+  register('reader', r1)
+  const rr = io('reader', 0x10010, 8) // a reader may overlap a registered reader
+  register('reader', r2) // into a non-empty list
+  register('writer', w1)
+  register('writer', w2)
+  call({ type: 'vm_reader.remain', reader: r1 } as ModelEvent)
+  unregister('writer', w1) // idx 0 of 2
+  unregister('writer', w2)
+  unregister('reader', r1) // idx 0 of 2, no writer registered
+  unregister('reader', r2)
+  // a space with one mapped page and a writer taking all of it: the remaining view becomes empty
+  call({ type: 'vm_space.activate', vmSpace: vs2 } as ModelEvent)
+  const w3 = io('writer', 0x40100, 8, vs2)
+  register('writer', w3, vs2)
+  unregister('writer', w3, vs2)
+  drop('writer', w3)
+  for (const id of [r1, r2, r3, r5, rr, unmapped, ...direct.readers]) drop('reader', id)
+  for (const id of [w1, w2, w4, w5, ...direct.writers]) drop('writer', id)
+  call({ type: 'vm_reader.drop', reader: kernelReader } as ModelEvent)
+  call({ type: 'frame.drop', frame: kernelFrame } as ModelEvent)
+}
+
 /**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
@@ -875,7 +944,8 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
   // `Err` value, as OSTD's `from_in_use` answers a bad address), a probe the checker judges —
   // unless `refusedOnly`. Schema-invalid events (a negative id …) are refused before any rule:
   // not a probe. Returns whether `c` was refused with a rule.
-  const offer = (at: number, c: ModelEvent, refusedOnly = false): boolean => {
+  // `once`: record a refused probe only the first time this event is refused with this rule.
+  const offer = (at: number, c: ModelEvent, refusedOnly = false, once?: Set<string>): boolean => {
     if (!eventSpec(c.type)!.schema.safeParse(c).success) return false
     try {
       applyCall(eventSpec(c.type)!, h.state, c)
@@ -883,6 +953,9 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
       return false
     } catch (err) {
       if (isOstdPanic(err)) {
+        const key = `${JSON.stringify(c)}|${err.rule}`
+        if (once?.has(key)) return true
+        once?.add(key)
         probes.push({ at, event: c, rule: err.rule })
         return true
       }
@@ -891,6 +964,7 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
       return false
     }
   }
+  const offeredOnce = new Set<string>()
   for (let i = 0; i < events.length; i++) {
     // Targeted probes (no draws from `rng`: the random probes stay those of the seed). An event's
     // physical address moved off its page (misaligned) or past the end of memory must be refused:
@@ -924,6 +998,8 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     for (const c of entryProbes(h.state, e)) offer(i, c, true)
     // A VmSpace dropped while a cursor or a reader / writer of it lives; a reader's call on a writer and back.
     for (const c of vmProbes(h.state, e)) offer(i, c, true)
+    // Registration and the owner's steps (each event once per history and refusing rule).
+    for (const c of registrationProbes(h.state, e)) offer(i, c, true, offeredOnce)
     // Values a PTE-free write cannot hold, and the reader / writer asserts (alignment, POD, fill, skip past the end).
     for (const c of ioProbes(h.state, e)) offer(i, c, true)
     // create_user_page_table of a page table that is not the kernel's (REQ-PT-CREATEUSER-1)
@@ -1113,6 +1189,69 @@ function entryProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
     for (const c of tableKeys(s.pt.children)) {
       if (tableGet(s.pt.children, c)!.kind !== 'PageTable') continue
       for (const x of tableKeys(s.pt.entries)) if (x !== f.entry) out.push({ ...e, entry: x, child: c } as ModelEvent)
+    }
+  }
+  return out
+}
+
+/**
+ * Probes of VmSpace registration and of the owner's own steps (reader_writer.ts, owner.ts), before
+ * a `vm_` event. They repeat across a history's positions: makeProbes keeps each event once per
+ * refusing rule, at the first position that refuses it with that rule.
+ */
+function registrationProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
+  const out: ModelEvent[] = []
+  if (!/^vm_/.test(e.type)) return out
+  // Registration (reader_writer.ts; no generated history probes it): the drop of a registered reader /
+  // writer (REQ-VMIO-REGISTERED-1); register_* of every live user reader / writer — with its own space
+  // (refused when registered, overlapping, unmapped or not activated) and with another live space
+  // (REQ-HANDLE-1), unregister_* with another space too.
+  const liveSpaces = tableKeys(s.vm.spaces).filter((id) => !tableGet(s.vm.spaces, id)!.dropped)
+  tableForEach(s.vm.spaces, (sp) => {
+    for (const reader of sp.readers) out.push({ type: 'vm_reader.drop', reader } as ModelEvent)
+    for (const writer of sp.writers) out.push({ type: 'vm_writer.drop', writer } as ModelEvent)
+  })
+  tableForEach(s.vmIos, (x, id) => {
+    if (x.space.kind !== 'user') return
+    const kind = x.kind === 'Reader' ? 'reader' : 'writer'
+    out.push({ type: `vm_space.register_${kind}`, vmSpace: x.space.vmSpace, [kind]: id } as unknown as ModelEvent)
+    const other = liveSpaces.find((sid) => sid !== (x.space as { vmSpace: number }).vmSpace)
+    if (other !== undefined) {
+      out.push({ type: `vm_space.register_${kind}`, vmSpace: other, [kind]: id } as unknown as ModelEvent)
+      out.push({ type: `vm_space.unregister_${kind}`, vmSpace: other, [kind]: id } as unknown as ModelEvent)
+    }
+  })
+  // The owner's own steps (owner.ts; only ever run inside register / unregister): dispose_* into a space
+  // that is not active (DISPOSE*-1) or of an unregistered one into the activated space (no view:
+  // DISPOSE*-2), of a dead id, of the other kind or of a kernel reader / writer (REQ-HANDLE-1);
+  // remove_* at the list's length (REMOVE*-2).
+  const user = (kind: 'Reader' | 'Writer'): number | undefined => tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.kind === kind && tableGet(s.vmIos, id)!.space.kind === 'user')
+  const kernelIo = tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.space.kind !== 'user')
+  const userReader = user('Reader')
+  const userWriter = user('Writer')
+  for (const vmSpace of liveSpaces) {
+    const sp = tableGet(s.vm.spaces, vmSpace)!
+    for (const [kind, id, other] of [['reader', userReader, userWriter], ['writer', userWriter, userReader]] as const) {
+      for (const x of [id, other, kernelIo, s.counters.vmIo]) if (x !== undefined) out.push({ type: `vm_space_owner.dispose_${kind}`, vmSpace, [kind]: x } as unknown as ModelEvent)
+      out.push({ type: `vm_space_owner.remove_${kind}`, vmSpace, idx: (kind === 'reader' ? sp.owner.readers : sp.owner.writers).length } as unknown as ModelEvent)
+    }
+  }
+  // create_* (the seed's constructors, else reached only through reader / writer): on a space that is
+  // not the activated one (REQ-VMSPACE-CREATE*-1), at address 0, empty, or past MAX_USERSPACE_VADDR
+  // (CREATE*-3), and over a registered reader / writer of the other kind (CREATE*-2), as reader / writer do too.
+  for (const vmSpace of liveSpaces) {
+    for (const kind of ['reader', 'writer']) {
+      if (vmSpace !== s.vm.activated) {
+        out.push({ type: `vm_space.create_${kind}`, vmSpace, va: 0x10000, len: 8 } as unknown as ModelEvent)
+        continue
+      }
+      for (const [va, len] of [[0, 8], [0x10000, 0], [MAX_USERSPACE_VADDR - 8, 16]] as const) out.push({ type: `vm_space.create_${kind}`, vmSpace, va, len } as unknown as ModelEvent)
+      const sp = tableGet(s.vm.spaces, vmSpace)!
+      for (const o of kind === 'reader' ? sp.writers : sp.readers) {
+        const va = tableGet(s.vmIos, o)?.owner?.range.start
+        if (va === undefined) continue
+        out.push({ type: `vm_space.create_${kind}`, vmSpace, va, len: 16 } as unknown as ModelEvent, { type: `vm_space.${kind}`, vmSpace, va, len: 16 } as unknown as ModelEvent)
+      }
     }
   }
   return out
