@@ -512,6 +512,11 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "user readers and writers registered with their VmSpace side by side (no generated history registers two of one kind, unregisters a reader, or holds one overlapping a registered one of the other kind): readers and writers at address 0, empty, and ending at MAX_USERSPACE_VADDR (the direct path of VmSpace::reader / writer); a reader overlapping a registered reader (allowed); readers and writers overlapping registered ones of the other kind, which probes register (REQ-VMSOWNER-CAN*-1); a reader over an unmapped page; a reader unregistered while another stays, a writer unregistered while another stays",
     script: registrationScript,
   },
+  {
+    seed: 1011,
+    why: "user-space I/O that moves bytes (generated user accesses fault or read zeros): a user read of non-zero bytes; fallible copies that complete, kernel → user and user → kernel, from a frame and from a segment, and one with nothing left to copy; fill_zeros shorter and longer than what the writer has left, and of 0; a registered reader whose space is switched away and back (its view released, then registered again); the activated VmSpace dropped, then freed when another is activated",
+    script: userIoScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -895,6 +900,66 @@ function registrationScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'frame.drop', frame: kernelFrame } as ModelEvent)
 }
 
+/** Script 1011: user-space I/O that moves bytes, and the VmSpace lifecycle around the activated one. */
+function userIoScript(call: <R>(e: ModelEvent) => R): void {
+  const RW = newUser(PageFlags.RW)
+  const frame = (): number => call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame' } as ModelEvent).value.frame
+  const vs = call<{ vmSpace: number }>({ type: 'vm_space.new' } as ModelEvent).vmSpace
+  const cursor = call<{ ok: true; value: { cursor: number } }>({ type: 'vm_space.cursor_mut', vmSpace: vs, vaStart: 0x10000, vaEnd: 0x14000 } as ModelEvent).value.cursor
+  for (let i = 0; i < 2; i++) call({ type: 'vm_cursor_mut.map', cursor, frame: frame(), prop: RW } as ModelEvent)
+  call({ type: 'vm_cursor.drop', cursor } as ModelEvent)
+  call({ type: 'vm_space.activate', vmSpace: vs } as ModelEvent)
+  const io = (kind: 'reader' | 'writer', va: number, len: number, vmSpace = vs): number => {
+    const r = call<{ ok: boolean; value?: Record<string, number> }>({ type: `vm_space.${kind}`, vmSpace, va, len } as unknown as ModelEvent)
+    if (!r.ok) throw new Error(`script 1011: ${kind} at ${va} + ${len} refused`)
+    return r.value![kind]!
+  }
+  // non-zero bytes written and read back through user space
+  const w0 = io('writer', 0x10010, 8)
+  call({ type: 'vm_writer.write_val', writer: w0, valType: 'u64', value: '578437695752307201' } as ModelEvent)
+  const r0 = io('reader', 0x10010, 8)
+  call({ type: 'vm_reader.collect', reader: r0 } as ModelEvent)
+  // kernel → user: a frame's non-zero bytes copied to a user writer (Ok(8): the writer has less), then again with nothing left
+  const f1 = frame()
+  const kw = call<{ writer: number }>({ type: 'frame.writer', frame: f1 } as ModelEvent).writer
+  call({ type: 'vm_writer.write_val', writer: kw, valType: 'u64', value: '1157159078456920585' } as ModelEvent)
+  const kr = call<{ reader: number }>({ type: 'frame.reader', frame: f1 } as ModelEvent).reader
+  const w1 = io('writer', 0x10020, 8)
+  call({ type: 'vm_writer.write_fallible', writer: w1, reader: kr } as ModelEvent)
+  call({ type: 'vm_writer.write_fallible', writer: w1, reader: kr } as ModelEvent)
+  // user → kernel: user bytes into a frame writer (Ok(8): the reader has less)
+  const r1 = io('reader', 0x10010, 8)
+  const f2 = frame()
+  const kw2 = call<{ writer: number }>({ type: 'frame.writer', frame: f2 } as ModelEvent).writer
+  call({ type: 'vm_reader.read_fallible', reader: r1, writer: kw2 } as ModelEvent)
+  // a segment reader into a user writer
+  const seg = call<{ ok: true; value: { segment: number } }>({ type: 'frame_alloc.alloc_segment', nframes: 2, zeroed: true, meta: UNIT_META } as ModelEvent).value.segment
+  const sr = call<{ reader: number }>({ type: 'segment.reader', segment: seg } as ModelEvent).reader
+  const w2 = io('writer', 0x11000, 16)
+  call({ type: 'vm_writer.write_fallible', writer: w2, reader: sr } as ModelEvent)
+  // fill_zeros: shorter than what is left, longer, and 0
+  const w3 = io('writer', 0x10100, 16)
+  call({ type: 'vm_writer.fill_zeros', writer: w3, len: 8 } as ModelEvent)
+  call({ type: 'vm_writer.fill_zeros', writer: w3, len: 32 } as ModelEvent)
+  call({ type: 'vm_writer.fill_zeros', writer: w3, len: 0 } as ModelEvent)
+  // a registered reader across a switch away and back: its view is released, then it registers again
+  const r2 = io('reader', 0x11000, 8)
+  call({ type: 'vm_space.register_reader', vmSpace: vs, reader: r2 } as ModelEvent)
+  const other = call<{ vmSpace: number }>({ type: 'vm_space.new' } as ModelEvent).vmSpace
+  call({ type: 'vm_space.activate', vmSpace: other } as ModelEvent)
+  call({ type: 'vm_space.activate', vmSpace: vs } as ModelEvent)
+  call({ type: 'vm_space.register_reader', vmSpace: vs, reader: r2 } as ModelEvent)
+  call({ type: 'vm_space.unregister_reader', vmSpace: vs, reader: r2 } as ModelEvent)
+  for (const reader of [r0, r1, r2, kr, sr]) call({ type: 'vm_reader.drop', reader } as ModelEvent)
+  for (const writer of [w0, w1, w2, w3, kw, kw2]) call({ type: 'vm_writer.drop', writer } as ModelEvent)
+  // the activated space dropped (the CPU keeps it), then freed when another is activated
+  call({ type: 'vm_space.activate', vmSpace: other } as ModelEvent)
+  call({ type: 'vm_space.drop', vmSpace: other } as ModelEvent)
+  call({ type: 'vm_space.activate', vmSpace: vs } as ModelEvent)
+  call({ type: 'segment.drop', segment: seg } as ModelEvent)
+  for (const f of [f1, f2]) call({ type: 'frame.drop', frame: f } as ModelEvent)
+}
+
 /**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
@@ -1236,6 +1301,22 @@ function registrationProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
       out.push({ type: `vm_space_owner.remove_${kind}`, vmSpace, idx: (kind === 'reader' ? sp.owner.readers : sp.owner.writers).length } as unknown as ModelEvent)
     }
   }
+  // Fallible copies between two user or two kernel entries (REQ-VMIO-FALLIBLE-1), collect / fill_zeros
+  // on kernel ones (REQ-EMB-IOMETHOD-1), and a read-only VmSpace Cursor's flush calls (REQ-HANDLE-1's kind clause).
+  const pick = (kind: 'Reader' | 'Writer', space: 'user' | 'kernel'): number | undefined =>
+    tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.kind === kind && (tableGet(s.vmIos, id)!.space.kind === 'user') === (space === 'user'))
+  for (const space of ['user', 'kernel'] as const) {
+    const reader = pick('Reader', space)
+    const writer = pick('Writer', space)
+    if (reader !== undefined && writer !== undefined) out.push({ type: 'vm_reader.read_fallible', reader, writer } as ModelEvent, { type: 'vm_writer.write_fallible', writer, reader } as ModelEvent)
+  }
+  if (kernelIo !== undefined) {
+    const x = tableGet(s.vmIos, kernelIo)!
+    out.push(x.kind === 'Reader' ? ({ type: 'vm_reader.collect', reader: kernelIo } as ModelEvent) : ({ type: 'vm_writer.fill_zeros', writer: kernelIo, len: 1 } as ModelEvent))
+  }
+  tableForEach(s.vm.cursors, (c, cursor) => {
+    if (c.flusher === null) out.push({ type: 'vm_cursor_mut.issue_tlb_flush', cursor, op: { kind: 'All' } } as ModelEvent, { type: 'vm_cursor_mut.dispatch_tlb_flush', cursor } as ModelEvent)
+  })
   // create_* (the seed's constructors, else reached only through reader / writer): on a space that is
   // not the activated one (REQ-VMSPACE-CREATE*-1), at address 0, empty, or past MAX_USERSPACE_VADDR
   // (CREATE*-3), and over a registered reader / writer of the other kind (CREATE*-2), as reader / writer do too.

@@ -429,6 +429,20 @@ const ensCases: FiringCase[] = [
     m.dispatch({ type: 'vm_reader.drop', reader: r })
     m.dispatch({ type: 'vm_space.activate', vmSpace: b })
   }, ['ENS-VMSPACE-ACTIVATE-1', 'INV-TLB-2']),
+  ens('ENS-VMSPACE-ACTIVATE-1', 'activate keeps the previous space, dropped while activated, and its page table', [variant(vmSpaceActivate, (s, e) => {
+    const prev = s.vm.activated
+    const record = prev === null ? null : tableGet(s.vm.spaces, prev)
+    if (prev === null || record?.dropped !== true) return vmSpaceActivate.reduce(s, e)
+    // the previous space treated as if its handle were still live: deactivated, not freed
+    const out = vmSpaceActivate.reduce(vmEdit(s, (d) => patchSpace(d, prev, (r) => ({ ...r, dropped: false }))), e)
+    return { ...out, snapshot: vmEdit(out.snapshot, (d) => patchSpace(d, prev, (r) => ({ ...r, dropped: record.dropped }))) }
+  })], (m) => {
+    const a = newSpace(m)
+    const b = newSpace(m)
+    m.dispatch({ type: 'vm_space.activate', vmSpace: a })
+    m.dispatch({ type: 'vm_space.drop', vmSpace: a })
+    m.dispatch({ type: 'vm_space.activate', vmSpace: b })
+  }),
   ens('ENS-VMSPACE-DROP-1', 'drop forgets to drop the page table', [variant(vmSpaceDrop, (s, e) => ({ snapshot: vmEdit(s, (d) => putSpace(d, e['vmSpace'] as number, null as unknown as VmSpaceRecord)), result: null }))], (m) => {
     const vs = newSpace(m)
     m.dispatch({ type: 'vm_space.drop', vmSpace: vs })
@@ -526,6 +540,15 @@ const ensCases: FiringCase[] = [
     const f = okv<{ frame: number }>(m.call({ type: 'frame_alloc.alloc_frame' }))
     const kw = m.call<{ writer: number }>({ type: 'frame.writer', frame: f.frame }).writer
     m.dispatch({ type: 'vm_writer.write_val', writer: kw, valType: 'u32', value: 0x01020304 })
+    const kr = m.call<{ reader: number }>({ type: 'frame.reader', frame: f.frame }).reader
+    const w = writer(m, vs, 0x10000, 4)
+    m.dispatch({ type: 'vm_writer.write_fallible', writer: w, reader: kr })
+  }),
+  ens('ENS-VMIO-FALLIBLE-2', "write_fallible copies but leaves the kernel reader's cursor where it was", [after(writerWriteFallible, (post, pre, e) => vmEdit(post, (d) => patchIo(d, e.reader, () => tableGet(pre.vmIos, e.reader)!)))], (m) => {
+    const vs = newSpace(m)
+    mapAt(m, vs, 0x10000)
+    m.dispatch({ type: 'vm_space.activate', vmSpace: vs })
+    const f = okv<{ frame: number }>(m.call({ type: 'frame_alloc.alloc_frame' }))
     const kr = m.call<{ reader: number }>({ type: 'frame.reader', frame: f.frame }).reader
     const w = writer(m, vs, 0x10000, 4)
     m.dispatch({ type: 'vm_writer.write_fallible', writer: w, reader: kr })

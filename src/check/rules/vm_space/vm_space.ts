@@ -81,9 +81,15 @@ const lifecycleRules: EnsRule[] = [
       const prev = ctx.pre.vm.activated
       const p = prev === null ? null : vmSpaceAt(ctx.post, prev)
       if (p !== null && (p.owner.active || p.readers.length > 0 || p.writers.length > 0)) out.push(finding(rule, `vm.spaces[${prev}]`, 'the previously activated VmSpace is still active or has registered readers/writers'))
+      // the CPU's reference was the last one of a dropped space: it goes now, with its page table (ENS-VMSPACE-DROP-1)
+      const before = prev === null ? null : vmSpaceAt(ctx.pre, prev)
+      if (before?.dropped === true) {
+        if (p !== null) out.push(finding(rule, `vm.spaces[${prev}]`, 'the previously activated VmSpace was dropped while activated: it must be freed when another is activated'))
+        if (tableGet(ctx.post.pt.tables, before.pageTable) !== null) out.push(finding(rule, `pt.tables[${before.pageTable}]`, "the freed VmSpace's page table was not dropped"))
+      }
       return out
     },
-    '[model] `activate()`: the VmSpace becomes the activated one (a no-op if it already was); its owner is active with total and remaining views = its page table\'s mappings; the TLB is flushed; the previous one is inactive with nothing registered.',
+    '[model] `activate()`: the VmSpace becomes the activated one (a no-op if it already was); its owner is active with total and remaining views = its page table\'s mappings; the TLB is flushed; the previous one is inactive with nothing registered, and freed with its page table if its handle was dropped while it was activated.',
   ),
   ens(
     'ENS-VMSPACE-DROP-1',
@@ -472,6 +478,13 @@ const ioRules: EnsRule[] = [
         const cursor = k < n ? w.cursor : w.cursor + n
         const post = tableGet(ctx.post.vmIos, writerId)
         if (post === null || post.cursor !== cursor) out.push(finding(rule, `vmIos[${writerId}].cursor`, 'write_val moves the cursor by the size, or not at all on a fault', cursor, post?.cursor))
+      } else {
+        // a copy or fill advances both sides by what it copied, also when it faults (behaviour.md §2.8)
+        const sides: Array<[number, VmIoEntry]> = [[writerId, w], ...(r === null ? [] : [[num(ctx.event, 'reader'), r] as [number, VmIoEntry]])]
+        for (const [id, pre] of sides) {
+          const post = tableGet(ctx.post.vmIos, id)
+          if (post === null || post.cursor !== pre.cursor + k) out.push(finding(rule, `vmIos[${id}].cursor`, `the ${pre.kind === 'Reader' ? 'reader' : 'writer'}'s cursor did not advance by the ${k} bytes copied`, pre.cursor + k, post?.cursor))
+        }
       }
       // A destination may reach one physical byte through several VAs (a frame mapped twice): the
       // copy writes in order, so that byte holds the source byte of its last write, as on hardware.
@@ -486,7 +499,7 @@ const ioRules: EnsRule[] = [
       }
       return out
     },
-    "[model] `read_fallible` / `write_fallible` / `fill_zeros` / a user writer's `write_val` copy the source bytes (the reader's, zeros, the value's little-endian bytes) to what the destination translates, stopping at the first fault: `Ok(n)` (`Ok(())`) or `Err((PageFault, copied))` (`Err(PageFault)`, the cursor not moved) with exactly the bytes before the fault written; a physical byte the destination reaches through several VAs holds the source byte of the last one.",
+    "[model] `read_fallible` / `write_fallible` / `fill_zeros` / a user writer's `write_val` copy the source bytes (the reader's, zeros, the value's little-endian bytes) to what the destination translates, stopping at the first fault: `Ok(n)` (`Ok(())`) or `Err((PageFault, copied))` (`Err(PageFault)`, the cursor not moved) with exactly the bytes before the fault written, a copy's or fill's reader and writer advanced by the bytes copied; a physical byte the destination reaches through several VAs holds the source byte of the last one.",
   ),
 ]
 
