@@ -950,14 +950,18 @@ function userIoScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'vm_space.activate', vmSpace: vs } as ModelEvent)
   call({ type: 'vm_space.register_reader', vmSpace: vs, reader: r2 } as ModelEvent)
   call({ type: 'vm_space.unregister_reader', vmSpace: vs, reader: r2 } as ModelEvent)
+  // the frame and the segment go while their readers / writers live, beside live user ones: probes offer the
+  // fallible copies between them (REQ-BORROW-1)
+  call({ type: 'frame.drop', frame: f1 } as ModelEvent)
+  call({ type: 'segment.drop', segment: seg } as ModelEvent)
+  call({ type: 'vm_reader.remain', reader: r1 } as ModelEvent)
   for (const reader of [r0, r1, r2, kr, sr]) call({ type: 'vm_reader.drop', reader } as ModelEvent)
   for (const writer of [w0, w1, w2, w3, kw, kw2]) call({ type: 'vm_writer.drop', writer } as ModelEvent)
   // the activated space dropped (the CPU keeps it), then freed when another is activated
   call({ type: 'vm_space.activate', vmSpace: other } as ModelEvent)
   call({ type: 'vm_space.drop', vmSpace: other } as ModelEvent)
   call({ type: 'vm_space.activate', vmSpace: vs } as ModelEvent)
-  call({ type: 'segment.drop', segment: seg } as ModelEvent)
-  for (const f of [f1, f2]) call({ type: 'frame.drop', frame: f } as ModelEvent)
+  call({ type: 'frame.drop', frame: f2 } as ModelEvent)
 }
 
 /**
@@ -1362,6 +1366,12 @@ function vmProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   const live = (kind: 'Reader' | 'Writer'): number | undefined => tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.kind === kind && borrowFailure(s, tableGet(s.vmIos, id)!) === null)
   tableForEach(s.vmIos, (x, id) => {
     if (borrowFailure(s, x) === null) return
+    // the fallible copies too, with a live user entry at the other end (REQ-VMIO-FALLIBLE-1 passes, REQ-BORROW-1 refuses)
+    const liveUser = (kind: 'Reader' | 'Writer'): number | undefined => tableKeys(s.vmIos).find((i) => tableGet(s.vmIos, i)!.kind === kind && tableGet(s.vmIos, i)!.space.kind === 'user')
+    const userWriter = liveUser('Writer')
+    const userReader = liveUser('Reader')
+    if (x.kind === 'Reader' && userWriter !== undefined) out.push({ type: 'vm_writer.write_fallible', writer: userWriter, reader: id } as ModelEvent, { type: 'vm_reader.read_fallible', reader: id, writer: userWriter } as ModelEvent)
+    if (x.kind === 'Writer' && userReader !== undefined) out.push({ type: 'vm_reader.read_fallible', reader: userReader, writer: id } as ModelEvent, { type: 'vm_writer.write_fallible', writer: id, reader: userReader } as ModelEvent)
     if (x.kind === 'Reader') {
       const writer = live('Writer')
       out.push({ type: 'vm_reader.remain', reader: id } as ModelEvent, { type: 'vm_reader.skip', reader: id, n: 0 } as ModelEvent, { type: 'vm_reader.limit', reader: id, n: 0 } as ModelEvent)
