@@ -134,6 +134,27 @@ function storePte(rec: StepRecorder, slot: number, idx: number, pte: Pte): void 
   rec.set(editSnapshot(rec.snapshot, (_d, t) => writePte(new MemoryWriter(t), slot, idx, pte)))
 }
 
+/**
+ * The table at `level` on the walk of `va` from the table `root`: each absent PTE above it gets a
+ * zeroed table (`alloc_child`, then `pte_ptr.write(new_pt(child))`). The walk meets no leaf: the
+ * callers' preconditions refuse one (REQ-BOOTPT-MAP-1, REQ-BOOTPT-NEW-2).
+ */
+function tableAt(rec: StepRecorder, root: number, va: Va, level: number): number {
+  let slot = root
+  for (let l = NR_LEVELS; l > level; l--) {
+    const idx = vaPteIndex(va, l)
+    const pte = readPte(rec.snapshot, slot, idx)
+    if (!isPresent(pte)) {
+      const child = allocChild(rec)
+      storePte(rec, slot, idx, newPt(indexToFrame(child)))
+      slot = child
+    } else {
+      slot = frameToIndex(ptePaddr(pte))
+    }
+  }
+  return slot
+}
+
 type BootEvent = ModelEvent
 
 const bootLive: Requirement<BootEvent> = {
@@ -243,19 +264,7 @@ export const bootPtNew = defineEvent<BootPtNewEvent, { rootPaddr: number }>({
     const root = allocChild(rec)
     firmware.forEach((m, i) => {
       const va = vaOf(m.va)
-      let slot = root
-      for (let level = NR_LEVELS; level > m.level; level--) {
-        const idx = vaPteIndex(va, level)
-        const pte = readPte(rec.snapshot, slot, idx)
-        if (!isPresent(pte)) {
-          const child = allocChild(rec)
-          storePte(rec, slot, idx, newPt(indexToFrame(child)))
-          slot = child
-        } else {
-          slot = frameToIndex(ptePaddr(pte))
-        }
-      }
-      storePte(rec, slot, vaPteIndex(va, m.level), leaves[i]!)
+      storePte(rec, tableAt(rec, root, va, m.level), vaPteIndex(va, m.level), leaves[i]!)
     })
     return { snapshot: rec.snapshot, result: { rootPaddr: indexToFrame(root) }, steps: rec.steps }
   },
@@ -307,19 +316,7 @@ export const bootPtMap = defineEvent<BootPtMapEvent, null>({
     // The leaf word first: the codec panics (REQ-PTE-*) before anything changes.
     const leaf = newPage(e.frameNumber * PAGE_SIZE, 1, e.prop)
     const rec = new StepRecorder(s)
-    let slot = s.pt.boot!.rootPt
-    for (let level = NR_LEVELS; level > 1; level--) {
-      const idx = vaPteIndex(va, level)
-      const pte = readPte(rec.snapshot, slot, idx)
-      if (!isPresent(pte)) {
-        const child = allocChild(rec)
-        storePte(rec, slot, idx, newPt(indexToFrame(child)))
-        slot = child
-      } else {
-        slot = frameToIndex(ptePaddr(pte))
-      }
-    }
-    storePte(rec, slot, vaPteIndex(va, 1), leaf)
+    storePte(rec, tableAt(rec, s.pt.boot!.rootPt, va, 1), vaPteIndex(va, 1), leaf)
     return { snapshot: rec.snapshot, result: null, steps: rec.steps }
   },
 })
