@@ -949,6 +949,13 @@ function userIoScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'vm_space.activate', vmSpace: other } as ModelEvent)
   call({ type: 'vm_space.activate', vmSpace: vs } as ModelEvent)
   call({ type: 'vm_space.register_reader', vmSpace: vs, reader: r2 } as ModelEvent)
+  // cursor calls next to the mapping r2's view holds ([0x11000, 0x12000)): an unmap below it, ending at
+  // its start, and a map from its end (REQ-VMSCURSOR-1 allows both)
+  const c2 = call<{ ok: true; value: { cursor: number } }>({ type: 'vm_space.cursor_mut', vmSpace: vs, vaStart: 0x10000, vaEnd: 0x14000 } as ModelEvent).value.cursor
+  call({ type: 'vm_cursor_mut.unmap', cursor: c2, len: 0x1000 } as ModelEvent)
+  call({ type: 'cursor.jump', cursor: c2, va: 0x12000 } as ModelEvent)
+  call({ type: 'vm_cursor_mut.map', cursor: c2, frame: frame(), prop: RW } as ModelEvent)
+  call({ type: 'vm_cursor.drop', cursor: c2 } as ModelEvent)
   call({ type: 'vm_space.unregister_reader', vmSpace: vs, reader: r2 } as ModelEvent)
   // the frame and the segment go while their readers / writers live, beside live user ones: probes offer the
   // fallible copies between them (REQ-BORROW-1)
