@@ -110,6 +110,30 @@ const CASES: readonly BadCase[] = [
     message: /99/,
   },
   {
+    name: 'a boot page table whose firmware 2 MiB leaf sits at a misaligned address',
+    setup: () => ({ type: 'boot_page_table.new', firmware: [{ va: 0x20_1000, paddr: 0x40_0000, level: 2, prop: RW }] }),
+    rule: 'REQ-BOOTPT-NEW-2',
+    message: /firmware\[0\].*not aligned/,
+  },
+  {
+    name: 'a boot page table whose firmware leaves overlap',
+    setup: () => ({
+      type: 'boot_page_table.new',
+      firmware: [
+        { va: 0x4000_0000, paddr: 0, level: 3, prop: RW },
+        { va: 0x4000_3000, paddr: 0x3000, level: 1, prop: RW },
+      ],
+    }),
+    rule: 'REQ-BOOTPT-NEW-2',
+    message: /firmware\[1\] overlaps firmware\[0\]/,
+  },
+  {
+    name: 'a boot page table whose firmware leaf maps past MAX_PADDR',
+    setup: () => ({ type: 'boot_page_table.new', firmware: [{ va: 0x20_0000, paddr: 2 ** 40, level: 2, prop: RW }] }),
+    rule: 'REQ-PTE-1',
+    message: /not page aligned below MAX_PADDR/,
+  },
+  {
     name: 'a misaligned node address to lock',
     setup: (m) => {
       lockedRoot(m)
@@ -137,6 +161,13 @@ describe('bad input to the page-table layer', () => {
     const { rule, message } = refused(m, { type: 'page_table_node.alloc', level: 1.5, config: 'user' } as unknown as ModelEvent)
     expect(rule).toBe('schema')
     expect(message).toMatch(/level/)
+  })
+
+  it('a firmware leaf of level 4 (a schema violation) names the field', () => {
+    const m = createModel({ check: 'incremental', physicalMemory: MEMORY })
+    const { rule, message } = refused(m, { type: 'boot_page_table.new', firmware: [{ va: 0, paddr: 0, level: 4, prop: RW }] } as unknown as ModelEvent)
+    expect(rule).toBe('schema')
+    expect(message).toMatch(/firmware\.0\.level/)
   })
 
   it('in a replayed trace, the bad event stops the replay at its line and index; what came before is kept', () => {
