@@ -256,11 +256,11 @@ export const bootPtNew = defineEvent<BootPtNewEvent, { rootPaddr: number }>({
     },
     allocRequirement<BootPtNewEvent>((_s, _boot, e) => firmwareTables(e.firmware ?? [])),
   ],
-  reduce(_s, e) {
+  reduce(s, e) {
     const firmware = e.firmware ?? []
     // The leaf words first: the codec panics (REQ-PTE-*) before anything changes.
     const leaves = firmware.map((m) => newPage(m.paddr, m.level, m.prop))
-    const rec = new StepRecorder(_s)
+    const rec = new StepRecorder(s)
     const root = allocChild(rec)
     firmware.forEach((m, i) => {
       const va = vaOf(m.va)

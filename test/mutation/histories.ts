@@ -1270,6 +1270,14 @@ function entryProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   return out
 }
 
+/** The first reader / writer of `kind` in `vmIos` — of user space, or of kernel space, when `space` says. */
+function firstVmIo(s: Snapshot, kind: 'Reader' | 'Writer', space?: 'user' | 'kernel'): number | undefined {
+  return tableKeys(s.vmIos).find((id) => {
+    const x = tableGet(s.vmIos, id)!
+    return x.kind === kind && (space === undefined || (x.space.kind === 'user') === (space === 'user'))
+  })
+}
+
 /**
  * Probes of VmSpace registration and of the owner's own steps (reader_writer.ts, owner.ts), before
  * a `vm_` event. They repeat across a history's positions: makeProbes keeps each event once per
@@ -1301,10 +1309,9 @@ function registrationProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   // that is not active (DISPOSE*-1) or of an unregistered one into the activated space (no view:
   // DISPOSE*-2), of a dead id, of the other kind or of a kernel reader / writer (REQ-HANDLE-1);
   // remove_* at the list's length (REMOVE*-2).
-  const user = (kind: 'Reader' | 'Writer'): number | undefined => tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.kind === kind && tableGet(s.vmIos, id)!.space.kind === 'user')
   const kernelIo = tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.space.kind !== 'user')
-  const userReader = user('Reader')
-  const userWriter = user('Writer')
+  const userReader = firstVmIo(s, 'Reader', 'user')
+  const userWriter = firstVmIo(s, 'Writer', 'user')
   for (const vmSpace of liveSpaces) {
     const sp = tableGet(s.vm.spaces, vmSpace)!
     for (const [kind, id, other] of [['reader', userReader, userWriter], ['writer', userWriter, userReader]] as const) {
@@ -1314,11 +1321,9 @@ function registrationProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   }
   // Fallible copies between two user or two kernel entries (REQ-VMIO-FALLIBLE-1), collect / fill_zeros
   // on kernel ones (REQ-EMB-IOMETHOD-1), and a read-only VmSpace Cursor's flush calls (REQ-HANDLE-1's kind clause).
-  const pick = (kind: 'Reader' | 'Writer', space: 'user' | 'kernel'): number | undefined =>
-    tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.kind === kind && (tableGet(s.vmIos, id)!.space.kind === 'user') === (space === 'user'))
   for (const space of ['user', 'kernel'] as const) {
-    const reader = pick('Reader', space)
-    const writer = pick('Writer', space)
+    const reader = firstVmIo(s, 'Reader', space)
+    const writer = firstVmIo(s, 'Writer', space)
     if (reader !== undefined && writer !== undefined) out.push({ type: 'vm_reader.read_fallible', reader, writer } as ModelEvent, { type: 'vm_writer.write_fallible', writer, reader } as ModelEvent)
   }
   if (kernelIo !== undefined) {
@@ -1359,24 +1364,22 @@ function vmProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
   })
   for (const vmSpace of spaces) out.push({ type: 'vm_space.drop', vmSpace } as ModelEvent)
   const f = e as unknown as { reader?: number; writer?: number }
-  const ofKind = (kind: 'Reader' | 'Writer'): number | undefined => tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.kind === kind)
   if (f.reader !== undefined) {
-    const w = ofKind('Writer')
+    const w = firstVmIo(s, 'Writer')
     if (w !== undefined) out.push({ ...e, reader: w } as ModelEvent)
   }
   if (f.writer !== undefined) {
-    const r = ofKind('Reader')
+    const r = firstVmIo(s, 'Reader')
     if (r !== undefined) out.push({ ...e, writer: r } as ModelEvent)
   }
   // Every call of a reader / writer whose frame or segment was dropped while it lived (REQ-BORROW-1),
   // a copy's other end a live one of the other kind.
   const live = (kind: 'Reader' | 'Writer'): number | undefined => tableKeys(s.vmIos).find((id) => tableGet(s.vmIos, id)!.kind === kind && borrowFailure(s, tableGet(s.vmIos, id)!) === null)
+  const userWriter = firstVmIo(s, 'Writer', 'user')
+  const userReader = firstVmIo(s, 'Reader', 'user')
   tableForEach(s.vmIos, (x, id) => {
     if (borrowFailure(s, x) === null) return
-    // the fallible copies too, with a live user entry at the other end (REQ-VMIO-FALLIBLE-1 passes, REQ-BORROW-1 refuses)
-    const liveUser = (kind: 'Reader' | 'Writer'): number | undefined => tableKeys(s.vmIos).find((i) => tableGet(s.vmIos, i)!.kind === kind && tableGet(s.vmIos, i)!.space.kind === 'user')
-    const userWriter = liveUser('Writer')
-    const userReader = liveUser('Reader')
+    // the fallible copies too, with a user entry at the other end (REQ-VMIO-FALLIBLE-1 passes, REQ-BORROW-1 refuses)
     if (x.kind === 'Reader' && userWriter !== undefined) out.push({ type: 'vm_writer.write_fallible', writer: userWriter, reader: id } as ModelEvent, { type: 'vm_reader.read_fallible', reader: id, writer: userWriter } as ModelEvent)
     if (x.kind === 'Writer' && userReader !== undefined) out.push({ type: 'vm_reader.read_fallible', reader: userReader, writer: id } as ModelEvent, { type: 'vm_writer.write_fallible', writer: id, reader: userReader } as ModelEvent)
     if (x.kind === 'Reader') {

@@ -198,14 +198,14 @@ const newRules: EnsRule[] = [
       if (old === null) return [finding(rule, 'pre', 'the page was not mapped')]
       const newProp = protectOp(ctx.event as unknown as EntryProtectEvent, old.prop)
       const want = { pa: old.pa, prop: encoded(old.pa, newProp) }
-      const got = pageWalk(ctx.post, indexToFrame(after.rootPt), va)
-      const level = walkTrace(ctx.post, indexToFrame(after.rootPt), va).leaf?.level
-      if (!equal(got, want) || level !== 1) out.push(finding(rule, 'result', 'the page does not keep its frame with op(prop) as a 4 KiB leaf', want, got))
+      const post = walkTrace(ctx.post, indexToFrame(after.rootPt), va)
+      const got = post.leaf === null ? null : { pa: post.leaf.pa, prop: post.leaf.prop }
+      if (!equal(got, want) || post.leaf?.level !== 1) out.push(finding(rule, 'result', 'the page does not keep its frame with op(prop) as a 4 KiB leaf', want, got))
       // A split huge page keeps its other pages: each table the split made (on the post-state walk,
       // below the old leaf's level) holds, beside the walk's own entry, `new_page` of the next
       // pages of the huge page at the table's level, with the old property.
       if (old.level > 1) {
-        for (const st of walkTrace(ctx.post, indexToFrame(after.rootPt), va).steps) {
+        for (const st of post.steps) {
           if (st.level >= old.level) continue
           const paBase = old.pa - vaPageOffset(va, st.level + 1)
           for (let i = 0; i < NR_ENTRIES; i++) {
