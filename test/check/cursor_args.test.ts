@@ -65,6 +65,6 @@ describe('the checker\'s cursor-argument readings', () => {
     fc.assert(fc.property(event, prop, (e, p) => {
       expect(protectedProperty(e, p)).toEqual(protectNextOp(e, p))
     }))
-    expect(protectedProperty({ type: 'cursor_mut.protect_next', cursor: 0, len: 1, mask: { clear: 0b11, set: 0b01 } }, { flags: 0b110 } as PageProperty).flags).toBe(0b101)
+    expect(protectedProperty({ mask: { clear: 0b11, set: 0b01 } }, { flags: 0b110 } as PageProperty).flags).toBe(0b101)
   })
 })

@@ -6,7 +6,7 @@
  */
 import { frameToIndex, indexToFrame } from '../../../arch/constants.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
-import { pickFrame } from '../../../../reducers/frame/allocator.js'
+import { policyFrame } from './allocator_policy.js'
 import type { EnsRule } from '../../rule.js'
 import { allocatorTook, ens, isErrResult, isOkResult, memoryZeroedOnly, storeUnchanged } from '../helpers.js'
 
@@ -18,7 +18,7 @@ export const frameAllocRules: EnsRule[] = [
     ALLOC_FRAME,
     (ctx) => {
       const rule = 'ENS-FRAMEALLOC-FRAME-1'
-      const pick = pickFrame(ctx.pre)
+      const pick = policyFrame(ctx.pre)
       const out: Finding[] = []
       if (pick === null) {
         if (!(isErrResult(ctx.result) && ctx.result.error === 'NoMemory')) out.push(finding(rule, 'result', 'no frame is free, so alloc_frame must return Err(NoMemory)', { ok: false, error: 'NoMemory' }, ctx.result))

@@ -18,7 +18,7 @@ import { finding, type Finding } from '../../../model/spec/finding.js'
 import { isMmioPaddr, isParked, isPhysicalSlot, ownerOf } from '../../../model/slots.js'
 import type { FrameMeta, SegmentEntry, Snapshot } from '../../../model/snapshot.js'
 import { tableGet } from '../../../model/table.js'
-import { pickRun } from '../../../../reducers/frame/allocator.js'
+import { policyRun } from './allocator_policy.js'
 import { segmentPages } from '../../changes.js'
 import type { EnsContext, EnsRule } from '../../rule.js'
 import {
@@ -363,7 +363,7 @@ export const segmentRules: EnsRule[] = [
       if (n === 0) {
         if (!(isErrResult(ctx.result) && ctx.result.error === 'InvalidArgs')) out.push(finding(rule, 'result', 'alloc_segment(0) must return Err(InvalidArgs)', { ok: false, error: 'InvalidArgs' }, ctx.result))
       } else {
-        const pick = pickRun(ctx.pre, n)
+        const pick = policyRun(ctx.pre, n)
         if (pick === null) {
           if (!(isErrResult(ctx.result) && ctx.result.error === 'NoMemory')) out.push(finding(rule, 'result', `no run of ${n} free frames exists, so alloc_segment must return Err(NoMemory)`, { ok: false, error: 'NoMemory' }, ctx.result))
         } else {

@@ -20,8 +20,9 @@ import { pageWalk, vaBig, vaPageOffset, walkTrace, type Va } from '../../../mode
 import { finding, type Finding } from '../../../model/spec/finding.js'
 import { ownerOf } from '../../../model/slots.js'
 import type { Snapshot } from '../../../model/snapshot.js'
-import { vaOf, type VaddrArg } from '../../../../reducers/page_table/page_table.js'
-import { protectOp, type EntryProtectEvent } from '../../../../reducers/page_table/entry.js'
+import type { VaddrArg } from '../../../../reducers/page_table/page_table.js'
+import { vaArg } from './entry_reads.js'
+import { protectedProperty, type ProtectOpArg } from './cursor_args.js'
 import type { EnsContext, EnsRule, InvRule } from '../../rule.js'
 import { ens, inv } from '../helpers.js'
 
@@ -61,7 +62,7 @@ function bootOf(s: Snapshot): BootPageTableState | null {
 }
 
 function eventVa(ctx: EnsContext): Va {
-  return vaOf((ctx.event as unknown as { va: VaddrArg }).va)
+  return vaArg((ctx.event as unknown as { va: VaddrArg }).va)
 }
 
 /** The 4 KiB-aligned VA of `va` as a bigint-or-number (page of the same kind). */
@@ -156,7 +157,7 @@ const newRules: EnsRule[] = [
       if (!equal(tree.tables, recorded)) out.push(finding(rule, 'pt.boot.frames', 'the tables reachable from the root are not the recorded ones', recorded, tree.tables))
       const firmware = (ctx.event as unknown as { firmware?: ReadonlyArray<{ va: VaddrArg; paddr: number; level: number; prop: PageProperty }> }).firmware ?? []
       const want = firmware
-        .map((m) => ({ va: (vaBig(vaOf(m.va)) & WALK_BITS).toString(16), level: m.level, pa: m.paddr, prop: pteProp(newPage(m.paddr, m.level, m.prop)) }))
+        .map((m) => ({ va: (vaBig(vaArg(m.va)) & WALK_BITS).toString(16), level: m.level, pa: m.paddr, prop: pteProp(newPage(m.paddr, m.level, m.prop)) }))
         .sort((a, b) => (BigInt(`0x${a.va}`) < BigInt(`0x${b.va}`) ? -1 : 1))
       if (!equal(tree.leaves, want)) out.push(finding(rule, 'pt.boot', "the boot page table's leaves are not the firmware's mappings", want, tree.leaves))
       return out
@@ -196,7 +197,7 @@ const newRules: EnsRule[] = [
       const old = walkTrace(ctx.pre, indexToFrame(before.rootPt), va).leaf
       const out: Finding[] = []
       if (old === null) return [finding(rule, 'pre', 'the page was not mapped')]
-      const newProp = protectOp(ctx.event as unknown as EntryProtectEvent, old.prop)
+      const newProp = protectedProperty(ctx.event as unknown as ProtectOpArg, old.prop)
       const want = { pa: old.pa, prop: encoded(old.pa, newProp) }
       const post = walkTrace(ctx.post, indexToFrame(after.rootPt), va)
       const got = post.leaf === null ? null : { pa: post.leaf.pa, prop: post.leaf.prop }

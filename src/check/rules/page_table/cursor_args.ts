@@ -1,7 +1,8 @@
 /**
  * The checker's own readings of cursor-event arguments, written apart from the reducers' helpers
  * (reducers/page_table/cursor.ts `validatedRange` / `propTracked` / `queryPanic`,
- * reducers/page_table/cursor_mut.ts `itemIntoRaw` / `protectNextOp`).
+ * reducers/page_table/cursor_mut.ts `itemIntoRaw` / `protectNextOp`, reducers/page_table/entry.ts
+ * `protectOp`).
  *
  * Why: a rule that computes its expectation with the reducer's own helper cannot see a fault in
  * that helper — the model and its judge move together (QUALITY.md, issue 7: the value codec was the
@@ -16,7 +17,7 @@ import { mappingAt, type VaRange } from '../../../model/pt_view.js'
 import { slotOf } from '../../../model/slots.js'
 import type { Snapshot } from '../../../model/snapshot.js'
 import { tableGet } from '../../../model/table.js'
-import type { CursorMutProtectNextEvent, MappedItemArg } from '../../../../reducers/page_table/cursor_mut.js'
+import type { MappedItemArg } from '../../../../reducers/page_table/cursor_mut.js'
 import type { PageTableError } from '../../../../reducers/page_table/cursor.js'
 import type { VaddrArg } from '../../../../reducers/page_table/page_table.js'
 import type { Result } from '../../../../reducers/types.js'
@@ -67,8 +68,11 @@ export function rawOfMapArg(s: Snapshot, config: PtConfigName, item: MappedItemA
   return { pa: item.pa, level: item.level, prop: { ...item.prop, flags }, tracked: false }
 }
 
-/** The property `protect_next`'s op gives a leaf of property `old`: the event's property, or the flags with `mask.clear` cleared then `mask.set` set. */
-export function protectedProperty(e: CursorMutProtectNextEvent, old: PageProperty): PageProperty {
+/** A protect event's op (`protect_next`, `Entry::protect`, `protect_base_page`): a whole property, or a mask. */
+export type ProtectOpArg = { readonly prop: PageProperty } | { readonly mask: { readonly clear: number; readonly set: number } }
+
+/** The property a protect op gives a leaf of property `old`: the event's property, or the flags with `mask.clear` cleared then `mask.set` set. */
+export function protectedProperty(e: ProtectOpArg, old: PageProperty): PageProperty {
   if ('prop' in e) return e.prop
   return { ...old, flags: (old.flags & ~e.mask.clear) | e.mask.set }
 }

@@ -60,7 +60,9 @@ import {
   treeConfig,
   type IntoPteResult,
 } from '../../../../reducers/page_table/child.js'
-import { entryContext, guardLevel, guardSlot, protectOp, relateGuardFailure, type EntryContext, type EntryProtectEvent } from '../../../../reducers/page_table/entry.js'
+import { relateGuardFailure, type EntryContext, type EntryProtectEvent } from '../../../../reducers/page_table/entry.js'
+import { entryAt, lockedSlotOf, nodeLevelAt } from './entry_reads.js'
+import { protectedProperty } from './cursor_args.js'
 import { regionInvAt } from '../../../../reducers/frame/meta.js'
 import type { EnsContext, EnsRule, InvRule, Rule, UmbrellaRule } from '../../rule.js'
 import { ens, ids, inv, obligationsChanged, otherSlotsChanged, parkingChanged } from '../helpers.js'
@@ -380,7 +382,7 @@ function newEntryWf(ctx: EnsContext, rule: string): Finding[] {
   const id = resultId(ctx, 'entry')
   const h = id === null ? null : tableGet(ctx.post.pt.entries, id)
   if (id === null || h === null || tableGet(ctx.pre.pt.entries, id) !== null) return [finding(rule, 'result.entry', 'no fresh Entry was registered', 'a new Entry', ctx.result)]
-  const slot = guardSlot(ctx.pre, e.guard)!
+  const slot = lockedSlotOf(ctx.pre, e.guard)!
   const view = childOwnerView(ctx.pre, nodeOwnerAt(ctx.pre, slot)!, e.idx)!
   const stored = readPte(ctx.pre, slot, e.idx)
   const cachedPte = safe(() => pteFromHex(h.pte))
@@ -425,7 +427,7 @@ const entryCreationRules: EnsRule[] = [
 // ---- is_none / is_node / to_ref / ChildRef::from_pte ---------------------------------------
 
 function preEntry(ctx: EnsContext): EntryContext {
-  return entryContext(ctx.pre, evt<{ entry: number }>(ctx).entry)!
+  return entryAt(ctx.pre, evt<{ entry: number }>(ctx).entry)!
 }
 
 const queryRules: EnsRule[] = [
@@ -479,7 +481,7 @@ interface ProtectFacts {
   readonly pre: EntryContext
   readonly post: EntryContext | null
   readonly present: boolean
-  readonly prop: ReturnType<typeof protectOp> | null
+  readonly prop: ReturnType<typeof protectedProperty> | null
 }
 
 const protectCache = new WeakMap<EnsContext, ProtectFacts>()
@@ -489,7 +491,7 @@ function protectFacts(ctx: EnsContext): ProtectFacts {
   if (f === undefined) {
     const pre = preEntry(ctx)
     const present = isPresent(pre.cached)
-    f = { pre, post: entryContext(ctx.post, pre.id), present, prop: present ? protectOp(evt<EntryProtectEvent>(ctx), pteProp(pre.cached)) : null }
+    f = { pre, post: entryAt(ctx.post, pre.id), present, prop: present ? protectedProperty(evt<EntryProtectEvent>(ctx), pteProp(pre.cached)) : null }
     protectCache.set(ctx, f)
   }
   return f
@@ -541,7 +543,7 @@ const protectRules: EnsRule[] = [
     const rule = 'ENS-ENTRY-PROTECT-4'
     const { pre, post, present } = protectFacts(ctx)
     if (!present || pre.view?.kind !== 'frame') return []
-    const want = protectOp(evt<EntryProtectEvent>(ctx), pre.view.frame.prop)
+    const want = protectedProperty(evt<EntryProtectEvent>(ctx), pre.view.frame.prop)
     const got = post?.view?.kind === 'frame' ? post.view.frame.prop : null
     return got !== null && pagePropertyEquals(want, got) ? [] : [finding(rule, `pt.owners[${pre.slot}].children[${pre.entry.idx}].frame.prop`, "the owner's property is not op(old property)", want, got)]
   }),
@@ -678,9 +680,9 @@ function replaceFacts(ctx: EnsContext): ReplaceFacts {
   let f = replaceCache.get(ctx)
   if (f !== undefined) return f
   const e = evt<{ entry: number; child: number }>(ctx)
-  const pre = entryContext(ctx.pre, e.entry)!
+  const pre = entryAt(ctx.pre, e.entry)!
   const node = pre.node!
-  const level = guardLevel(ctx.pre, pre.slot)
+  const level = nodeLevelAt(ctx.pre, pre.slot)
   const neu = tableGet(ctx.pre.pt.children, e.child)!
   const neuOwner = childOwner(ctx.pre, e.child)!
   const oldView = pre.view!
@@ -694,7 +696,7 @@ function replaceFacts(ctx: EnsContext): ReplaceFacts {
   }
   f = {
     pre,
-    post: entryContext(ctx.post, e.entry),
+    post: entryAt(ctx.post, e.entry),
     idx: pre.entry.idx,
     slot: pre.slot,
     level,

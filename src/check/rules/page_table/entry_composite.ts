@@ -28,7 +28,8 @@ import { childOwnerView, childPath, entryInvBase, entryScope, matchPte, metaregi
 import { isParked, ownerOf, slotOf } from '../../../model/slots.js'
 import type { MetaSlotCells, MetaSlotOwner, Snapshot } from '../../../model/snapshot.js'
 import { tableForEach, tableGet } from '../../../model/table.js'
-import { entryContext, guardLevel, relateGuardFailure, type EntryContext } from '../../../../reducers/page_table/entry.js'
+import { relateGuardFailure, type EntryContext } from '../../../../reducers/page_table/entry.js'
+import { entryAt, nodeLevelAt } from './entry_reads.js'
 import { referencedSlot } from '../../../../reducers/page_table/child.js'
 import { subtreeInvFailure, type CompositeResult } from '../../../../reducers/page_table/entry_composite.js'
 import { regionInvAt } from '../../../../reducers/frame/meta.js'
@@ -68,7 +69,7 @@ function treeOwner(s: Snapshot, slot: number, idx: number): EntryOwnerView | nul
 function factsOrNull(ctx: EnsContext): Facts | null {
   let f = factsCache.get(ctx)
   if (f !== undefined) return f
-  const pre = entryContext(ctx.pre, (ctx.event as unknown as { entry: number }).entry)
+  const pre = entryAt(ctx.pre, (ctx.event as unknown as { entry: number }).entry)
   if (pre === null || pre.view === null) return null
   const slot = pre.slot
   const idx = pre.entry.idx
@@ -77,10 +78,10 @@ function factsOrNull(ctx: EnsContext): Facts | null {
   const res = r === null ? null : typeof r === 'object' && r !== undefined && typeof r.guard === 'number' ? r.guard : undefined
   f = {
     pre,
-    post: entryContext(ctx.post, pre.id),
+    post: entryAt(ctx.post, pre.id),
     slot,
     idx,
-    level: guardLevel(ctx.pre, slot),
+    level: nodeLevelAt(ctx.pre, slot),
     old: pre.view!,
     now,
     res,
@@ -563,7 +564,7 @@ const splitRules: EnsRule[] = [
     const parent = nodeOwnerAt(ctx.post, f.slot)
     if (parent === null) return [...out, finding(rule, `pt.owners[${f.slot}]`, "the parent's record is gone")]
     out.push(...relabel(rule, nodeOwnerInv(ctx.post, parent, f.slot, `pt.owners[${f.slot}]`)))
-    const lv = guardLevel(ctx.post, f.slot)
+    const lv = nodeLevelAt(ctx.post, f.slot)
     if (parent.level !== f.level || lv !== f.level) out.push(finding(rule, `pt.owners[${f.slot}].level`, "the parent's level changed", f.level, { record: parent.level, exec: lv }))
     const g = f.pre.entry.guard
     if (!equal(tableGet(ctx.pre.pt.guards, g), tableGet(ctx.post.pt.guards, g))) out.push(finding(rule, `pt.guards[${g}]`, "the parent's guard (its pointer or node address) changed", tableGet(ctx.pre.pt.guards, g), tableGet(ctx.post.pt.guards, g)))

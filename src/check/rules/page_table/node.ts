@@ -30,7 +30,7 @@ import equal from 'fast-deep-equal/es6/index.js'
 import { frameToIndex, metaAddr, NR_ENTRIES, NR_LEVELS, PageUsage, REF_COUNT_MAX, REF_COUNT_UNUSED, refCountName, validFramePaddr } from '../../../arch/constants.js'
 import { isPresent, newPt, pteFromHex, pteToHex } from '../../../arch/pte.js'
 import type { InternalStep } from '../../../../reducers/types.js'
-import { freeStackTop, pickFrame } from '../../../../reducers/frame/allocator.js'
+import { freedLast, policyFrame } from '../frame/allocator_policy.js'
 import {
   childValuesAt,
   execNodeStorage,
@@ -345,7 +345,7 @@ function zeroPage(s: Snapshot, idx: number): boolean {
  */
 function claimFrame(ctx: EnsContext, rule: string, a: { idx: number; level: number }, config: PtConfigName): Finding[] {
   const out: Finding[] = []
-  const pick = pickFrame(ctx.pre)
+  const pick = policyFrame(ctx.pre)
   if (pick === null || pick.firstIndex !== a.idx) out.push(finding(rule, slotPath(a.idx), 'the node is not the frame the allocator policy picks (the most recently freed one, else the first never-used one)', pick?.firstIndex ?? null, a.idx))
   else out.push(...allocatorTook(ctx, rule, pick))
   const want: MetaSlotCells = { refCount: 1, storage: newNodeStorage(a.level, config), vtablePtr: 0, inList: 0 }
@@ -560,7 +560,7 @@ const dropRules: EnsRule[] = [
         if (post.pathsInPt.length !== 0) out.push(finding(rule, `${slotPath(idx)}.pathsInPt`, 'the freed node still records page-table paths', [], post.pathsInPt))
         if (nodeOwnerAt(ctx.post, idx) !== null) out.push(finding(rule, ownerPath(idx), "the freed node's NodeOwner is still there", null, nodeOwnerAt(ctx.post, idx)))
         if (tableGet(ctx.post.pt.locks, idx) !== null) out.push(finding(rule, `pt.locks[${idx}]`, 'the freed node is still locked', false, true))
-        if (freeStackTop(ctx.post) !== idx) out.push(finding(rule, 'allocator.freeStack', 'the freed node is not back on top of the allocator (LIFO)', idx, freeStackTop(ctx.post)))
+        if (freedLast(ctx.post) !== idx) out.push(finding(rule, 'allocator.freeStack', 'the freed node is not back on top of the allocator (LIFO)', idx, freedLast(ctx.post)))
       } else {
         out.push(...cellsBecome(ctx, rule, idx, (c) => ({ ...c, refCount: c.refCount - 1 }), 'dropping one of several references must only decrement rc'))
         out.push(...ownerFieldsUnchanged(ctx, rule, idx, ['selfAddr', 'usage', 'rawCount', 'pathsInPt']))

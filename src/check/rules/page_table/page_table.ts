@@ -30,7 +30,8 @@ import { nodeOwnerAt } from '../../../model/spec/page_table.js'
 import { ownerOf, slotOf } from '../../../model/slots.js'
 import type { Snapshot } from '../../../model/snapshot.js'
 import { tableDiff, tableForEach, tableGet } from '../../../model/table.js'
-import { vaOf, type PageTableResult, type VaddrArg } from '../../../../reducers/page_table/page_table.js'
+import type { PageTableResult, VaddrArg } from '../../../../reducers/page_table/page_table.js'
+import { vaArg } from './entry_reads.js'
 import type { EnsContext, EnsRule, InvRule } from '../../rule.js'
 import { ens, inv, num } from '../helpers.js'
 
@@ -327,7 +328,7 @@ const dropRules: EnsRule[] = [
 
 /** The 48 bits of a VA the page-table indices select, and whether its root index is in the managed range. */
 function managedVa(config: PtConfigName, va: VaddrArg): number | null {
-  const v = vaOf(va)
+  const v = vaArg(va)
   const [start, end] = ptConfig(config).topLevelIndexRange
   const top = vaPteIndex(v, NR_LEVELS)
   if (top < start || top >= end) return null
@@ -343,7 +344,7 @@ const walkRules: EnsRule[] = [
       const h = pageTableHandle(ctx.pre, num(ctx.event, 'pageTable'))!
       const out: Finding[] = []
       if (ctx.pre !== ctx.post) out.push(finding(rule, 'snapshot', 'page_walk changed the state'))
-      const want = pageWalk(ctx.pre, h.rootPaddr, vaOf((ctx.event as unknown as { va: VaddrArg }).va))
+      const want = pageWalk(ctx.pre, h.rootPaddr, vaArg((ctx.event as unknown as { va: VaddrArg }).va))
       if (!equal(ctx.result, want)) out.push(finding(rule, 'result', 'the result is not the walk of the PTE words from the root', want, ctx.result))
       return out
     },
