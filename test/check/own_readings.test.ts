@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { freedLast, policyFrame, policyRun } from '../../src/check/rules/frame/allocator_policy.js'
 import { entryAt, lockedSlotOf, nodeLevelAt, vaArg } from '../../src/check/rules/page_table/entry_reads.js'
+import { droppedChildren, freshNodeMeta } from '../../src/check/rules/page_table/node_reads.js'
 import { History } from '../../src/log/history.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableForEach } from '../../src/model/table.js'
@@ -16,6 +17,7 @@ import { createModel } from '../../src/api/model.js'
 import { freeStackTop, pickFrame, pickRun } from '../../reducers/frame/allocator.js'
 import { entryContext, guardLevel, guardSlot } from '../../reducers/page_table/entry.js'
 import { vaOf } from '../../reducers/page_table/page_table.js'
+import { newNodeStorage, onDropChildren } from '../../reducers/page_table/node.js'
 import { FIXTURES_FILE, type FixtureHistory } from '../mutation/histories.js'
 
 const fixtures = JSON.parse(readFileSync(FIXTURES_FILE, 'utf8')) as { physicalMemory: number; histories: FixtureHistory[] }
@@ -37,6 +39,7 @@ describe("the checker's own readings agree with the reducers' helpers", () => {
     let entries = 0
     let guards = 0
     let runs = 0
+    let children = 0
     for (const { seed, at, s } of fixtureStates()) {
       const where = `seed ${seed}, after event ${at}`
       expect(policyFrame(s), where).toEqual(pickFrame(s))
@@ -62,11 +65,22 @@ describe("the checker's own readings agree with the reducers' helpers", () => {
         guards++
       })
       expect(lockedSlotOf(s, maxGuard + 1)).toBeNull()
+      // Reading a node's 512 PTEs: on every fourth state.
+      if (at % 4 === 0) tableForEach(s.pt.owners, (_r, slot) => {
+        const got = droppedChildren(s, slot)
+        expect(got, `${where}, node ${slot}`).toEqual(onDropChildren(s, slot))
+        children += got.length
+      })
     }
     // The fixtures reach what the comparison is about.
     expect(entries).toBeGreaterThan(100)
     expect(guards).toBeGreaterThan(1000)
     expect(runs).toBeGreaterThan(500)
+    expect(children).toBeGreaterThan(1000)
+  })
+
+  it("build a new node's metadata as newNodeStorage does", () => {
+    for (const config of ['user', 'kernel', 'untracked'] as const) for (const level of [1, 2, 3, 4]) expect(freshNodeMeta(level, config)).toEqual(newNodeStorage(level, config))
   })
 
   it('read va arguments as vaOf does', () => {

@@ -31,15 +31,14 @@ import { frameToIndex, metaAddr, NR_ENTRIES, NR_LEVELS, PageUsage, REF_COUNT_MAX
 import { isPresent, newPt, pteFromHex, pteToHex } from '../../../arch/pte.js'
 import type { InternalStep } from '../../../../reducers/types.js'
 import { freedLast, policyFrame } from '../frame/allocator_policy.js'
+import { droppedChildren, freshNodeMeta } from './node_reads.js'
 import {
   childValuesAt,
   execNodeStorage,
   guardsAt,
   isInstalled,
-  newNodeStorage,
   nodeHandlesAt,
   nodeStorage,
-  onDropChildren,
   type PtNodeAllocResult,
 } from '../../../../reducers/page_table/node.js'
 import { changedPteIndices, readPte, readPtes } from '../../../model/memory.js'
@@ -137,7 +136,7 @@ function subtreeSlots(s: Snapshot, idx: number): Set<number> {
   const out = new Set<number>()
   const todo = [idx]
   while (todo.length > 0) {
-    for (const c of onDropChildren(s, todo.pop()!)) {
+    for (const c of droppedChildren(s, todo.pop()!)) {
       if (!c.tracked || out.has(c.slot)) continue
       out.add(c.slot)
       if (c.node) todo.push(c.slot)
@@ -348,7 +347,7 @@ function claimFrame(ctx: EnsContext, rule: string, a: { idx: number; level: numb
   const pick = policyFrame(ctx.pre)
   if (pick === null || pick.firstIndex !== a.idx) out.push(finding(rule, slotPath(a.idx), 'the node is not the frame the allocator policy picks (the most recently freed one, else the first never-used one)', pick?.firstIndex ?? null, a.idx))
   else out.push(...allocatorTook(ctx, rule, pick))
-  const want: MetaSlotCells = { refCount: 1, storage: newNodeStorage(a.level, config), vtablePtr: 0, inList: 0 }
+  const want: MetaSlotCells = { refCount: 1, storage: freshNodeMeta(a.level, config), vtablePtr: 0, inList: 0 }
   const got = ownerOf(ctx.post, a.idx).innerPerms
   if (!equal(got, want)) out.push(finding(rule, `${slotPath(a.idx)}.innerPerms`, 'the claimed slot is not rc 1 with PageTablePageMeta::new(level), vtable init, in_list 0', want, got))
   if (ownerOf(ctx.post, a.idx).usage !== PageUsage.PageTable) out.push(finding(rule, `${slotPath(a.idx)}.usage`, 'the node slot does not have usage PageTable (MD-5)', PageUsage.PageTable, ownerOf(ctx.post, a.idx).usage))
@@ -478,7 +477,7 @@ const allocRules: EnsRule[] = [
     const out: Finding[] = []
     if (!zeroPage(ctx.post, a.idx)) out.push(finding(rule, `memory[${a.idx}]`, 'the new node has present PTEs (its page is not zeroed)'))
     const m = execNodeStorage(ctx.post, a.idx)
-    const want = newNodeStorage(a.level, arg<PtConfigName>(ctx, 'config'))
+    const want = freshNodeMeta(a.level, arg<PtConfigName>(ctx, 'config'))
     if (!equal(m, want)) out.push(finding(rule, `metaSlots[${a.idx}].storage`, 'the new metadata is not { nr_children 0, stray false, level, lock 0 }', want, m))
     const o = ownerOf(ctx.post, a.idx)
     if (o.rawCount !== 0) out.push(finding(rule, `${slotPath(a.idx)}.rawCount`, 'the new node has forgotten references', 0, o.rawCount))
@@ -598,7 +597,7 @@ const dropRules: EnsRule[] = [
     // References each present PTE held: one per PTE (node children are unique, REQ-PTMETA-ONDROP-5).
     const held = new Map<number, number>()
     const untracked = new Set<number>()
-    for (const c of onDropChildren(ctx.pre, idx)) {
+    for (const c of droppedChildren(ctx.pre, idx)) {
       if (c.tracked) held.set(c.slot, (held.get(c.slot) ?? 0) + 1)
       else untracked.add(c.slot)
     }

@@ -1,0 +1,49 @@
+/**
+ * The checker's own readings of a page-table node's metadata, written apart from the reducers'
+ * helpers (reducers/page_table/node.ts `onDropChildren` / `newNodeStorage`), for the reason
+ * cursor_args.ts gives. They read only `src/`.
+ */
+import { frameToIndex, NR_LEVELS } from '../../../arch/constants.js'
+import { isLast, isPresent, pteProp, ptePaddr, type Pte } from '../../../arch/pte.js'
+import { managedIndexRange, ptConfig, type PtConfigName } from '../../../arch/pt_config.js'
+import { readPte } from '../../../model/memory.js'
+import { slotOf } from '../../../model/slots.js'
+import type { MetaSlotStorage, Snapshot } from '../../../model/snapshot.js'
+import { leafIsTracked } from './cursor_args.js'
+
+/** `PageTablePageMeta::new(level)` of a configuration: no children, not stray, unlocked. */
+export function freshNodeMeta(level: number, config: PtConfigName): Extract<MetaSlotStorage, { kind: 'PTNode' }> {
+  return { kind: 'PTNode', level, config, nrChildren: 0, stray: false, lock: 0 }
+}
+
+/** One present PTE of a node being dropped: where it points, and whether `on_drop` releases a reference there. */
+export interface DroppedChild {
+  readonly idx: number
+  readonly pte: Pte
+  readonly paddr: number
+  readonly slot: number
+  /** A child node (the PTE is not a leaf at the node's level). */
+  readonly node: boolean
+  /** A child node, or an item its configuration counts references of. */
+  readonly tracked: boolean
+}
+
+/**
+ * The present PTEs `PageTablePageMeta::on_drop` walks (seed §4 (a)1–3): those of the index range
+ * the node's configuration manages at its level, read from the node's page; none when the slot
+ * holds no node metadata.
+ */
+export function droppedChildren(s: Snapshot, slot: number): DroppedChild[] {
+  const storage = slotOf(s, slot).storage
+  if (storage === null || storage === undefined || storage.kind !== 'PTNode') return []
+  const [first, end] = managedIndexRange(ptConfig(storage.config), storage.level, NR_LEVELS)
+  const out: DroppedChild[] = []
+  for (let idx = first; idx < end; idx++) {
+    const pte = readPte(s, slot, idx)
+    if (!isPresent(pte)) continue
+    const paddr = ptePaddr(pte)
+    const node = !isLast(pte, storage.level)
+    out.push({ idx, pte, paddr, slot: frameToIndex(paddr), node, tracked: node ? true : leafIsTracked(storage.config, pteProp(pte)) })
+  }
+  return out
+}
