@@ -4,11 +4,12 @@
  * cursor_args.ts gives. They read only `src/`.
  */
 import { frameToIndex, NR_LEVELS } from '../../../arch/constants.js'
-import { isLast, isPresent, pteProp, ptePaddr, type Pte } from '../../../arch/pte.js'
+import { isLast, isPresent, pteProp, ptePaddr } from '../../../arch/pte.js'
 import { managedIndexRange, ptConfig, type PtConfigName } from '../../../arch/pt_config.js'
 import { readPte } from '../../../model/memory.js'
 import { slotOf } from '../../../model/slots.js'
 import type { MetaSlotStorage, Snapshot } from '../../../model/snapshot.js'
+import type { OnDropChild } from '../../../../reducers/page_table/node.js'
 import { leafIsTracked } from './cursor_args.js'
 
 /** `PageTablePageMeta::new(level)` of a configuration: no children, not stray, unlocked. */
@@ -16,17 +17,8 @@ export function freshNodeMeta(level: number, config: PtConfigName): Extract<Meta
   return { kind: 'PTNode', level, config, nrChildren: 0, stray: false, lock: 0 }
 }
 
-/** One present PTE of a node being dropped: where it points, and whether `on_drop` releases a reference there. */
-export interface DroppedChild {
-  readonly idx: number
-  readonly pte: Pte
-  readonly paddr: number
-  readonly slot: number
-  /** A child node (the PTE is not a leaf at the node's level). */
-  readonly node: boolean
-  /** A child node, or an item its configuration counts references of. */
-  readonly tracked: boolean
-}
+/** One present PTE of a node being dropped (the reducer's type; only its value is computed here). */
+export type DroppedChild = OnDropChild
 
 /**
  * The present PTEs `PageTablePageMeta::on_drop` walks (seed §4 (a)1–3): those of the index range
