@@ -19,7 +19,7 @@ import { newPage } from '../../../src/arch/pte.js'
 import type { Model } from '../../../src/api/model.js'
 import type { PtConfigName } from '../../../src/arch/pt_config.js'
 import type { LeafEntryOwner } from '../../../src/model/page_table.js'
-import { setVa } from '../../../reducers/page_table/cursor.js'
+import { clonedItem, setVa } from '../../../reducers/page_table/cursor.js'
 import { fullVa, managedViewRange, type PtCursor } from '../../../src/model/pt_cursor.js'
 import { nodeOwnerAt } from '../../../src/model/spec/page_table.js'
 import type { Snapshot } from '../../../src/model/snapshot.js'
@@ -618,6 +618,43 @@ function ensQueryCases(kind: Kind): FiringCase[] {
   ]
 }
 
+/** Untracked page table, a cursor of `kind` over [0, 4 MiB) at 0x1000, where an untracked leaf maps a frame in use (untracked items may map any page). */
+function untrackedOverFrameScene(m: Model, kind: Kind): Scene {
+  const pt = newPt(m, 'untracked')
+  let c = open(m, pt, 0, 2 * M2)
+  const f = m.call<{ value: { frame: number; paddr: number } }>({ type: 'frame_alloc.alloc_frame' }).value
+  jump(m, c, K4)
+  m.call({ type: 'cursor_mut.map', cursor: c, item: { pa: f.paddr, level: 1, prop: RW } })
+  if (kind === 'Cursor') {
+    m.call({ type: 'cursor.drop', cursor: c })
+    c = open(m, pt, 0, 2 * M2, 'Cursor')
+  }
+  jump(m, c, K4)
+  return { pt, c }
+}
+
+/**
+ * `query` that clones an untracked leaf as if it were tracked (its `item_from_raw` reading the
+ * untracked configuration's item as a `Frame`): a new Frame handle of the page, one more reference
+ * and obligation on it — every count consistent, only the item's kind wrong.
+ */
+const queryClonesUntracked = after(cursorQuery, (_s, _e, out) => {
+  const r = out.result
+  const item = r.ok ? r.value[1] : null
+  if (!r.ok || item === null || !('pa' in item)) return out
+  const rec = new StepRecorder(out.snapshot)
+  const frame = clonedItem(rec, 'user', { kind: 'Frame', paddr: item.pa, level: item.level, prop: item.prop, config: 'user' })
+  return { snapshot: rec.snapshot, result: { ok: true as const, value: [r.value[0], frame] as const }, steps: [...(out.steps ?? []), ...rec.steps] }
+})
+
+function ensQueryKind(kind: Kind): FiringCase {
+  return {
+    rule: P(kind, 'QUERY-5'),
+    title: `query by a ${kind} returns an untracked leaf over a frame in use as a Frame (the untracked configuration's item_from_raw gives the raw triple)`,
+    run: () => variantOn([queryClonesUntracked], (m) => untrackedOverFrameScene(m, kind), query),
+  }
+}
+
 function ensQueryTracked(kind: Kind): FiringCase {
   return {
     rule: P(kind, 'QUERY-7'),
@@ -902,7 +939,7 @@ export const ptCursorCases: FiringCase[] = [
   ...reqCases,
   ...invCases,
   ...ensCreation,
-  ...KINDS.flatMap((k) => [...ensQueryCases(k), ensQueryTracked(k), ...ensJumpCases(k), ...ensFindNextCases(k)]),
+  ...KINDS.flatMap((k) => [...ensQueryCases(k), ensQueryTracked(k), ensQueryKind(k), ...ensJumpCases(k), ...ensFindNextCases(k)]),
   ensNext,
   ...ensMap,
   ...windowCases,

@@ -293,13 +293,15 @@ function rawOfItem(ctx: EnsContext, config: PtConfigName, item: MappedItemOut): 
 
 /**
  * `query_item_spec(item) == Some(query_range())`: the item is the mapping `m` (pa, size, property)
- * — and one `item_from_raw` returns: in the kernel configuration AVAIL1 marks a tracked item in
- * the PTE only (constants.md §5), so an item whose property carries it is none.
+ * — and one `item_from_raw` returns: a `Frame` exactly when the configuration tracks the leaf
+ * (constants.md §5: every leaf of the user configuration, none of the untracked one, the kernel's
+ * by AVAIL1), and in the kernel configuration AVAIL1 marks a tracked item in the PTE only, so an
+ * item whose property carries it is none.
  */
 function itemIsMapping(ctx: EnsContext, config: PtConfigName, item: MappedItemOut, m: Mapping): boolean {
   if (config === 'kernel' && (item.prop.flags & PageFlags.AVAIL1) !== 0) return false
   const raw = rawOfItem(ctx, config, item)
-  return raw !== null && raw.pa === m.paRange.start && raw.size === m.pageSize && equal(raw.prop, m.property)
+  return raw !== null && raw.tracked === leafIsTracked(config, m.property) && raw.pa === m.paRange.start && raw.size === m.pageSize && equal(raw.prop, m.property)
 }
 
 // ---- creation --------------------------------------------------------------------------------
