@@ -27,7 +27,8 @@
  * when it does not fit one — kernel addresses); the cursor keeps view addresses.
  *
  * Model rules (not in the digest): REQ-HANDLE-1 (live handles), REQ-PTCURSOR-NEW-1 (creation
- * would wait forever for a lock: OSTD blocks, the model panics), REQ-PTCURSOR-FORGET-1; the
+ * would wait forever for a lock: OSTD blocks, the model panics), REQ-PTCURSOR-NEW-2 (creation
+ * would lock a node marked stray: OSTD retries forever, the model panics), REQ-PTCURSOR-FORGET-1; the
  * postconditions ENS-PTCURSOR-NEW-1, ENS-PTCURSOR-DROP-1, ENS-PTCURSOR-NEXT-1 and the invariant
  * INV-PTCURSOR-1 (src/check/rules/page_table/cursor.ts).
  */
@@ -377,6 +378,18 @@ function lockByte(s: Snapshot, slot: number): number {
 }
 
 /**
+ * The node marked stray that creating a cursor over `range` would lock, or null. The descent
+ * locks one node that exists before it — where it stops, or the node lacking the child it
+ * allocates (the nodes below that are new) — and `try_traverse_and_lock_subtree_root` gives up
+ * when that node's `stray` flag is set.
+ */
+export function strayLockTarget(s: Snapshot, root: number, range: VaRange): number | null {
+  const { slot } = descentOf(s, root, range)
+  const st = slotOf(s, slot).storage
+  return st?.kind === 'PTNode' && st.stray ? slot : null
+}
+
+/**
  * The first lock creating a cursor over `range` would wait for, or null: the node the descent
  * locks to allocate a missing child, or else the guard node and every node below it overlapping
  * the range (`dfs_acquire_lock`). A spin lock waits for any lock byte 1.
@@ -433,6 +446,19 @@ function newRequires<E extends NewEvent>(): Array<Requirement<E>> {
         const h = pageTableHandle(s, e.pageTable)!
         const slot = blockingLock(s, frameToIndex(h.rootPaddr), range)
         return slot === null ? null : `the cursor would block forever: ${describeHolder(s, slot, e.pageTable, range)}`
+      },
+    },
+    {
+      rule: 'REQ-PTCURSOR-NEW-2',
+      kind: 'panic',
+      summary:
+        "[model] Creating a cursor whose descent locks a node marked stray panics, state unchanged: OSTD's `lock_range` retries from the root for ever (a node of a live tree is stray only after a `stray_mut` write on it, and nothing in a single-threaded history clears the mark).",
+      check: (s, e) => {
+        const range = rangeOf(s, e)
+        if (range === null) return null
+        const h = pageTableHandle(s, e.pageTable)!
+        const slot = strayLockTarget(s, frameToIndex(h.rootPaddr), range)
+        return slot === null ? null : `the cursor would retry for ever: the descent locks node ${slot}, which is marked stray although it is in PageTable ${e.pageTable}'s tree`
       },
     },
   ]
@@ -540,9 +566,10 @@ function dfsAcquireLock(rec: StepRecorder, id: number, guard: number, level: num
  *    locked and its guard forgotten (`cursor.forget_guard`): the cursor holds the covered sub-tree.
  *
  * Returns `Ok({ cursor })`. Panics (state unchanged) when it would wait for a lock
- * (REQ-PTCURSOR-NEW-1): an overlapping live cursor, a cursor sharing the guard node, or a guard.
+ * (REQ-PTCURSOR-NEW-1): an overlapping live cursor, a cursor sharing the guard node, or a guard;
+ * and when the node it locks is marked stray (REQ-PTCURSOR-NEW-2: OSTD retries for ever).
  *
- * Requires REQ-HANDLE-1, REQ-VMSPACE-CURSOR-1, REQ-PTCURSOR-NEW-1. Owes ENS-VMSPACE-CURSOR-1..4
+ * Requires REQ-HANDLE-1, REQ-VMSPACE-CURSOR-1, REQ-PTCURSOR-NEW-1, REQ-PTCURSOR-NEW-2. Owes ENS-VMSPACE-CURSOR-1..4
  * (`Cursor::new`'s [JUN] spec, operations.md §8.2) and ENS-PTCURSOR-NEW-1.
  */
 function cursorNewSpec<E extends NewEvent>(type: E['type'], kind: CursorKind, schema: z.ZodType<E>): EventSpec<E, Result<CursorNewResult, PageTableError>> {
@@ -606,6 +633,8 @@ function cursorNewSpec<E extends NewEvent>(type: E['type'], kind: CursorKind, sc
         dfsAcquireLock(rec, id, guard, guardLevel, prefix, range)
         return { snapshot: rec.snapshot, result: ok({ cursor: id }), steps: rec.steps }
       }
+      // REQ-PTCURSOR-NEW-2 refuses every state where this is reached (the one pre-existing node
+      // the descent locks is stray); a variant run without preconditions gets here.
       throw new Error(`cursor creation met a stray node on every attempt: the page table's tree is corrupted (OSTD would retry forever)`)
     },
   })

@@ -209,6 +209,17 @@ describe('creation (§2.5.1): errors in OSTD order, nothing changes', () => {
       const { guard } = m.call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: root * PAGE_SIZE })
       panicsWith(m, { type: 'page_table.cursor', pageTable: pt, vaStart: 0, vaEnd: pageSize(4) * 2 }, 'REQ-PTCURSOR-NEW-1')
       m.call({ type: 'page_table_guard.drop', guard })
+      // a node of the tree marked stray: OSTD's descent gives up on it and retries for ever
+      const stray = m.call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: root * PAGE_SIZE }).guard
+      m.call({ type: 'page_table_guard.stray_mut.write', guard: stray, value: true })
+      m.call({ type: 'page_table_guard.drop', guard: stray })
+      panicsWith(m, { type: 'page_table.cursor', pageTable: pt, vaStart: 0, vaEnd: pageSize(4) * 2 }, 'REQ-PTCURSOR-NEW-2')
+      // below the root (a level-1 node exists under [0, 2 MiB) now): the root is not locked, creation is fine
+      const e = open(m, pt, 0x3000, 0x4000, false)
+      m.call({ type: 'cursor.drop', cursor: e })
+      const unmark = m.call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: root * PAGE_SIZE }).guard
+      m.call({ type: 'page_table_guard.stray_mut.write', guard: unmark, value: false })
+      m.call({ type: 'page_table_guard.drop', guard: unmark })
       // a dropped page table cannot be dropped while a cursor borrows it
       const d = open(m, pt, 0, K4)
       panicsWith(m, { type: 'page_table.drop', pageTable: pt }, 'REQ-PTCURSOR-BORROW-1')

@@ -217,6 +217,22 @@ const reqCases: FiringCase[] = [
     run: () => rejectedOn(scene, (t) => ({ type: 'page_table.cursor', pageTable: t.pt, vaStart: M2, vaEnd: 3 * M2 })),
   },
   {
+    rule: 'REQ-PTCURSOR-NEW-2',
+    title: 'a cursor whose descent locks a node of the tree marked stray (OSTD would retry forever)',
+    run: () =>
+      rejectedOn(
+        (m) => {
+          const pt = newPt(m, 'untracked')
+          const { rootPaddr } = tableGet(m.state.pt.tables, pt)!
+          const { guard } = m.call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: rootPaddr })
+          m.call({ type: 'page_table_guard.stray_mut.write', guard, value: true })
+          m.call({ type: 'page_table_guard.drop', guard })
+          return pt
+        },
+        (pt) => ({ type: 'page_table.cursor', pageTable: pt, vaStart: 0, vaEnd: pageSize(4) * 2 }),
+      ),
+  },
+  {
     rule: 'REQ-PTCURSOR-FORGET-1',
     title: "a cursor forgets the guard of another page table's node",
     run: () =>
