@@ -15,7 +15,7 @@
  * position allows; the generator's own take_next / protect_next / unmap windows then split them.
  * `coverage()` counts the mapped page sizes; `make_fixtures.ts` refuses a set that lacks one.
  */
-import { frameToIndex, MAX_PADDR, MAX_USERSPACE_VADDR, NR_ENTRIES, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
+import { frameToIndex, MAX_PADDR, MAX_USERSPACE_VADDR, NR_ENTRIES, NR_LEVELS, pageSize, PageUsage, REF_COUNT_UNIQUE, REF_COUNT_UNUSED } from '../../src/arch/constants.js'
 import { isOstdPanic } from '../../src/arch/errors.js'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import { applyCall, eventSpec, type ModelEvent } from '../../reducers/index.js'
@@ -28,7 +28,9 @@ import { tableForEach, tableGet, tableKeys } from '../../src/model/table.js'
 import { isMmioPaddr, ownerOf, uniqueOwnerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
-import { cursorRootSlot, fullVa, managedViewRange } from '../../src/model/pt_cursor.js'
+import { alignDown, cursorOwningGuard, cursorRootSlot, descentOf, fullVa, idxRange, managedViewRange } from '../../src/model/pt_cursor.js'
+import { vmSpaceOwningTable } from '../../src/model/vm_space.js'
+import { ptConfig, type PtConfigName } from '../../src/arch/pt_config.js'
 import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
 import { childOwnerView, nodeOwnerAt, pathLength } from '../../src/model/spec/page_table.js'
 import { handleOfRoot } from '../../src/model/pt_tables.js'
@@ -517,6 +519,12 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "user-space I/O that moves bytes (generated user accesses fault or read zeros): a user read of non-zero bytes; fallible copies that complete, kernel → user and user → kernel, from a frame and from a segment, and one with nothing left to copy; fill_zeros shorter and longer than what the writer has left, and of 0; a registered reader whose space is switched away and back (its view released, then registered again); the activated VmSpace dropped, then freed when another is activated",
     script: userIoScript,
   },
+  {
+    seed: 1012,
+    mmioRanges: MMIO_RANGES,
+    why: "cursor paths of reducers/page_table/cursor.ts no other history takes: a read-only Cursor's query and next over a kernel page table's tracked leaf and untracked (MMIO) leaf (clonedItem for the kernel configuration: AVAIL1 tells the kinds apart and is stripped from the item); a kernel CursorMut ending exactly at LOCKED_END_BOUND (probes: one past it, REQ-VMSPACE-CURSOR-1; protect_next clearing AVAIL1 on the tracked leaf, REQ-CURSORMUT-PROTECTNEXT-5); the query of an untracked table's leaf whose property carries AVAIL1 at a free page (untracked all the same, AVAIL1 kept), protect_next clearing it; a creation whose descent stops at a 2 MiB leaf; creations whose guard node is a level-3 node with level-1 nodes just outside the range in its first and last child; and the states creation probes need: refused below the guard node (a live cursor holds a covered node), on the allocation path (a live cursor holds the node lacking the child), by a PageTableGuard on the root; cursor.forget_guard of a guard of another tree (REQ-PTCURSOR-FORGET-1); a creation with an unaligned start and an aligned end (answered: Err(UnalignedVaddr))",
+    script: cursorEdgesScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -972,6 +980,92 @@ function userIoScript(call: <R>(e: ModelEvent) => R): void {
 }
 
 /**
+ * Script 1012: cursor creation, query and next at their edges (reducers/page_table/cursor.ts). The
+ * creation probes come from `cursorProbes` at the positions where their states exist.
+ */
+function cursorEdgesScript(call: <R>(e: ModelEvent) => R): void {
+  const RW = newUser(PageFlags.RW)
+  const open = (type: 'page_table.cursor' | 'page_table.cursor_mut', pageTable: number, vaStart: number | string, vaEnd: number | string): number => {
+    const r = call<{ ok: boolean; value?: { cursor: number } }>({ type, pageTable, vaStart, vaEnd } as ModelEvent)
+    if (!r.ok) throw new Error(`script 1012: ${type} [${vaStart}, ${vaEnd}) answered ${JSON.stringify(r)}`)
+    return r.value!.cursor
+  }
+  const drop = (cursor: number): void => void call({ type: 'cursor.drop', cursor } as ModelEvent)
+  const newTable = (config: 'user' | 'untracked'): { pageTable: number; rootPaddr: number } => call({ type: 'page_table.new', config } as ModelEvent)
+  // the Frame handle a query / next of a tracked leaf hands out
+  const frameOf = (item: { frame?: number } | null | undefined): number => {
+    if (item?.frame === undefined) throw new Error(`script 1012: expected a Frame, got ${JSON.stringify(item)}`)
+    return item.frame
+  }
+  const untrackedOf = (item: { frame?: number; pa?: number } | null | undefined): void => {
+    if (item == null || item.frame !== undefined || item.pa === undefined) throw new Error(`script 1012: expected an untracked item, got ${JSON.stringify(item)}`)
+  }
+  type Slot = [unknown, { frame?: number; pa?: number; prop?: { flags: number } } | null]
+  const query = (cursor: number): Slot['1'] => {
+    const r = call<{ ok: boolean; value?: Slot }>({ type: 'cursor.query', cursor } as ModelEvent)
+    if (!r.ok) throw new Error(`script 1012: query answered ${JSON.stringify(r)}`)
+    return r.value![1]
+  }
+  const next = (cursor: number): Slot['1'] => call<Slot | null>({ type: 'cursor.next', cursor } as ModelEvent)?.[1] ?? null
+
+  // A kernel page table: a tracked frame (AVAIL1 in its PTE) and an untracked MMIO page mapped side by side …
+  const kernel = call<{ pageTable: number }>({ type: 'page_table.new_kernel' } as ModelEvent).pageTable
+  const [k0, k1, k2] = ['0xffff800000200000', '0xffff800000201000', '0xffff800000202000']
+  const km = open('page_table.cursor_mut', kernel, k0, k2)
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: false, meta: UNIT_META } as ModelEvent).value.frame
+  call({ type: 'cursor_mut.map', cursor: km, item: { frame, prop: RW } } as ModelEvent)
+  call({ type: 'cursor_mut.map', cursor: km, item: { pa: MMIO_RANGES[0]![0], level: 1, prop: RW } } as ModelEvent)
+  // back at the tracked leaf (probes: protect_next clearing AVAIL1 would make it untracked)
+  call({ type: 'cursor.jump', cursor: km, va: k0 } as ModelEvent)
+  drop(km)
+  // … queried by a read-only Cursor, and walked over by next: a Frame clone (AVAIL1 stripped), then the raw triple
+  const kc = open('page_table.cursor', kernel, k0, k2)
+  const held = [frameOf(query(kc)), frameOf(next(kc))]
+  if (call<unknown>({ type: 'cursor.virt_addr', cursor: kc } as ModelEvent) !== k1) throw new Error('script 1012: next did not move to the MMIO page')
+  untrackedOf(query(kc))
+  untrackedOf(next(kc))
+  drop(kc)
+  for (const f of held) call({ type: 'frame.drop', frame: f } as ModelEvent)
+  // a kernel CursorMut ending exactly at LOCKED_END_BOUND (probes: one page past it)
+  drop(open('page_table.cursor_mut', kernel, '0xffffdffffffff000', '0xffffe00000000000'))
+
+  // An untracked table: a 2 MiB leaf at VA 0 and, at 2 MiB, a leaf whose property carries AVAIL1 at a free page
+  const untracked = newTable('untracked').pageTable
+  const um = open('page_table.cursor_mut', untracked, 0, 2 * pageSize(2))
+  call({ type: 'cursor_mut.map', cursor: um, item: { pa: pageSize(2), level: 2, prop: RW } } as ModelEvent)
+  call({ type: 'cursor_mut.map', cursor: um, item: { pa: PHYSICAL_MEMORY - pageSize(1), level: 1, prop: newUser(PageFlags.RW | PageFlags.AVAIL1) } } as ModelEvent)
+  call({ type: 'cursor.jump', cursor: um, va: pageSize(2) } as ModelEvent)
+  const avail1 = query(um)
+  untrackedOf(avail1)
+  if (((avail1!.prop?.flags ?? 0) & PageFlags.AVAIL1) === 0) throw new Error('script 1012: the untracked item lost AVAIL1')
+  // clearing AVAIL1 of an untracked leaf: it stays untracked (allowed)
+  call({ type: 'cursor_mut.protect_next', cursor: um, len: pageSize(1), mask: { clear: PageFlags.AVAIL1, set: 0 } } as ModelEvent)
+  drop(um)
+  // the descent of [4K, 8K) stops at the 2 MiB leaf: the level-2 node is the guard node
+  drop(open('page_table.cursor', untracked, pageSize(1), 2 * pageSize(1)))
+
+  // A user table: level-1 nodes at 0, 2 MiB and 1 GiB + 4 MiB, just outside the ranges of two
+  // cursors whose guard node is the level-3 node (over its entries 0 and 1). While the first CursorMut
+  // ([0, 4K)) lives, probes create a cursor over [0, 4 MiB): refused below its guard node (level 2).
+  const user = newTable('user').pageTable
+  for (const start of [0, pageSize(2), GiB + 2 * pageSize(2)]) drop(open('page_table.cursor_mut', user, start, start + pageSize(1)))
+  drop(open('page_table.cursor', user, pageSize(2), GiB + pageSize(1)))
+  drop(open('page_table.cursor', user, GiB - pageSize(1), GiB + pageSize(1)))
+  // a live CursorMut of this table, and a PageTableGuard on another table's root (probes: a cursor
+  // over two root entries of that table; the guard forgotten by the CursorMut, a node of another tree)
+  const low = open('page_table.cursor_mut', user, 0, pageSize(1))
+  const other = newTable('user')
+  const rootGuard = call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: other.rootPaddr } as ModelEvent).guard
+  call({ type: 'page_table_guard.drop', guard: rootGuard } as ModelEvent)
+  drop(low)
+  // a CursorMut whose guard node (level 2) lacks its entries (probes: a cursor over its first page, whose descent would allocate under it)
+  const wide = open('page_table.cursor_mut', other.pageTable, 0, pageSize(2) + pageSize(1))
+  call({ type: 'cursor.virt_addr', cursor: wide } as ModelEvent)
+  drop(wide)
+  for (const pageTable of [user, other.pageTable, untracked]) call({ type: 'page_table.drop', pageTable } as ModelEvent)
+}
+
+/**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
  * WEAKENS a precondition (a `requires` predicate of a reducer, which the checker's REQ rules
@@ -1041,6 +1135,8 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     }
   }
   const offeredOnce = new Set<string>()
+  let unalignedOffered = false
+  const cursorKinds = new Set<string>()
   for (let i = 0; i < events.length; i++) {
     // Targeted probes (no draws from `rng`: the random probes stay those of the seed). An event's
     // physical address moved off its page (misaligned) or past the end of memory must be refused:
@@ -1104,6 +1200,18 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     if (/^(cursor|cursor_mut)\./.test(e.type)) {
       const held = heldWithoutGuard(h.state)
       if (held !== undefined) offer(i, { type: 'page_table_node_ref.lock', paddr: held * pageSize(1) } as ModelEvent, true)
+    }
+    // Cursor creation refused below its guard node, on its allocation path, by a PageTableGuard, past
+    // LOCKED_END_BOUND; a forgotten guard of another tree; AVAIL1 cleared on a kernel leaf (one of
+    // each kind per page table and history: the first refused). And, once per history, a creation with an unaligned
+    // start and an aligned end (answered: Err(UnalignedVaddr); the random nudges move bounds by whole pages).
+    if (!e.type.startsWith('vm_')) {
+      for (const { kind, event } of cursorProbes(h.state)) if (!cursorKinds.has(kind) && offer(i, event, true)) cursorKinds.add(kind)
+    }
+    const range = e as unknown as { vaStart?: unknown; vaEnd?: unknown }
+    if (!unalignedOffered && (e.type === 'page_table.cursor' || e.type === 'page_table.cursor_mut') && typeof range.vaStart === 'number' && typeof range.vaEnd === 'number' && range.vaEnd % pageSize(1) === 0 && range.vaStart + 1 < range.vaEnd) {
+      unalignedOffered = true
+      offer(i, { ...e, vaStart: range.vaStart + 1 } as ModelEvent)
     }
     const child = childProbes(h.state, e)
     for (const c of child.refused) offer(i, c, true)
@@ -1480,6 +1588,70 @@ function nodeProbes(s: Snapshot, e: ModelEvent, at: ProbeTargets): ModelEvent[] 
     if (nodePaddr !== undefined) out.push({ ...e, parent: nodePaddr + 8 } as ModelEvent)
     if (at.freePage !== undefined) out.push({ ...e, parent: at.freePage * page } as ModelEvent)
   }
+  return out
+}
+
+/**
+ * Cursor probes where the state for them exists (script 1012 makes each): a creation refused
+ * below its guard node — over two entries of the node above a live cursor's guard node, which the
+ * live cursor holds; a creation whose descent would allocate a child of a node a live cursor
+ * holds — the first page of an absent entry of its guard node; a creation over two root entries
+ * of a table whose root a PageTableGuard holds (REQ-PTCURSOR-NEW-1, each); a kernel CursorMut one
+ * page past LOCKED_END_BOUND (REQ-VMSPACE-CURSOR-1); `cursor.forget_guard` of a PageTableGuard of
+ * another tree's node (REQ-PTCURSOR-FORGET-1); `protect_next` clearing AVAIL1 of the tracked
+ * leaf a kernel CursorMut is at (REQ-CURSORMUT-PROTECTNEXT-5). Cursors of VmSpaces left out.
+ * Each tagged with its kind and page table: makeProbes keeps one of each per history.
+ */
+function cursorProbes(s: Snapshot): Array<{ kind: string; event: ModelEvent }> {
+  const out: Array<{ kind: string; event: ModelEvent }> = []
+  const create = (pageTable: number, config: PtConfigName, start: number, end: number): ModelEvent => ({ type: 'page_table.cursor', pageTable, vaStart: fullVa(config, start), vaEnd: fullVa(config, end) }) as ModelEvent
+  const topGuards = tableKeys(s.pt.guards).filter((g) => cursorOwningGuard(s, g) === null)
+  tableForEach(s.pt.cursors, (c, id) => {
+    const root = cursorRootSlot(s, c)
+    const guardSlot = c.owner.continuations[c.guardLevel - 1]?.slot
+    if (root === null || guardSlot === undefined || vmSpaceOwningTable(s, c.pageTable) !== null) return
+    // over two entries of the node above the guard node: that node is the new guard node, the live cursor's guard node is below it
+    if (c.guardLevel < NR_LEVELS) {
+      const size = pageSize(c.guardLevel + 1)
+      const b = alignDown(c.barrierVa.start, size)
+      const d = descentOf(s, root, { start: b, end: b + 2 * size })
+      if (d.missingAt === null && d.level > c.guardLevel) out.push({ kind: `belowGuard ${c.pageTable}`, event: create(c.pageTable, c.config, b, b + 2 * size) })
+    }
+    // the first page of an absent entry of the guard node, inside the cursor's range
+    if (c.guardLevel > 1) {
+      const nodeVa = alignDown(c.barrierVa.start, pageSize(c.guardLevel + 1))
+      const { start, end } = idxRange(c.guardLevel, nodeVa, c.barrierVa)
+      for (let i = start; i < end; i++) {
+        const va = Math.max(c.barrierVa.start, nodeVa + i * pageSize(c.guardLevel))
+        const d = descentOf(s, root, { start: va, end: va + pageSize(1) })
+        if (d.missingAt === null || d.slot !== guardSlot) continue
+        out.push({ kind: `allocUnderHeld ${c.pageTable}`, event: create(c.pageTable, c.config, va, va + pageSize(1)) })
+        break
+      }
+    }
+    // a guard of a node of another tree, forgotten by this cursor
+    const foreign = topGuards.find((g) => nodeOwnerAt(s, frameToIndex(tableGet(s.pt.guards, g)!.paddr))?.tree !== root)
+    if (foreign !== undefined) out.push({ kind: `foreignGuard ${c.pageTable}`, event: { type: 'cursor.forget_guard', cursor: id, guard: foreign } as ModelEvent })
+    // the tracked kernel leaf at the cursor made untracked
+    if (c.config === 'kernel' && c.kind === 'CursorMut' && c.va < c.barrierVa.end) {
+      const m = mappingAt(s, root, c.va, { source: 'pte', config: c.config })
+      if (m !== null && (m.property.flags & PageFlags.AVAIL1) !== 0) out.push({ kind: `kernelAvail1 ${c.pageTable}`, event: { type: 'cursor_mut.protect_next', cursor: id, len: pageSize(1), mask: { clear: PageFlags.AVAIL1, set: 0 } } as ModelEvent })
+    }
+  })
+  // a PageTableGuard on the root of a page table: a creation over its first two entries
+  for (const g of topGuards) {
+    const pageTable = handleOfRoot(s, frameToIndex(tableGet(s.pt.guards, g)!.paddr))
+    const h = pageTable === null ? null : tableGet(s.pt.tables, pageTable)
+    if (pageTable === null || h === null || vmSpaceOwningTable(s, pageTable) !== null) continue
+    const start = managedViewRange(h.config).start
+    out.push({ kind: `guardedRoot ${pageTable}`, event: create(pageTable, h.config, start, start + pageSize(NR_LEVELS) + pageSize(1)) })
+  }
+  // a kernel CursorMut one page past LOCKED_END_BOUND
+  tableForEach(s.pt.tables, (h, pageTable) => {
+    if (h.config !== 'kernel') return
+    const bound = ptConfig('kernel').lockedEndBound
+    out.push({ kind: `pastLockedEnd ${pageTable}`, event: { type: 'page_table.cursor_mut', pageTable, vaStart: `0x${bound.toString(16)}`, vaEnd: `0x${(bound + BigInt(pageSize(1))).toString(16)}` } as ModelEvent })
+  })
   return out
 }
 
