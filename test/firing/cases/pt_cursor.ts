@@ -606,6 +606,19 @@ function ensQueryCases(kind: Kind): FiringCase[] {
       run: () => variantOn([variantOf(cursorQuery, (s) => ({ snapshot: s, result: { ok: false as const, error: { kind: 'InvalidVaddr' as const, va: 0 } } }))], build, query),
     },
     {
+      rule: P(kind, 'QUERY-2'),
+      title: `query by a ${kind} at the end of its range reports another address than the cursor's (InvalidVaddr(va))`,
+      run: () =>
+        variantOn(
+          [returning(cursorQuery, (r) => (r.ok ? r : { ok: false as const, error: { kind: 'InvalidVaddr' as const, va: 0 } }))],
+          build,
+          (m, t) => {
+            while (m.call<unknown>({ type: 'cursor.next', cursor: t.c }) !== null);
+            query(m, t)
+          },
+        ),
+    },
+    {
       rule: P(kind, 'QUERY-3'),
       title: `query of an absent slot by a ${kind} returns a range that does not contain the address`,
       run: () => variantOn([returning(cursorQuery, (r) => (r.ok ? { ok: true, value: [{ start: 0x4000, end: 0x5000 }, null] } : r))], build, at(0x3000)),
@@ -706,6 +719,11 @@ function ensJumpCases(kind: Kind): FiringCase[] {
       rule: P(kind, 'JUMP-3'),
       title: `a ${kind}'s jump outside its range reports Ok`,
       run: () => variantOn([returning(cursorJump, () => ({ ok: true, value: null }))], build, to(3 * M2)),
+    },
+    {
+      rule: P(kind, 'JUMP-3'),
+      title: `a ${kind}'s jump outside its range reports another address than the one jumped to (InvalidVaddr(va))`,
+      run: () => variantOn([returning(cursorJump, (r) => (r.ok ? r : { ok: false, error: { kind: 'InvalidVaddr', va: 0 } }))], build, to(3 * M2)),
     },
     {
       rule: P(kind, 'JUMP-4'),

@@ -475,7 +475,12 @@ function queryRules(prefix: 'ENS-CURSOR-QUERY' | 'ENS-CURSORMUT-QUERY', kind: 'C
   }
   return [
     on(1, (ctx, _c, _r, rule) => holdsAfter(ctx, rule, allCi)),
-    on(2, (_ctx, c, r, rule) => (c.va >= c.barrierVa.start && c.va < c.barrierVa.end && !r.ok ? [finding(rule, 'result', 'a query inside the range failed', 'Ok', r)] : [])),
+    on(2, (_ctx, c, r, rule) => {
+      if (c.va >= c.barrierVa.start && c.va < c.barrierVa.end) return r.ok ? [] : [finding(rule, 'result', 'a query inside the range failed', 'Ok', r)]
+      // At or past the end (§9.1(a)1, behaviour.md §2.5.4): `Err(InvalidVaddr(va))`, the cursor's own address.
+      const want = { ok: false, error: { kind: 'InvalidVaddr', va: fullVa(c.config, c.va) } }
+      return equal(r, want) ? [] : [finding(rule, 'result', 'a query at or past the end of the range must return Err(InvalidVaddr(va)) with the cursor\'s address', want, r)]
+    }),
     on(3, (ctx, c, r, rule) => {
       if (!r.ok) return []
       const [range, item] = r.value
@@ -589,7 +594,9 @@ function jumpRules(prefix: 'ENS-CURSOR-JUMP' | 'ENS-CURSORMUT-JUMP', kind: 'Curs
     on(3, (ctx, c, rule) => {
       if (target(ctx, c) !== null) return []
       const out: Finding[] = []
-      if (!isErrResult(ctx.result)) out.push(finding(rule, 'result', 'a jump outside the range must return Err(InvalidVaddr)', 'Err', ctx.result))
+      // §9.3(a): `Err(InvalidVaddr(va))`, the address jumped to, as the caller gave it.
+      const want = { ok: false, error: { kind: 'InvalidVaddr', va: (ctx.event as unknown as { va: number | string }).va } }
+      if (!equal(ctx.result, want)) out.push(finding(rule, 'result', 'a jump outside the range must return Err(InvalidVaddr(va)) with the address jumped to', want, ctx.result))
       if (ctx.pre !== ctx.post) out.push(finding(rule, 'snapshot', 'the failed jump changed the state'))
       return out
     }),
