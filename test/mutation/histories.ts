@@ -25,7 +25,7 @@ import { op } from '../../src/log/gen_checked.js'
 import { UNIT_META, type Snapshot } from '../../src/model/snapshot.js'
 import { MAX_SEGMENT_FRAMES_EXCLUSIVE } from '../../reducers/frame/segment.js'
 import { tableForEach, tableGet, tableKeys } from '../../src/model/table.js'
-import { isMmioPaddr, ownerOf, uniqueOwnerOf } from '../../src/model/slots.js'
+import { isMmioPaddr, ownerOf, slotOf, uniqueOwnerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
 import { alignDown, cursorOwningGuard, cursorRootSlot, descentOf, fullVa, idxRange, managedViewRange } from '../../src/model/pt_cursor.js'
@@ -38,6 +38,7 @@ import { entryContext } from '../../reducers/page_table/entry.js'
 import { borrowFailure } from '../../reducers/io/vm_io.js'
 import { pickFrame } from '../../reducers/frame/allocator.js'
 import { newAbsentPte, newPage, pteToHex } from '../../src/arch/pte.js'
+import { blockingLock, strayLockTarget } from '../../reducers/page_table/cursor.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
 export const PHYSICAL_MEMORY = 1 << 22
@@ -524,6 +525,11 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     mmioRanges: MMIO_RANGES,
     why: "cursor paths of reducers/page_table/cursor.ts no other history takes: a read-only Cursor's query and next over a kernel page table's tracked leaf and untracked (MMIO) leaf (clonedItem for the kernel configuration: AVAIL1 tells the kinds apart and is stripped from the item); a kernel CursorMut ending exactly at LOCKED_END_BOUND (probes: one past it, REQ-VMSPACE-CURSOR-1; protect_next clearing AVAIL1 on the tracked leaf, REQ-CURSORMUT-PROTECTNEXT-5); the query of an untracked table's leaf whose property carries AVAIL1 at a free page (untracked all the same, AVAIL1 kept), protect_next clearing it; a creation whose descent stops at a 2 MiB leaf; creations whose guard node is a level-3 node with level-1 nodes just outside the range in its first and last child; and the states creation probes need: refused below the guard node (a live cursor holds a covered node), on the allocation path (a live cursor holds the node lacking the child), by a PageTableGuard on the root; cursor.forget_guard of a guard of another tree (REQ-PTCURSOR-FORGET-1); a creation with an unaligned start and an aligned end (answered: Err(UnalignedVaddr))",
     script: cursorEdgesScript,
+  },
+  {
+    seed: 1013,
+    why: "cursor paths of reducers/page_table/cursor.ts still missed after 1012: a read-only Cursor over [2 MiB + 4K, 2 MiB + 12K) of a user table, whose only node around it starts at 2 MiB, jumped below its start and to its end (both Err(InvalidVaddr)); a user table's root marked stray (`stray_mut.write`) while no guard holds it, a creation below it that locks only a level-1 node, then unmarked (probes: a creation over two root entries, REQ-PTCURSOR-NEW-2); a kernel CursorMut over two whole top-level entries (guard node = the root) whose take_next and unmap walk into the shared level-3 nodes instead of taking the entries (a kernel cannot unmap top-level entries); probes on its live cursors: an unaligned jump (REQ-CURSOR-JUMP-3, a hex address for the kernel), find_next / protect_next of an unaligned length inside the range (FINDNEXT-4 / PROTECTNEXT-4)",
+    script: cursorGapsScript,
   },
 ]
 
@@ -1066,6 +1072,56 @@ function cursorEdgesScript(call: <R>(e: ModelEvent) => R): void {
 }
 
 /**
+ * Script 1013: what 1012 leaves out of reducers/page_table/cursor.ts — jumps outside the range of a
+ * cursor whose node does not start at 0, a stray-marked root of a live tree (the state of the
+ * REQ-PTCURSOR-NEW-2 probe), and a kernel walk over whole top-level entries.
+ */
+function cursorGapsScript(call: <R>(e: ModelEvent) => R): void {
+  const fail = (what: string, r: unknown): never => {
+    throw new Error(`script 1013: ${what} answered ${JSON.stringify(r)}`)
+  }
+  const open = (type: 'page_table.cursor' | 'page_table.cursor_mut', pageTable: number, vaStart: number | string, vaEnd: number | string): number => {
+    const r = call<{ ok: boolean; value?: { cursor: number } }>({ type, pageTable, vaStart, vaEnd } as ModelEvent)
+    return r.ok ? r.value!.cursor : fail(`${type} [${vaStart}, ${vaEnd})`, r)
+  }
+  const drop = (cursor: number): void => void call({ type: 'cursor.drop', cursor } as ModelEvent)
+  const K4 = pageSize(1)
+  const M2 = pageSize(2)
+
+  // A user table: a read-only Cursor whose guard node is the level-1 node at 2 MiB (no node around it starts at 0),
+  // jumped below its start and to its end: both Err(InvalidVaddr), nothing moves
+  const user = call<{ pageTable: number; rootPaddr: number }>({ type: 'page_table.new', config: 'user' } as ModelEvent)
+  const c = open('page_table.cursor', user.pageTable, M2 + K4, M2 + 3 * K4)
+  for (const va of [M2, M2 + 3 * K4]) {
+    const r = call<{ ok: boolean }>({ type: 'cursor.jump', cursor: c, va } as ModelEvent)
+    if (r.ok) fail(`jump to ${va}`, r)
+  }
+  drop(c)
+
+  // The root marked stray through a PageTableGuard, the guard dropped (probes: a creation over two root entries,
+  // whose descent locks the root: REQ-PTCURSOR-NEW-2); a creation below it locks only the level-1 node; unmarked
+  const mark = (value: boolean): void => {
+    const guard = call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: user.rootPaddr } as ModelEvent).guard
+    call({ type: 'page_table_guard.stray_mut.write', guard, value } as ModelEvent)
+    call({ type: 'page_table_guard.drop', guard } as ModelEvent)
+  }
+  mark(true)
+  drop(open('page_table.cursor', user.pageTable, M2 + K4, M2 + 2 * K4))
+  mark(false)
+  call({ type: 'page_table.drop', pageTable: user.pageTable } as ModelEvent)
+
+  // A kernel CursorMut over top-level entries 257 and 258 (the guard node is the root): take_next and unmap of
+  // one whole entry each enter its shared level-3 node (empty) instead of taking the entry
+  const kernel = call<{ pageTable: number }>({ type: 'page_table.new_kernel' } as ModelEvent).pageTable
+  const k = open('page_table.cursor_mut', kernel, '0xffff808000000000', '0xffff818000000000')
+  const taken = call<unknown>({ type: 'cursor_mut.take_next', cursor: k, len: 2 ** 39 } as ModelEvent)
+  if (taken !== null) fail('take_next', taken)
+  const pages = call<number>({ type: 'cursor_mut.unmap', cursor: k, len: 2 ** 39 } as ModelEvent)
+  if (pages !== 0) fail('unmap', pages)
+  drop(k)
+}
+
+/**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
  * WEAKENS a precondition (a `requires` predicate of a reducer, which the checker's REQ rules
@@ -1599,7 +1655,10 @@ function nodeProbes(s: Snapshot, e: ModelEvent, at: ProbeTargets): ModelEvent[] 
  * of a table whose root a PageTableGuard holds (REQ-PTCURSOR-NEW-1, each); a kernel CursorMut one
  * page past LOCKED_END_BOUND (REQ-VMSPACE-CURSOR-1); `cursor.forget_guard` of a PageTableGuard of
  * another tree's node (REQ-PTCURSOR-FORGET-1); `protect_next` clearing AVAIL1 of the tracked
- * leaf a kernel CursorMut is at (REQ-CURSORMUT-PROTECTNEXT-5). Cursors of VmSpaces left out.
+ * leaf a kernel CursorMut is at (REQ-CURSORMUT-PROTECTNEXT-5); a live cursor's unaligned jump
+ * (REQ-CURSOR-JUMP-3) and find_next / protect_next of length 1 (FINDNEXT-4 / PROTECTNEXT-4: an
+ * unaligned length inside the range); a creation whose descent locks a stray-marked node of a live
+ * tree (REQ-PTCURSOR-NEW-2; script 1013 makes it). Cursors of VmSpaces left out.
  * Each tagged with its kind and page table: makeProbes keeps one of each per history.
  */
 function cursorProbes(s: Snapshot): Array<{ kind: string; event: ModelEvent }> {
@@ -1632,6 +1691,13 @@ function cursorProbes(s: Snapshot): Array<{ kind: string; event: ModelEvent }> {
     // a guard of a node of another tree, forgotten by this cursor
     const foreign = topGuards.find((g) => nodeOwnerAt(s, frameToIndex(tableGet(s.pt.guards, g)!.paddr))?.tree !== root)
     if (foreign !== undefined) out.push({ kind: `foreignGuard ${c.pageTable}`, event: { type: 'cursor.forget_guard', cursor: id, guard: foreign } as ModelEvent })
+    // an unaligned jump (REQ-CURSOR-JUMP-3; a hex address in the kernel); find_next / protect_next of an
+    // unaligned length that stays inside the range (FINDNEXT-4 / PROTECTNEXT-4 by their first clause alone)
+    out.push({ kind: `unalignedJump ${c.pageTable}`, event: { type: 'cursor.jump', cursor: id, va: fullVa(c.config, c.va + 1) } as ModelEvent })
+    if (c.va + 1 <= c.barrierVa.end) {
+      out.push({ kind: `unalignedFindNext ${c.kind} ${c.pageTable}`, event: { type: 'cursor.find_next', cursor: id, len: 1 } as ModelEvent })
+      if (c.kind === 'CursorMut') out.push({ kind: `unalignedProtectNext ${c.pageTable}`, event: { type: 'cursor_mut.protect_next', cursor: id, len: 1, mask: { clear: PageFlags.W, set: 0 } } as ModelEvent })
+    }
     // the tracked kernel leaf at the cursor made untracked
     if (c.config === 'kernel' && c.kind === 'CursorMut' && c.va < c.barrierVa.end) {
       const m = mappingAt(s, root, c.va, { source: 'pte', config: c.config })
@@ -1645,6 +1711,19 @@ function cursorProbes(s: Snapshot): Array<{ kind: string; event: ModelEvent }> {
     if (pageTable === null || h === null || vmSpaceOwningTable(s, pageTable) !== null) continue
     const start = managedViewRange(h.config).start
     out.push({ kind: `guardedRoot ${pageTable}`, event: create(pageTable, h.config, start, start + pageSize(NR_LEVELS) + pageSize(1)) })
+  }
+  // a node of a live page table's tree marked stray, no lock held: a creation over its first two entries, whose
+  // descent locks it (REQ-PTCURSOR-NEW-2)
+  for (const slot of tableKeys(s.pt.owners)) {
+    const st = slotOf(s, slot).storage
+    const r = st?.kind === 'PTNode' && st.stray ? nodeOwnerAt(s, slot) : null
+    const pageTable = r === null ? null : handleOfRoot(s, r.tree)
+    const h = pageTable === null ? null : tableGet(s.pt.tables, pageTable)
+    if (r === null || pageTable === null || h === null || vmSpaceOwningTable(s, pageTable) !== null) continue
+    const base = r.path === '' ? managedViewRange(h.config).start : r.path.split('.').reduce((va, idx, j) => va + Number(idx) * pageSize(NR_LEVELS - j), 0)
+    const range = { start: base, end: base + pageSize(r.level) + pageSize(1) }
+    if (strayLockTarget(s, r.tree, range) !== slot || blockingLock(s, r.tree, range) !== null) continue
+    out.push({ kind: `strayDescent ${pageTable}`, event: create(pageTable, h.config, range.start, range.end) })
   }
   // a kernel CursorMut one page past LOCKED_END_BOUND
   tableForEach(s.pt.tables, (h, pageTable) => {
