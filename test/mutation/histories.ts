@@ -531,6 +531,12 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "cursor paths of reducers/page_table/cursor.ts still missed after 1012: a read-only Cursor over [2 MiB + 4K, 2 MiB + 12K) of a user table, whose only node around it starts at 2 MiB, jumped below its start and to its end (both Err(InvalidVaddr)); a user table's root marked stray (`stray_mut.write`) while no guard holds it, a creation below it that locks only a level-1 node, then unmarked (probes: a creation over two root entries, REQ-PTCURSOR-NEW-2); a kernel CursorMut over two whole top-level entries (guard node = the root) whose take_next and unmap walk into the shared level-3 nodes instead of taking the entries (a kernel cannot unmap top-level entries); probes on its live cursors: an unaligned jump (REQ-CURSOR-JUMP-3, a hex address for the kernel), find_next / protect_next of an unaligned length inside the range (FINDNEXT-4 / PROTECTNEXT-4)",
     script: cursorGapsScript,
   },
+  {
+    seed: 1014,
+    physicalMemory: 16 * 4096,
+    why: "the allocator's first-fit edges, now that ENS-FRAMEALLOC-SEGMENT-1 reads the policy apart from the reducer's pickRun (G-A1): a run in the never-used region bounded by a frame in use right after it (frame.from_unused at frame 3, then 3 frames: [0, 3)); a run after the never-used mark that ends at the last frame ([3, 16)); a segment of every frame of memory",
+    script: allocatorEdgeScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -915,6 +921,29 @@ function registrationScript(call: <R>(e: ModelEvent) => R): void {
 }
 
 /** Script 1011: user-space I/O that moves bytes, and the VmSpace lifecycle around the activated one. */
+/** Script 1014 (16 frames): see its `why`. Each allocation is checked against the policy the script expects. */
+function allocatorEdgeScript(call: <R>(e: ModelEvent) => R): void {
+  const segment = (nframes: number): { segment: number; startPaddr: number } => {
+    const r = call<{ ok: boolean; value?: { segment: number; startPaddr: number } }>({ type: 'frame_alloc.alloc_segment', nframes, zeroed: true, meta: UNIT_META } as ModelEvent)
+    if (!r.ok) throw new Error(`script 1014: alloc_segment(${nframes}) failed`)
+    return r.value!
+  }
+  const expectStart = (got: { startPaddr: number }, frame: number): void => {
+    if (got.startPaddr !== frame * pageSize(1)) throw new Error(`script 1014: expected a run at frame ${frame}, got ${got.startPaddr}`)
+  }
+  const inUse = call<{ ok: true; value: { frame: number } }>({ type: 'frame.from_unused', paddr: 3 * pageSize(1), meta: UNIT_META } as ModelEvent).value.frame
+  const head = segment(3)
+  expectStart(head, 0)
+  call({ type: 'segment.drop', segment: head.segment } as ModelEvent)
+  call({ type: 'frame.drop', frame: inUse } as ModelEvent)
+  const tail = segment(13)
+  expectStart(tail, 3)
+  call({ type: 'segment.drop', segment: tail.segment } as ModelEvent)
+  const every = segment(16)
+  expectStart(every, 0)
+  call({ type: 'segment.drop', segment: every.segment } as ModelEvent)
+}
+
 function userIoScript(call: <R>(e: ModelEvent) => R): void {
   const RW = newUser(PageFlags.RW)
   const frame = (): number => call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame' } as ModelEvent).value.frame
