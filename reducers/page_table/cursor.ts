@@ -410,12 +410,29 @@ function describeHolder(s: Snapshot, slot: number, pageTable: number, range: VaR
 }
 
 function newRequires<E extends NewEvent>(): Array<Requirement<E>> {
-  const rangeOf = (s: Snapshot, e: E): VaRange | null => {
+  /** The creation's validated range and its page table's root slot; null without a live table or for a range OSTD answers with `Err`. */
+  const target = (s: Snapshot, e: E): { root: number; range: VaRange } | null => {
     const h = pageTableHandle(s, e.pageTable)
     if (h === null) return null
     const r = validatedRange(h.config, e)
-    return r.ok ? r.value : null
+    return r.ok ? { root: frameToIndex(h.rootPaddr), range: r.value } : null
   }
+  /** A creation that would never return panics with `rule`: `find` names the node in the way for the range (a held lock, a stray node), `why` says it. */
+  const neverEnds = (
+    rule: string,
+    summary: string,
+    find: (s: Snapshot, root: number, range: VaRange) => number | null,
+    why: (s: Snapshot, slot: number, e: E, range: VaRange) => string,
+  ): Requirement<E> => ({
+    rule,
+    kind: 'panic',
+    summary,
+    check: (s, e) => {
+      const t = target(s, e)
+      const slot = t === null ? null : find(s, t.root, t.range)
+      return slot === null ? null : why(s, slot, e, t!.range)
+    },
+  })
   return [
     livePageTable<E>('pageTable'),
     {
@@ -429,38 +446,24 @@ function newRequires<E extends NewEvent>(): Array<Requirement<E>> {
         if (r === null || r.path !== '' || r.inScope || r.level !== NR_LEVELS) return `the root of PageTable ${e.pageTable} is not a tree-owned level-4 root (pt_own.inv())`
         const bad = firstFailure(nodeOwnerInv(s, r, slot, `pt.owners[${slot}]`))
         if (bad !== null) return bad
-        const range = rangeOf(s, e)
-        if (range === null) return null
+        const range = target(s, e)?.range
+        if (range === undefined) return null
         const bound = ptConfig(h.config).lockedEndBound
         return fullVaBig(h.config, range.end) <= bound ? null : `va.end ${fullVa(h.config, range.end)} is beyond LOCKED_END_BOUND 0x${bound.toString(16)}`
       },
     },
-    {
-      rule: 'REQ-PTCURSOR-NEW-1',
-      kind: 'panic',
-      summary:
-        "[model] Creating a cursor whose locking would wait for a lock that is held (a live cursor's range lock or a PageTableGuard) panics, state unchanged: OSTD spins forever. Two live cursors over overlapping ranges of one page table always meet such a lock; so do cursors sharing a guard node (behaviour.md §2.5.13).",
-      check: (s, e) => {
-        const range = rangeOf(s, e)
-        if (range === null) return null
-        const h = pageTableHandle(s, e.pageTable)!
-        const slot = blockingLock(s, frameToIndex(h.rootPaddr), range)
-        return slot === null ? null : `the cursor would block forever: ${describeHolder(s, slot, e.pageTable, range)}`
-      },
-    },
-    {
-      rule: 'REQ-PTCURSOR-NEW-2',
-      kind: 'panic',
-      summary:
-        "[model] Creating a cursor whose descent locks a node marked stray panics, state unchanged: OSTD's `lock_range` retries from the root for ever (a node of a live tree is stray only after a `stray_mut` write on it, and nothing in a single-threaded history clears the mark).",
-      check: (s, e) => {
-        const range = rangeOf(s, e)
-        if (range === null) return null
-        const h = pageTableHandle(s, e.pageTable)!
-        const slot = strayLockTarget(s, frameToIndex(h.rootPaddr), range)
-        return slot === null ? null : `the cursor would retry for ever: the descent locks node ${slot}, which is marked stray although it is in PageTable ${e.pageTable}'s tree`
-      },
-    },
+    neverEnds(
+      'REQ-PTCURSOR-NEW-1',
+      "[model] Creating a cursor whose locking would wait for a lock that is held (a live cursor's range lock or a PageTableGuard) panics, state unchanged: OSTD spins forever. Two live cursors over overlapping ranges of one page table always meet such a lock; so do cursors sharing a guard node (behaviour.md §2.5.13).",
+      blockingLock,
+      (s, slot, e, range) => `the cursor would block forever: ${describeHolder(s, slot, e.pageTable, range)}`,
+    ),
+    neverEnds(
+      'REQ-PTCURSOR-NEW-2',
+      "[model] Creating a cursor whose descent locks a node marked stray panics, state unchanged: OSTD's `lock_range` retries from the root for ever (a node of a live tree is stray only after a `stray_mut` write on it, and nothing in a single-threaded history clears the mark).",
+      strayLockTarget,
+      (_s, slot, e) => `the cursor would retry for ever: the descent locks node ${slot}, which is marked stray although it is in PageTable ${e.pageTable}'s tree`,
+    ),
   ]
 }
 
