@@ -59,6 +59,7 @@ import {
   idxRange,
   indexAt,
   isValidRange,
+  nodeSpan,
   viewVaOf,
   type CursorContinuation,
   type CursorKind,
@@ -316,7 +317,8 @@ export const cursorForgetGuard = defineEvent<CursorForgetGuardEvent, null>({
     {
       rule: 'REQ-PTCURSOR-FORGET-1',
       kind: 'requires',
-      summary: "[model] A cursor forgets only guards of nodes of its own page table (the lock it keeps is part of its range lock, released by `dfs_release_lock` at the drop).",
+      summary:
+        "[model] A cursor forgets only guards of nodes its range lock covers (the lock it keeps is part of that lock, released by `dfs_release_lock` at the drop): a node of its own page table inside the guard node's span, overlapping the cursor's range.",
       check: (s, e) => {
         const c = cursorAt(s, e.cursor)
         const g = tableGet(s.pt.guards, e.guard)
@@ -324,7 +326,18 @@ export const cursorForgetGuard = defineEvent<CursorForgetGuardEvent, null>({
         const slot = frameToIndex(g.paddr)
         const r = nodeOwnerAt(s, slot)
         const root = cursorRootSlot(s, c)
-        return r !== null && r.tree === root ? null : `guard ${e.guard} locks node ${slot}, which is not a node of PageTable ${c.pageTable}`
+        if (r === null || r.tree !== root) return `guard ${e.guard} locks node ${slot}, which is not a node of PageTable ${c.pageTable}`
+        // Every internal use (dfs_acquire_lock, pop_level, unlock_range, find_next's skipped
+        // child) forgets a node below the guard node overlapping the range; a node outside would
+        // leave a lock the drop's dfs_release_lock never visits (INV-PTCURSOR-1 afterwards).
+        // Inside the guard node's span puts it at most at the guard level (a node's span grows with its level).
+        const span = nodeSpan(r)
+        const guardBase = alignDown(c.barrierVa.start, pageSize(c.guardLevel + 1))
+        const below = span.start >= guardBase && span.end <= guardBase + pageSize(c.guardLevel + 1)
+        const overlaps = span.start < c.barrierVa.end && c.barrierVa.start < span.end
+        return below && overlaps
+          ? null
+          : `guard ${e.guard} locks node ${slot} (level ${r.level}, span [${span.start}, ${span.end})), outside cursor ${e.cursor}'s range lock (guard level ${c.guardLevel}, range [${c.barrierVa.start}, ${c.barrierVa.end}))`
       },
     },
   ],

@@ -20,10 +20,10 @@ import type { Model } from '../../../src/api/model.js'
 import type { PtConfigName } from '../../../src/arch/pt_config.js'
 import type { LeafEntryOwner } from '../../../src/model/page_table.js'
 import { clonedItem, setVa } from '../../../reducers/page_table/cursor.js'
-import { fullVa, managedViewRange, type PtCursor } from '../../../src/model/pt_cursor.js'
+import { fullVa, managedViewRange, nodeSpan, type PtCursor } from '../../../src/model/pt_cursor.js'
 import { nodeOwnerAt } from '../../../src/model/spec/page_table.js'
 import type { Snapshot } from '../../../src/model/snapshot.js'
-import { tableGet, tableWith, type Table } from '../../../src/model/table.js'
+import { tableGet, tableKeys, tableWith, type Table } from '../../../src/model/table.js'
 import { StepRecorder, variantOf, type EventSpec, type ModelEvent, type Outcome } from '../../../reducers/types.js'
 import { cursorDrop, cursorFindNext, cursorJump, cursorNext, cursorQuery, cursorVirtAddr, pageTableCursor, pageTableCursorMut } from '../../../reducers/page_table/cursor.js'
 import { cursorMutMap, cursorMutProtectNext, cursorMutTakeNext, cursorMutUnmap } from '../../../reducers/page_table/cursor_mut.js'
@@ -241,6 +241,39 @@ const reqCases: FiringCase[] = [
           const s = scene(m)
           const other = m.call<{ rootPaddr: number }>({ type: 'page_table.new', config: 'untracked' })
           return { ...s, guard: m.call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: other.rootPaddr }).guard }
+        },
+        (t) => ({ type: 'cursor.forget_guard', cursor: t.c, guard: t.guard }),
+      ),
+  },
+  {
+    rule: 'REQ-PTCURSOR-FORGET-1',
+    title: "a cursor forgets the guard of its own page table's root, above its guard node (level 2)",
+    run: () =>
+      rejectedOn(
+        (m) => {
+          const s = scene(m)
+          const { rootPaddr } = tableGet(m.state.pt.tables, s.pt)!
+          return { ...s, guard: m.call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: rootPaddr }).guard }
+        },
+        (t) => ({ type: 'cursor.forget_guard', cursor: t.c, guard: t.guard }),
+      ),
+  },
+  {
+    rule: 'REQ-PTCURSOR-FORGET-1',
+    title: "a cursor over [0, 4 MiB) forgets the guard of the level-1 node at 4 MiB: inside its guard node's span, off its range",
+    run: () =>
+      rejectedOn(
+        (m) => {
+          const pt = newPt(m, 'untracked')
+          const made = open(m, pt, 2 * M2, 2 * M2 + K4)
+          m.call({ type: 'cursor_mut.map', cursor: made, item: { pa: 0x10_0000, level: 1, prop: RW } })
+          m.call({ type: 'cursor.drop', cursor: made })
+          const c = open(m, pt, 0, 2 * M2)
+          const node = tableKeys(m.state.pt.owners).find((slot) => {
+            const r = nodeOwnerAt(m.state, slot)
+            return r !== null && r.level === 1 && nodeSpan(r).start === 2 * M2
+          })!
+          return { c, guard: m.call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr: node * PAGE_SIZE }).guard }
         },
         (t) => ({ type: 'cursor.forget_guard', cursor: t.c, guard: t.guard }),
       ),
