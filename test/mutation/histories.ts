@@ -28,7 +28,7 @@ import { tableForEach, tableGet, tableKeys } from '../../src/model/table.js'
 import { isMmioPaddr, ownerOf, slotOf, uniqueOwnerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
-import { alignDown, cursorOwningGuard, cursorRootSlot, descentOf, fullVa, idxRange, managedViewRange } from '../../src/model/pt_cursor.js'
+import { alignDown, cursorOwningGuard, cursorRootSlot, descentOf, fullVa, idxRange, managedViewRange, nodeSpan } from '../../src/model/pt_cursor.js'
 import { vmSpaceOwningTable } from '../../src/model/vm_space.js'
 import { ptConfig, type PtConfigName } from '../../src/arch/pt_config.js'
 import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
@@ -536,6 +536,12 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     physicalMemory: 16 * 4096,
     why: "the allocator's first-fit edges, now that ENS-FRAMEALLOC-SEGMENT-1 reads the policy apart from the reducer's pickRun (G-A1): a run in the never-used region bounded by a frame in use right after it (frame.from_unused at frame 3, then 3 frames: [0, 3)); a run after the never-used mark that ends at the last frame ([3, 16)); a segment of every frame of memory",
     script: allocatorEdgeScript,
+  },
+  {
+    seed: 1015,
+    mmioRanges: MMIO_RANGES,
+    why: "the states of map's precondition probes, each where one clause alone fails: an untracked CursorMut over [2 MiB - 4K, 2 MiB + 4K) with guard level 2, at 2 MiB (a 2 MiB item past the range end, REQ-CURSORMUT-MAP-5; a property without R or with a cache policy no PTE encodes, REQ-CURSORMUT-MAP-3; a Frame item, REQ-PTCURSOR-ITEM-1), one over [1 GiB, 1 GiB + 2 MiB) with guard level 1 (a 2 MiB item above the guard level), a kernel one over 2 GiB with guard level 3 (a 1 GiB item above HIGHEST_TRANSLATION_LEVEL); a CursorMut with guard level 2 while PageTableGuards hold its table's root and a level-1 node in its guard node's span off its range (each forgotten by the cursor, REQ-PTCURSOR-FORGET-1); a kernel map of a raw MMIO item whose property carries AVAIL1 (stripped by item_into_raw: the leaf is untracked); an untracked page ending at MAX_PADDR exactly; protect_next(0) at a leaf with an op that clears R (None: the op is never applied); a CursorMut whose window's first leaf lies past its address (probes: R cleared, REQ-CURSORMUT-PROTECTNEXT-5)",
+    script: cursorMutEdgesScript,
   },
 ]
 
@@ -1151,6 +1157,82 @@ function cursorGapsScript(call: <R>(e: ModelEvent) => R): void {
 }
 
 /**
+ * Script 1015: the states `cursorProbes` needs for map's preconditions and for guards of a cursor's
+ * own tree (reducers/page_table/cursor_mut.ts, reducers/page_table/cursor.ts), and a kernel map of
+ * a raw item whose property carries AVAIL1 (stripped: the leaf is untracked).
+ */
+function cursorMutEdgesScript(call: <R>(e: ModelEvent) => R): void {
+  const fail = (what: string, r: unknown): never => {
+    throw new Error(`script 1015: ${what} answered ${JSON.stringify(r)}`)
+  }
+  const open = (pageTable: number, vaStart: number | string, vaEnd: number | string): number => {
+    const r = call<{ ok: boolean; value?: { cursor: number } }>({ type: 'page_table.cursor_mut', pageTable, vaStart, vaEnd } as ModelEvent)
+    return r.ok ? r.value!.cursor : fail(`cursor_mut [${vaStart}, ${vaEnd})`, r)
+  }
+  const drop = (cursor: number): void => void call({ type: 'cursor.drop', cursor } as ModelEvent)
+  const lock = (paddr: number): number => call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
+  const unlock = (guard: number): void => void call({ type: 'page_table_guard.drop', guard } as ModelEvent)
+  // the node at entry `idx` of the node at `paddr`, read through a guard and an Entry
+  const childPaddr = (paddr: number, idx: number): number => {
+    const guard = lock(paddr)
+    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
+    const ref = call<{ kind: string; paddr?: number }>({ type: 'entry.to_ref', entry } as ModelEvent)
+    call({ type: 'entry.drop', entry } as ModelEvent)
+    unlock(guard)
+    return ref.kind === 'PageTable' ? ref.paddr! : fail(`entry ${idx} of node ${paddr}`, ref)
+  }
+  const K4 = pageSize(1)
+  const M2 = pageSize(2)
+  const RW = newUser(PageFlags.RW)
+
+  // a live Frame handle (probes: it mapped by an untracked CursorMut)
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: false, meta: UNIT_META } as ModelEvent).value.frame
+  // An untracked table with one page at 1 GiB: a level-3 node lacking its entry 0, level-2 and level-1 nodes at 1 GiB.
+  // The page is the last below MAX_PADDR: it ends there exactly (REQ-CURSORMUT-MAP-3 allows it)
+  const t = call<{ pageTable: number; rootPaddr: number }>({ type: 'page_table.new', config: 'untracked' } as ModelEvent)
+  let c = open(t.pageTable, GiB, GiB + K4)
+  call({ type: 'cursor_mut.map', cursor: c, item: { pa: MAX_PADDR - K4, level: 1, prop: RW } } as ModelEvent)
+  drop(c)
+  // guard level 2 over [2 MiB - 4K, 2 MiB + 4K) (creation allocates the path to it), at 2 MiB (probes: a 2 MiB item past
+  // the range end, REQ-CURSORMUT-MAP-5; a property without R or with a cache policy no PTE encodes, REQ-CURSORMUT-MAP-3;
+  // a Frame item, REQ-PTCURSOR-ITEM-1)
+  c = open(t.pageTable, M2 - K4, M2 + K4)
+  call({ type: 'cursor.jump', cursor: c, va: M2 } as ModelEvent)
+  call({ type: 'cursor.virt_addr', cursor: c } as ModelEvent)
+  drop(c)
+  // guard level 1 over [1 GiB, 1 GiB + 2 MiB) (probes: a 2 MiB item, above the guard level)
+  c = open(t.pageTable, GiB, GiB + M2)
+  call({ type: 'cursor.virt_addr', cursor: c } as ModelEvent)
+  drop(c)
+  // guard level 2 over [1 GiB + 2 MiB, 1 GiB + 6 MiB), and PageTableGuards on the root (above the guard node) and on
+  // the level-1 node at 1 GiB (in the guard node's span, off the range) (probes: each forgotten by the cursor, REQ-PTCURSOR-FORGET-1)
+  const l1 = childPaddr(childPaddr(childPaddr(t.rootPaddr, 0), 1), 0)
+  c = open(t.pageTable, GiB + M2, GiB + 3 * M2)
+  const guards = [lock(t.rootPaddr), lock(l1)]
+  call({ type: 'cursor.virt_addr', cursor: c } as ModelEvent)
+  for (const g of guards) unlock(g)
+  drop(c)
+  call({ type: 'page_table.drop', pageTable: t.pageTable } as ModelEvent)
+
+  // A kernel table: guard level 3 over the first 2 GiB of top-level entry 257 (probes: a 1 GiB item, above
+  // HIGHEST_TRANSLATION_LEVEL); a raw MMIO item mapped with AVAIL1 in its property: stripped, the leaf untracked
+  const kernel = call<{ pageTable: number }>({ type: 'page_table.new_kernel' } as ModelEvent).pageTable
+  c = open(kernel, '0xffff808000000000', '0xffff808080000000')
+  call({ type: 'cursor.jump', cursor: c, va: '0xffff808000001000' } as ModelEvent)
+  call({ type: 'cursor_mut.map', cursor: c, item: { pa: MMIO_RANGES[0]![0], level: 1, prop: newUser(PageFlags.RW | PageFlags.AVAIL1) } } as ModelEvent)
+  // back at the range start, the leaf one page further (probes: R cleared by a protect_next whose window's first leaf lies past the cursor)
+  call({ type: 'cursor.jump', cursor: c, va: '0xffff808000000000' } as ModelEvent)
+  call({ type: 'cursor.jump', cursor: c, va: '0xffff808000001000' } as ModelEvent)
+  const r = call<{ ok: boolean; value?: [unknown, { frame?: number; pa?: number } | null] }>({ type: 'cursor.query', cursor: c } as ModelEvent)
+  if (!r.ok || r.value![1]?.pa === undefined) fail('query of the AVAIL1 raw item', r)
+  // protect_next(0) at the leaf with an op that clears R: find_next(0) finds nothing, the op is never applied (None)
+  const none = call<unknown>({ type: 'cursor_mut.protect_next', cursor: c, len: 0, mask: { clear: PageFlags.R, set: 0 } } as ModelEvent)
+  if (none !== null) fail('protect_next(0)', none)
+  drop(c)
+  call({ type: 'frame.drop', frame } as ModelEvent)
+}
+
+/**
  * An invalid event offered just before event `at` of its history, and the precondition rule the
  * unmutated model refuses it with (`OstdPanic.rule`). Valid histories cannot kill a mutant that
  * WEAKENS a precondition (a `requires` predicate of a reducer, which the checker's REQ rules
@@ -1683,7 +1765,8 @@ function nodeProbes(s: Snapshot, e: ModelEvent, at: ProbeTargets): ModelEvent[] 
  * holds — the first page of an absent entry of its guard node; a creation over two root entries
  * of a table whose root a PageTableGuard holds (REQ-PTCURSOR-NEW-1, each); a kernel CursorMut one
  * page past LOCKED_END_BOUND (REQ-VMSPACE-CURSOR-1); `cursor.forget_guard` of a PageTableGuard of
- * another tree's node (REQ-PTCURSOR-FORGET-1); `protect_next` clearing AVAIL1 of the tracked
+ * another tree's node, of its own tree's node above its guard node, of one in the guard node's span
+ * off its range (REQ-PTCURSOR-FORGET-1); `protect_next` clearing AVAIL1 of the tracked
  * leaf a kernel CursorMut is at (REQ-CURSORMUT-PROTECTNEXT-5); a live cursor's unaligned jump
  * (REQ-CURSOR-JUMP-3) and find_next / protect_next of length 1 (FINDNEXT-4 / PROTECTNEXT-4: an
  * unaligned length inside the range); a creation whose descent locks a stray-marked node of a live
@@ -1720,12 +1803,69 @@ function cursorProbes(s: Snapshot): Array<{ kind: string; event: ModelEvent }> {
     // a guard of a node of another tree, forgotten by this cursor
     const foreign = topGuards.find((g) => nodeOwnerAt(s, frameToIndex(tableGet(s.pt.guards, g)!.paddr))?.tree !== root)
     if (foreign !== undefined) out.push({ kind: `foreignGuard ${c.pageTable}`, event: { type: 'cursor.forget_guard', cursor: id, guard: foreign } as ModelEvent })
+    // a guard of a node of this cursor's tree its range lock does not cover: above the guard node, or in its span off the range
+    const guardBase = alignDown(c.barrierVa.start, pageSize(c.guardLevel + 1))
+    for (const g of topGuards) {
+      const r = nodeOwnerAt(s, frameToIndex(tableGet(s.pt.guards, g)!.paddr))
+      if (r === null || r.tree !== root) continue
+      const span = nodeSpan(r)
+      const inGuardSpan = span.start >= guardBase && span.end <= guardBase + pageSize(c.guardLevel + 1)
+      const overlaps = span.start < c.barrierVa.end && c.barrierVa.start < span.end
+      const kind = !inGuardSpan ? 'ownGuardAbove' : !overlaps ? 'ownGuardOffRange' : null
+      if (kind !== null) out.push({ kind: `${kind} ${c.pageTable}`, event: { type: 'cursor.forget_guard', cursor: id, guard: g } as ModelEvent })
+    }
     // an unaligned jump (REQ-CURSOR-JUMP-3; a hex address in the kernel); find_next / protect_next of an
     // unaligned length that stays inside the range (FINDNEXT-4 / PROTECTNEXT-4 by their first clause alone)
     out.push({ kind: `unalignedJump ${c.pageTable}`, event: { type: 'cursor.jump', cursor: id, va: fullVa(c.config, c.va + 1) } as ModelEvent })
     if (c.va + 1 <= c.barrierVa.end) {
       out.push({ kind: `unalignedFindNext ${c.kind} ${c.pageTable}`, event: { type: 'cursor.find_next', cursor: id, len: 1 } as ModelEvent })
       if (c.kind === 'CursorMut') out.push({ kind: `unalignedProtectNext ${c.pageTable}`, event: { type: 'cursor_mut.protect_next', cursor: id, len: 1, mask: { clear: PageFlags.W, set: 0 } } as ModelEvent })
+    }
+    // map's preconditions one clause at a time, each offered only where it alone fails: a property
+    // without R or with a cache policy no PTE encodes (REQ-CURSORMUT-MAP-3); an item of the wrong
+    // shape for the configuration (REQ-PTCURSOR-ITEM-1); an item above the guard level, above the
+    // highest translation level, or running past the range end (REQ-CURSORMUT-MAP-5). (The events'
+    // items are nested: the random nudges never reach them.)
+    if (c.kind === 'CursorMut' && c.va < c.barrierVa.end) {
+      const map = (item: Record<string, unknown>): ModelEvent => ({ type: 'cursor_mut.map', cursor: id, item }) as ModelEvent
+      const raw = (level: number, prop = newUser(PageFlags.RW), pa = 0): ModelEvent => map({ pa, level, prop })
+      const aligned = (level: number): boolean => c.va % pageSize(level) === 0
+      const fits = (level: number): boolean => aligned(level) && c.va + pageSize(level) <= c.barrierVa.end
+      const highest = ptConfig(c.config).highestTranslationLevel
+      if (c.config === 'user') out.push({ kind: `mapRawOnUser ${c.pageTable}`, event: raw(1) })
+      else {
+        out.push({ kind: `mapNoRead ${c.pageTable}`, event: raw(1, newUser(PageFlags.W)) })
+        out.push({ kind: `mapCache ${c.pageTable}`, event: raw(1, newUser(PageFlags.RW, 'WriteProtected')) })
+        // a physical address off its page, and one whose page ends past MAX_PADDR (REQ-CURSORMUT-MAP-3)
+        out.push({ kind: `mapPaUnaligned ${c.pageTable}`, event: raw(1, newUser(PageFlags.RW), pageSize(1) / 2) })
+        out.push({ kind: `mapPaPastMax ${c.pageTable}`, event: raw(1, newUser(PageFlags.RW), MAX_PADDR) })
+        const above = c.guardLevel + 1
+        if (above <= highest && fits(above)) out.push({ kind: `mapAboveGuard ${c.pageTable}`, event: raw(above) })
+        const tooHigh = highest + 1
+        if (tooHigh <= c.guardLevel && fits(tooHigh)) out.push({ kind: `mapAboveHighest ${c.pageTable}`, event: raw(tooHigh) })
+        const widest = Math.min(highest, c.guardLevel)
+        if (widest >= 2 && aligned(widest) && !fits(widest)) out.push({ kind: `mapPastEnd ${c.pageTable}`, event: raw(widest) })
+        const frame = tableKeys(s.frames)[0]
+        if (c.config === 'untracked' && frame !== undefined) out.push({ kind: `mapFrameOnUntracked ${c.pageTable}`, event: map({ frame, prop: newUser(PageFlags.RW) }) })
+      }
+    }
+    // take_next / unmap of an unaligned length inside the range (REQ-CURSORMUT-UNMAP-1 by its first clause alone)
+    if (c.kind === 'CursorMut' && c.va + 1 <= c.barrierVa.end) {
+      for (const type of ['cursor_mut.take_next', 'cursor_mut.unmap']) out.push({ kind: `unaligned ${type} ${c.pageTable}`, event: { type, cursor: id, len: 1 } as ModelEvent })
+    }
+    // protect_next over the rest of the range with an op a PTE cannot hold — R cleared, a cache policy no
+    // PTE encodes (REQ-CURSORMUT-PROTECTNEXT-5) — where a leaf is at the cursor, and R cleared where the
+    // first leaf of the window lies past the cursor (the op is judged on the leaf find_next stops at)
+    if (c.kind === 'CursorMut' && c.va < c.barrierVa.end && root !== null) {
+      const len = c.barrierVa.end - c.va
+      const opts = { source: 'pte' as const, config: c.config }
+      const at = mappingAt(s, root, c.va, opts)
+      const later = at === null ? firstMappingFrom(s, root, c.va, c.barrierVa.end, opts) : null
+      const protect = (op: Record<string, unknown>): ModelEvent => ({ type: 'cursor_mut.protect_next', cursor: id, len, ...op }) as ModelEvent
+      if (at !== null) {
+        out.push({ kind: `protectNoRead ${c.pageTable}`, event: protect({ mask: { clear: PageFlags.R, set: 0 } }) })
+        out.push({ kind: `protectCache ${c.pageTable}`, event: protect({ prop: { ...at.property, cache: 'WriteProtected' } }) })
+      } else if (later !== null) out.push({ kind: `protectNoReadLater ${c.pageTable}`, event: protect({ mask: { clear: PageFlags.R, set: 0 } }) })
     }
     // the tracked kernel leaf at the cursor made untracked
     if (c.config === 'kernel' && c.kind === 'CursorMut' && c.va < c.barrierVa.end) {
