@@ -540,7 +540,7 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
   {
     seed: 1015,
     mmioRanges: MMIO_RANGES,
-    why: "the states of map's precondition probes, each where one clause alone fails: an untracked CursorMut over [2 MiB - 4K, 2 MiB + 4K) with guard level 2, at 2 MiB (a 2 MiB item past the range end, REQ-CURSORMUT-MAP-5; a property without R or with a cache policy no PTE encodes, REQ-CURSORMUT-MAP-3; a Frame item, REQ-PTCURSOR-ITEM-1), one over [1 GiB, 1 GiB + 2 MiB) with guard level 1 (a 2 MiB item above the guard level), a kernel one over 2 GiB with guard level 3 (a 1 GiB item above HIGHEST_TRANSLATION_LEVEL); a CursorMut with guard level 2 while PageTableGuards hold its table's root and a level-1 node in its guard node's span off its range (each forgotten by the cursor, REQ-PTCURSOR-FORGET-1); a kernel map of a raw MMIO item whose property carries AVAIL1 (stripped by item_into_raw: the leaf is untracked); an untracked page ending at MAX_PADDR exactly; protect_next(0) at a leaf with an op that clears R (None: the op is never applied); a CursorMut whose window's first leaf lies past its address (probes: R cleared, REQ-CURSORMUT-PROTECTNEXT-5)",
+    why: "the states of map's precondition probes, each where one clause alone fails: an untracked CursorMut over [2 MiB - 4K, 2 MiB + 4K) with guard level 2, at 2 MiB (a 2 MiB item past the range end, REQ-CURSORMUT-MAP-5; a property without R or with a cache policy no PTE encodes, REQ-CURSORMUT-MAP-3; a Frame item, REQ-PTCURSOR-ITEM-1), one over [1 GiB, 1 GiB + 2 MiB) with guard level 1 (a 2 MiB item above the guard level), a kernel one over 2 GiB with guard level 3 (a 1 GiB item above HIGHEST_TRANSLATION_LEVEL); CursorMuts with guard level 2 while PageTableGuards hold its table's root or the level-3 node its guard node starts (above it), or level-1 nodes in its guard node's span before and after its range (each forgotten by the cursor, REQ-PTCURSOR-FORGET-1); a CursorMut whose range ends where its guard node does, whose creation forgets the last entry's node into its range lock; a kernel map of a raw MMIO item whose property carries AVAIL1 (stripped by item_into_raw: the leaf is untracked); an untracked page ending at MAX_PADDR exactly; protect_next(0) at a leaf with an op that clears R (None: the op is never applied); a CursorMut whose window's first leaf lies past its address (probes: R cleared, REQ-CURSORMUT-PROTECTNEXT-5)",
     script: cursorMutEdgesScript,
   },
 ]
@@ -1193,22 +1193,37 @@ function cursorMutEdgesScript(call: <R>(e: ModelEvent) => R): void {
   let c = open(t.pageTable, GiB, GiB + K4)
   call({ type: 'cursor_mut.map', cursor: c, item: { pa: MAX_PADDR - K4, level: 1, prop: RW } } as ModelEvent)
   drop(c)
+  // … and level-1 nodes at 1 GiB + 6 MiB and at the last 2 MiB below 2 GiB (the last entry of the level-2 node at 1 GiB)
+  for (const va of [GiB + 3 * M2, 2 * GiB - K4]) {
+    c = open(t.pageTable, va, va + K4)
+    call({ type: 'cursor_mut.map', cursor: c, item: { pa: 0, level: 1, prop: RW } } as ModelEvent)
+    drop(c)
+  }
+  // guard level 2 over [2 GiB - 4 MiB, 2 GiB): its range ends where its guard node does, the level-1 node of the last
+  // entry locked and forgotten into the range lock (cursor.forget_guard of a node ending at the guard node's end)
+  drop(open(t.pageTable, 2 * GiB - 2 * M2, 2 * GiB))
   // guard level 2 over [2 MiB - 4K, 2 MiB + 4K) (creation allocates the path to it), at 2 MiB (probes: a 2 MiB item past
   // the range end, REQ-CURSORMUT-MAP-5; a property without R or with a cache policy no PTE encodes, REQ-CURSORMUT-MAP-3;
   // a Frame item, REQ-PTCURSOR-ITEM-1)
+  // A PageTableGuard on the level-3 node meanwhile: above the guard node, from its start (probes: forgotten by the cursor)
+  const l3 = childPaddr(t.rootPaddr, 0)
   c = open(t.pageTable, M2 - K4, M2 + K4)
   call({ type: 'cursor.jump', cursor: c, va: M2 } as ModelEvent)
+  const l3Guard = lock(l3)
   call({ type: 'cursor.virt_addr', cursor: c } as ModelEvent)
+  unlock(l3Guard)
   drop(c)
   // guard level 1 over [1 GiB, 1 GiB + 2 MiB) (probes: a 2 MiB item, above the guard level)
   c = open(t.pageTable, GiB, GiB + M2)
   call({ type: 'cursor.virt_addr', cursor: c } as ModelEvent)
   drop(c)
   // guard level 2 over [1 GiB + 2 MiB, 1 GiB + 6 MiB), and PageTableGuards on the root (above the guard node) and on
-  // the level-1 node at 1 GiB (in the guard node's span, off the range) (probes: each forgotten by the cursor, REQ-PTCURSOR-FORGET-1)
-  const l1 = childPaddr(childPaddr(childPaddr(t.rootPaddr, 0), 1), 0)
+  // the level-1 nodes at 1 GiB and 1 GiB + 6 MiB (in the guard node's span, before and after the range) (probes: each
+  // forgotten by the cursor, REQ-PTCURSOR-FORGET-1)
+  const l2 = childPaddr(l3, 1)
+  const [before, after] = [childPaddr(l2, 0), childPaddr(l2, 3)]
   c = open(t.pageTable, GiB + M2, GiB + 3 * M2)
-  const guards = [lock(t.rootPaddr), lock(l1)]
+  const guards = [lock(t.rootPaddr), lock(before), lock(after)]
   call({ type: 'cursor.virt_addr', cursor: c } as ModelEvent)
   for (const g of guards) unlock(g)
   drop(c)
@@ -1803,16 +1818,24 @@ function cursorProbes(s: Snapshot): Array<{ kind: string; event: ModelEvent }> {
     // a guard of a node of another tree, forgotten by this cursor
     const foreign = topGuards.find((g) => nodeOwnerAt(s, frameToIndex(tableGet(s.pt.guards, g)!.paddr))?.tree !== root)
     if (foreign !== undefined) out.push({ kind: `foreignGuard ${c.pageTable}`, event: { type: 'cursor.forget_guard', cursor: id, guard: foreign } as ModelEvent })
-    // a guard of a node of this cursor's tree its range lock does not cover: above the guard node, or in its span off the range
+    // a guard of a node of this cursor's tree its range lock does not cover: above the guard node (starting before
+    // it, or at its start), or in its span before or after the range
     const guardBase = alignDown(c.barrierVa.start, pageSize(c.guardLevel + 1))
     for (const g of topGuards) {
       const r = nodeOwnerAt(s, frameToIndex(tableGet(s.pt.guards, g)!.paddr))
       if (r === null || r.tree !== root) continue
       const span = nodeSpan(r)
       const inGuardSpan = span.start >= guardBase && span.end <= guardBase + pageSize(c.guardLevel + 1)
-      const overlaps = span.start < c.barrierVa.end && c.barrierVa.start < span.end
-      const kind = !inGuardSpan ? 'ownGuardAbove' : !overlaps ? 'ownGuardOffRange' : null
-      if (kind !== null) out.push({ kind: `${kind} ${c.pageTable}`, event: { type: 'cursor.forget_guard', cursor: id, guard: g } as ModelEvent })
+      const where = !inGuardSpan
+        ? span.start < guardBase
+          ? 'Above'
+          : 'AboveFromBase'
+        : span.end <= c.barrierVa.start
+          ? 'Before'
+          : span.start >= c.barrierVa.end
+            ? 'After'
+            : null
+      if (where !== null) out.push({ kind: `ownGuard${where} ${c.pageTable}`, event: { type: 'cursor.forget_guard', cursor: id, guard: g } as ModelEvent })
     }
     // an unaligned jump (REQ-CURSOR-JUMP-3; a hex address in the kernel); find_next / protect_next of an
     // unaligned length that stays inside the range (FINDNEXT-4 / PROTECTNEXT-4 by their first clause alone)
