@@ -55,6 +55,7 @@ import {
   firstMessage,
   fullVa,
   fullVaBig,
+  guardNodeSpan,
   heldByCursor,
   idxRange,
   indexAt,
@@ -332,10 +333,10 @@ export const cursorForgetGuard = defineEvent<CursorForgetGuardEvent, null>({
         // leave a lock the drop's dfs_release_lock never visits (INV-PTCURSOR-1 afterwards).
         // Inside the guard node's span puts it at most at the guard level (a node's span grows with its level).
         const span = nodeSpan(r)
-        const guardBase = alignDown(c.barrierVa.start, pageSize(c.guardLevel + 1))
-        const below = span.start >= guardBase && span.end <= guardBase + pageSize(c.guardLevel + 1)
+        const guardSpan = guardNodeSpan(c)
+        const inGuardSpan = span.start >= guardSpan.start && span.end <= guardSpan.end
         const overlaps = span.start < c.barrierVa.end && c.barrierVa.start < span.end
-        return below && overlaps
+        return inGuardSpan && overlaps
           ? null
           : `guard ${e.guard} locks node ${slot} (level ${r.level}, span [${span.start}, ${span.end})), outside cursor ${e.cursor}'s range lock (guard level ${c.guardLevel}, range [${c.barrierVa.start}, ${c.barrierVa.end}))`
       },
@@ -715,7 +716,7 @@ export const cursorDrop = defineEvent<CursorDropEvent, null>({
       if (g !== null && g !== undefined) rec.run(cursorForgetGuard, { type: 'cursor.forget_guard', cursor: e.cursor, guard: g })
     }
     const guard = cursorOf(rec.snapshot, e.cursor).path[c.guardLevel - 1]!
-    dfsReleaseLock(rec, e.cursor, guard, c.guardLevel, alignDown(c.barrierVa.start, pageSize(c.guardLevel + 1)), c.barrierVa)
+    dfsReleaseLock(rec, e.cursor, guard, c.guardLevel, guardNodeSpan(c).start, c.barrierVa)
     rec.set(editSnapshot(rec.snapshot, (_d, t) => t.ptCursors.set(e.cursor, null)))
     return { snapshot: rec.snapshot, result: null, steps: rec.steps }
   },

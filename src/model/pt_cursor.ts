@@ -234,6 +234,13 @@ export function idxRange(level: number, nodeVa: number, range: VaRange): { start
   return { start: Math.floor((lo - nodeVa) / size), end: Math.ceil((hi - nodeVa) / size) }
 }
 
+/** The span of a cursor's guard node, read from the exec cursor: `align_down(barrier_va.start, page_size(guard_level + 1))` onwards. */
+export function guardNodeSpan(c: PtCursor): VaRange {
+  const size = pageSize(c.guardLevel + 1)
+  const start = alignDown(c.barrierVa.start, size)
+  return { start, end: start + size }
+}
+
 /** The view address a node record sits at (its path), and the span of the entry holding it. */
 export function nodeSpan(r: PtNodeOwner): VaRange {
   let va = 0

@@ -28,7 +28,7 @@ import { tableForEach, tableGet, tableKeys } from '../../src/model/table.js'
 import { isMmioPaddr, ownerOf, slotOf, uniqueOwnerOf } from '../../src/model/slots.js'
 import { History, internalSteps } from '../../src/log/history.js'
 import { focus } from '../property/run.js'
-import { alignDown, cursorOwningGuard, cursorRootSlot, descentOf, fullVa, idxRange, managedViewRange, nodeSpan } from '../../src/model/pt_cursor.js'
+import { alignDown, cursorOwningGuard, cursorRootSlot, descentOf, fullVa, guardNodeSpan, idxRange, managedViewRange, nodeSpan } from '../../src/model/pt_cursor.js'
 import { vmSpaceOwningTable } from '../../src/model/vm_space.js'
 import { ptConfig, type PtConfigName } from '../../src/arch/pt_config.js'
 import { firstMappingFrom, mappingAt } from '../../src/model/pt_view.js'
@@ -1805,7 +1805,7 @@ function cursorProbes(s: Snapshot): Array<{ kind: string; event: ModelEvent }> {
     }
     // the first page of an absent entry of the guard node, inside the cursor's range
     if (c.guardLevel > 1) {
-      const nodeVa = alignDown(c.barrierVa.start, pageSize(c.guardLevel + 1))
+      const nodeVa = guardNodeSpan(c).start
       const { start, end } = idxRange(c.guardLevel, nodeVa, c.barrierVa)
       for (let i = start; i < end; i++) {
         const va = Math.max(c.barrierVa.start, nodeVa + i * pageSize(c.guardLevel))
@@ -1820,14 +1820,14 @@ function cursorProbes(s: Snapshot): Array<{ kind: string; event: ModelEvent }> {
     if (foreign !== undefined) out.push({ kind: `foreignGuard ${c.pageTable}`, event: { type: 'cursor.forget_guard', cursor: id, guard: foreign } as ModelEvent })
     // a guard of a node of this cursor's tree its range lock does not cover: above the guard node (starting before
     // it, or at its start), or in its span before or after the range
-    const guardBase = alignDown(c.barrierVa.start, pageSize(c.guardLevel + 1))
+    const guardSpan = guardNodeSpan(c)
     for (const g of topGuards) {
       const r = nodeOwnerAt(s, frameToIndex(tableGet(s.pt.guards, g)!.paddr))
       if (r === null || r.tree !== root) continue
       const span = nodeSpan(r)
-      const inGuardSpan = span.start >= guardBase && span.end <= guardBase + pageSize(c.guardLevel + 1)
+      const inGuardSpan = span.start >= guardSpan.start && span.end <= guardSpan.end
       const where = !inGuardSpan
-        ? span.start < guardBase
+        ? span.start < guardSpan.start
           ? 'Above'
           : 'AboveFromBase'
         : span.end <= c.barrierVa.start
