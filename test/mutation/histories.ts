@@ -1021,17 +1021,28 @@ function userIoScript(call: <R>(e: ModelEvent) => R): void {
 }
 
 /**
+ * The small helpers the cursor scripts share: `fail` names the script in the error, `open` creates
+ * a cursor and returns its id (failing on `Err`), `drop` drops a cursor.
+ */
+function cursorScriptHelpers(call: <R>(e: ModelEvent) => R, script: number) {
+  const fail = (what: string, r: unknown): never => {
+    throw new Error(`script ${script}: ${what} answered ${JSON.stringify(r)}`)
+  }
+  const open = (type: 'page_table.cursor' | 'page_table.cursor_mut', pageTable: number, vaStart: number | string, vaEnd: number | string): number => {
+    const r = call<{ ok: boolean; value?: { cursor: number } }>({ type, pageTable, vaStart, vaEnd } as ModelEvent)
+    return r.ok ? r.value!.cursor : fail(`${type} [${vaStart}, ${vaEnd})`, r)
+  }
+  const drop = (cursor: number): void => void call({ type: 'cursor.drop', cursor } as ModelEvent)
+  return { fail, open, drop }
+}
+
+/**
  * Script 1012: cursor creation, query and next at their edges (reducers/page_table/cursor.ts). The
  * creation probes come from `cursorProbes` at the positions where their states exist.
  */
 function cursorEdgesScript(call: <R>(e: ModelEvent) => R): void {
   const RW = newUser(PageFlags.RW)
-  const open = (type: 'page_table.cursor' | 'page_table.cursor_mut', pageTable: number, vaStart: number | string, vaEnd: number | string): number => {
-    const r = call<{ ok: boolean; value?: { cursor: number } }>({ type, pageTable, vaStart, vaEnd } as ModelEvent)
-    if (!r.ok) throw new Error(`script 1012: ${type} [${vaStart}, ${vaEnd}) answered ${JSON.stringify(r)}`)
-    return r.value!.cursor
-  }
-  const drop = (cursor: number): void => void call({ type: 'cursor.drop', cursor } as ModelEvent)
+  const { open, drop } = cursorScriptHelpers(call, 1012)
   const newTable = (config: 'user' | 'untracked'): { pageTable: number; rootPaddr: number } => call({ type: 'page_table.new', config } as ModelEvent)
   // the Frame handle a query / next of a tracked leaf hands out
   const frameOf = (item: { frame?: number } | null | undefined): number => {
@@ -1112,14 +1123,7 @@ function cursorEdgesScript(call: <R>(e: ModelEvent) => R): void {
  * REQ-PTCURSOR-NEW-2 probe), and a kernel walk over whole top-level entries.
  */
 function cursorGapsScript(call: <R>(e: ModelEvent) => R): void {
-  const fail = (what: string, r: unknown): never => {
-    throw new Error(`script 1013: ${what} answered ${JSON.stringify(r)}`)
-  }
-  const open = (type: 'page_table.cursor' | 'page_table.cursor_mut', pageTable: number, vaStart: number | string, vaEnd: number | string): number => {
-    const r = call<{ ok: boolean; value?: { cursor: number } }>({ type, pageTable, vaStart, vaEnd } as ModelEvent)
-    return r.ok ? r.value!.cursor : fail(`${type} [${vaStart}, ${vaEnd})`, r)
-  }
-  const drop = (cursor: number): void => void call({ type: 'cursor.drop', cursor } as ModelEvent)
+  const { fail, open, drop } = cursorScriptHelpers(call, 1013)
   const K4 = pageSize(1)
   const M2 = pageSize(2)
 
@@ -1162,14 +1166,9 @@ function cursorGapsScript(call: <R>(e: ModelEvent) => R): void {
  * a raw item whose property carries AVAIL1 (stripped: the leaf is untracked).
  */
 function cursorMutEdgesScript(call: <R>(e: ModelEvent) => R): void {
-  const fail = (what: string, r: unknown): never => {
-    throw new Error(`script 1015: ${what} answered ${JSON.stringify(r)}`)
-  }
-  const open = (pageTable: number, vaStart: number | string, vaEnd: number | string): number => {
-    const r = call<{ ok: boolean; value?: { cursor: number } }>({ type: 'page_table.cursor_mut', pageTable, vaStart, vaEnd } as ModelEvent)
-    return r.ok ? r.value!.cursor : fail(`cursor_mut [${vaStart}, ${vaEnd})`, r)
-  }
-  const drop = (cursor: number): void => void call({ type: 'cursor.drop', cursor } as ModelEvent)
+  const helpers = cursorScriptHelpers(call, 1015)
+  const { fail, drop } = helpers
+  const open = (pageTable: number, vaStart: number | string, vaEnd: number | string): number => helpers.open('page_table.cursor_mut', pageTable, vaStart, vaEnd)
   const lock = (paddr: number): number => call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
   const unlock = (guard: number): void => void call({ type: 'page_table_guard.drop', guard } as ModelEvent)
   // the node at entry `idx` of the node at `paddr`, read through a guard and an Entry
