@@ -37,7 +37,7 @@ import { handleOfRoot } from '../../src/model/pt_tables.js'
 import { entryContext } from '../../reducers/page_table/entry.js'
 import { borrowFailure } from '../../reducers/io/vm_io.js'
 import { pickFrame } from '../../reducers/frame/allocator.js'
-import { newAbsentPte, newPage, pteToHex } from '../../src/arch/pte.js'
+import { newAbsentPte, newPage, pteProp, pteToHex } from '../../src/arch/pte.js'
 import { blockingLock, strayLockTarget } from '../../reducers/page_table/cursor.js'
 
 /** 4 MiB of physical memory (1,024 frames), as the property tests: allocation reuses pages. */
@@ -543,6 +543,12 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "the states of map's precondition probes, each where one clause alone fails: an untracked CursorMut over [2 MiB - 4K, 2 MiB + 4K) with guard level 2, at 2 MiB (a 2 MiB item past the range end, REQ-CURSORMUT-MAP-5; a property without R or with a cache policy no PTE encodes, REQ-CURSORMUT-MAP-3; a Frame item, REQ-PTCURSOR-ITEM-1), one over [1 GiB, 1 GiB + 2 MiB) with guard level 1 (a 2 MiB item above the guard level), a kernel one over 2 GiB with guard level 3 (a 1 GiB item above HIGHEST_TRANSLATION_LEVEL); CursorMuts with guard level 2 while PageTableGuards hold its table's root or the level-3 node its guard node starts (above it), or level-1 nodes in its guard node's span before and after its range (each forgotten by the cursor, REQ-PTCURSOR-FORGET-1); a CursorMut whose range ends where its guard node does, whose creation forgets the last entry's node into its range lock; a kernel map of a raw MMIO item whose property carries AVAIL1 (stripped by item_into_raw: the leaf is untracked); an untracked page ending at MAX_PADDR exactly; protect_next(0) at a leaf with an op that clears R (None: the op is never applied); a CursorMut whose window's first leaf lies past its address (probes: R cleared, REQ-CURSORMUT-PROTECTNEXT-5)",
     script: cursorMutEdgesScript,
   },
+  {
+    seed: 1016,
+    mmioRanges: MMIO_RANGES,
+    why: "Entry::protect on a kernel page table's leaves, at the top level: an Entry on a tracked frame's leaf (AVAIL1 in its PTE) and one on an untracked MMIO leaf, each protected with an op that keeps AVAIL1 (probes: an op that flips it, so the item would change trackedness, REQ-ENTRY-PROTECT-2 — no other history holds an Entry on a kernel leaf)",
+    script: kernelEntryProtectScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -1018,6 +1024,43 @@ function userIoScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'vm_space.drop', vmSpace: other } as ModelEvent)
   call({ type: 'vm_space.activate', vmSpace: vs } as ModelEvent)
   call({ type: 'frame.drop', frame: f2 } as ModelEvent)
+}
+
+/**
+ * Script 1016: `entry.protect` called directly on a kernel page table's leaves (reducers/page_table/entry.ts):
+ * a tracked frame's leaf and an untracked MMIO leaf in one level-1 node, each through its own Entry.
+ */
+function kernelEntryProtectScript(call: <R>(e: ModelEvent) => R): void {
+  const { fail, open, drop } = cursorScriptHelpers(call, 1016)
+  const RW = newUser(PageFlags.RW)
+  const vaStart = 0xffff800000200000n
+  const kernel = call<{ pageTable: number; rootPaddr: number }>({ type: 'page_table.new_kernel' } as ModelEvent)
+  const c = open('page_table.cursor_mut', kernel.pageTable, `0x${vaStart.toString(16)}`, `0x${(vaStart + 2n * BigInt(pageSize(1))).toString(16)}`)
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: false, meta: UNIT_META } as ModelEvent).value.frame
+  call({ type: 'cursor_mut.map', cursor: c, item: { frame, prop: RW } } as ModelEvent)
+  call({ type: 'cursor_mut.map', cursor: c, item: { pa: MMIO_RANGES[0]![0], level: 1, prop: RW } } as ModelEvent)
+  drop(c)
+  // down to the level-1 node: entry 256 of the root, then 0, then 1
+  let paddr = kernel.rootPaddr
+  for (const idx of [256, 0, 1]) {
+    const guard = call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
+    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
+    const ref = call<{ kind: string; paddr?: number }>({ type: 'entry.to_ref', entry } as ModelEvent)
+    call({ type: 'entry.drop', entry } as ModelEvent)
+    call({ type: 'page_table_guard.drop', guard } as ModelEvent)
+    paddr = ref.kind === 'PageTable' ? ref.paddr! : fail(`entry ${idx} of node ${paddr}`, ref)
+  }
+  // each leaf protected through its Entry: W cleared, AVAIL1 (the tracked leaf's mark) kept
+  const guard = call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
+  for (const idx of [0, 1]) {
+    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
+    const ref = call<{ kind: string }>({ type: 'entry.to_ref', entry } as ModelEvent)
+    if (ref.kind !== 'Frame') fail(`leaf ${idx}`, ref)
+    call({ type: 'entry.protect', entry, mask: { clear: PageFlags.W, set: 0 } } as ModelEvent)
+    call({ type: 'entry.is_none', entry } as ModelEvent)
+    call({ type: 'entry.drop', entry } as ModelEvent)
+  }
+  call({ type: 'page_table_guard.drop', guard } as ModelEvent)
 }
 
 /**
@@ -1539,6 +1582,12 @@ function entryProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
     out.push({ type: 'entry.protect', entry: leaf, prop: newUser(PageFlags.RW, 'WriteCombining') } as ModelEvent)
     out.push({ type: 'entry.protect', entry: leaf, mask: { clear: PageFlags.R, set: 0 } } as ModelEvent)
     out.push({ type: 'entry.protect', entry: leaf, mask: { clear: 0, set: 1 << 12 } } as ModelEvent)
+  }
+  // … and of a kernel leaf, an op that flips AVAIL1: the item would change trackedness (REQ-ENTRY-PROTECT-2)
+  const kernelLeaf = tableKeys(s.pt.entries).find((id) => kindOf(id) === 'frame' && entryContext(s, id)?.node?.config === 'kernel')
+  if (kernelLeaf !== undefined) {
+    const avail1 = (pteProp(entryContext(s, kernelLeaf)!.cached).flags & PageFlags.AVAIL1) !== 0
+    out.push({ type: 'entry.protect', entry: kernelLeaf, mask: avail1 ? { clear: PageFlags.AVAIL1, set: 0 } : { clear: 0, set: PageFlags.AVAIL1 } } as ModelEvent)
   }
   // alloc_if_none through an Entry four levels down (REQ-ENTRY-ALLOCIFNONE-4), split through an Entry of a root (REQ-ENTRY-SPLIT-3)
   for (const id of tableKeys(s.pt.entries)) {
