@@ -115,7 +115,6 @@ function countsBy<T>(cache: WeakMap<object, Map<number, number>>, table: Table<T
 
 const nodeHandleCounts = new WeakMap<object, Map<number, number>>()
 const childValueCounts = new WeakMap<object, Map<number, number>>()
-const guardCounts = new WeakMap<object, Map<number, number>>()
 
 function slotOfPaddr(paddr: number): number | null {
   return Number.isSafeInteger(paddr) && paddr >= 0 ? frameToIndex(paddr) : null
@@ -129,11 +128,6 @@ export function nodeHandlesAt(s: Snapshot, idx: number): number {
 /** Number of `Child::PageTable` values held by code that own a reference to slot `idx`. */
 export function childValuesAt(s: Snapshot, idx: number): number {
   return countsBy(childValueCounts, s.pt.children, (c) => (c.kind === 'PageTable' ? slotOfPaddr(c.paddr) : null)).get(idx) ?? 0
-}
-
-/** Number of live `PageTableGuard` handles on the node at slot `idx`. */
-export function guardsAt(s: Snapshot, idx: number): number {
-  return countsBy(guardCounts, s.pt.guards, (g) => slotOfPaddr(g.paddr)).get(idx) ?? 0
 }
 
 // ---- writing nodes -------------------------------------------------------------------------

@@ -31,11 +31,10 @@ import { frameToIndex, metaAddr, NR_ENTRIES, NR_LEVELS, PageUsage, REF_COUNT_MAX
 import { isPresent, newPt, pteFromHex, pteToHex } from '../../../arch/pte.js'
 import type { InternalStep } from '../../../../reducers/types.js'
 import { freedLast, policyFrame } from '../frame/allocator_policy.js'
-import { droppedChildren, freshNodeMeta } from './node_reads.js'
+import { droppedChildren, freshNodeMeta, guardsOnNode } from './node_reads.js'
 import {
   childValuesAt,
   execNodeStorage,
-  guardsAt,
   isInstalled,
   nodeHandlesAt,
   nodeStorage,
@@ -205,7 +204,7 @@ export const ptNodeInvariants: InvRule[] = [
     'ptNode',
     (s, idx) => {
       if (!nodeUnit(s, idx)) return []
-      const n = guardsAt(s, idx)
+      const n = guardsOnNode(s, idx)
       const out: Finding[] = []
       if (n > 1) out.push(finding('INV-PTGUARD-1', `pt.guards@${idx}`, `${n} PageTableGuard handles lock node ${idx}`, 1, n))
       if (n > 0 && tableGet(s.pt.locks, idx) === null) out.push(finding('INV-PTGUARD-1', `pt.guards@${idx}`, `a PageTableGuard refers to node ${idx}, whose lock is not held`, 'in Guards', 'not in Guards'))

@@ -1,13 +1,14 @@
 /**
  * The checker's own readings of a page-table node's metadata, written apart from the reducers'
- * helpers (reducers/page_table/node.ts `onDropChildren` / `newNodeStorage`), for the reason
+ * helpers (reducers/page_table/node.ts `onDropChildren` / `newNodeStorage` / `guardsAt`), for the reason
  * cursor_args.ts gives. They read only `src/`.
  */
-import { frameToIndex, NR_LEVELS } from '../../../arch/constants.js'
+import { frameToIndex, NR_LEVELS, PAGE_SIZE } from '../../../arch/constants.js'
 import { isLast, isPresent, pteProp, ptePaddr } from '../../../arch/pte.js'
 import { managedIndexRange, ptConfig, type PtConfigName } from '../../../arch/pt_config.js'
 import { readPte } from '../../../model/memory.js'
 import { slotOf } from '../../../model/slots.js'
+import { tableForEach } from '../../../model/table.js'
 import type { MetaSlotStorage, Snapshot } from '../../../model/snapshot.js'
 import type { OnDropChild } from '../../../../reducers/page_table/node.js'
 import { leafIsTracked } from './cursor_args.js'
@@ -38,4 +39,14 @@ export function droppedChildren(s: Snapshot, slot: number): DroppedChild[] {
     out.push({ idx, pte, paddr, slot: frameToIndex(paddr), node, tracked: node ? true : leafIsTracked(storage.config, pteProp(pte)) })
   }
   return out
+}
+
+/** Number of live `PageTableGuard` handles locking the node at slot `idx` (INV-PTGUARD-1): a scan of the guards, which are few. */
+export function guardsOnNode(s: Snapshot, idx: number): number {
+  const paddr = idx * PAGE_SIZE
+  let n = 0
+  tableForEach(s.pt.guards, (g) => {
+    if (g.paddr === paddr) n++
+  })
+  return n
 }
