@@ -1027,47 +1027,11 @@ function userIoScript(call: <R>(e: ModelEvent) => R): void {
 }
 
 /**
- * Script 1016: `entry.protect` called directly on a kernel page table's leaves (reducers/page_table/entry.ts):
- * a tracked frame's leaf and an untracked MMIO leaf in one level-1 node, each through its own Entry.
+ * The small helpers the page-table scripts share: `fail` names the script in the error, `open`
+ * creates a cursor and returns its id (failing on `Err`), `drop` drops a cursor, `lock` / `unlock`
+ * take and drop a PageTableGuard, `childPaddr` reads the node at an entry through a guard and an Entry.
  */
-function kernelEntryProtectScript(call: <R>(e: ModelEvent) => R): void {
-  const { fail, open, drop } = cursorScriptHelpers(call, 1016)
-  const RW = newUser(PageFlags.RW)
-  const vaStart = 0xffff800000200000n
-  const kernel = call<{ pageTable: number; rootPaddr: number }>({ type: 'page_table.new_kernel' } as ModelEvent)
-  const c = open('page_table.cursor_mut', kernel.pageTable, `0x${vaStart.toString(16)}`, `0x${(vaStart + 2n * BigInt(pageSize(1))).toString(16)}`)
-  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: false, meta: UNIT_META } as ModelEvent).value.frame
-  call({ type: 'cursor_mut.map', cursor: c, item: { frame, prop: RW } } as ModelEvent)
-  call({ type: 'cursor_mut.map', cursor: c, item: { pa: MMIO_RANGES[0]![0], level: 1, prop: RW } } as ModelEvent)
-  drop(c)
-  // down to the level-1 node: entry 256 of the root, then 0, then 1
-  let paddr = kernel.rootPaddr
-  for (const idx of [256, 0, 1]) {
-    const guard = call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
-    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
-    const ref = call<{ kind: string; paddr?: number }>({ type: 'entry.to_ref', entry } as ModelEvent)
-    call({ type: 'entry.drop', entry } as ModelEvent)
-    call({ type: 'page_table_guard.drop', guard } as ModelEvent)
-    paddr = ref.kind === 'PageTable' ? ref.paddr! : fail(`entry ${idx} of node ${paddr}`, ref)
-  }
-  // each leaf protected through its Entry: W cleared, AVAIL1 (the tracked leaf's mark) kept
-  const guard = call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
-  for (const idx of [0, 1]) {
-    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
-    const ref = call<{ kind: string }>({ type: 'entry.to_ref', entry } as ModelEvent)
-    if (ref.kind !== 'Frame') fail(`leaf ${idx}`, ref)
-    call({ type: 'entry.protect', entry, mask: { clear: PageFlags.W, set: 0 } } as ModelEvent)
-    call({ type: 'entry.is_none', entry } as ModelEvent)
-    call({ type: 'entry.drop', entry } as ModelEvent)
-  }
-  call({ type: 'page_table_guard.drop', guard } as ModelEvent)
-}
-
-/**
- * The small helpers the cursor scripts share: `fail` names the script in the error, `open` creates
- * a cursor and returns its id (failing on `Err`), `drop` drops a cursor.
- */
-function cursorScriptHelpers(call: <R>(e: ModelEvent) => R, script: number) {
+function ptScriptHelpers(call: <R>(e: ModelEvent) => R, script: number) {
   const fail = (what: string, r: unknown): never => {
     throw new Error(`script ${script}: ${what} answered ${JSON.stringify(r)}`)
   }
@@ -1076,7 +1040,18 @@ function cursorScriptHelpers(call: <R>(e: ModelEvent) => R, script: number) {
     return r.ok ? r.value!.cursor : fail(`${type} [${vaStart}, ${vaEnd})`, r)
   }
   const drop = (cursor: number): void => void call({ type: 'cursor.drop', cursor } as ModelEvent)
-  return { fail, open, drop }
+  const lock = (paddr: number): number => call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
+  const unlock = (guard: number): void => void call({ type: 'page_table_guard.drop', guard } as ModelEvent)
+  // the node at entry `idx` of the node at `paddr`
+  const childPaddr = (paddr: number, idx: number): number => {
+    const guard = lock(paddr)
+    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
+    const ref = call<{ kind: string; paddr?: number }>({ type: 'entry.to_ref', entry } as ModelEvent)
+    call({ type: 'entry.drop', entry } as ModelEvent)
+    unlock(guard)
+    return ref.kind === 'PageTable' ? ref.paddr! : fail(`entry ${idx} of node ${paddr}`, ref)
+  }
+  return { fail, open, drop, lock, unlock, childPaddr }
 }
 
 /**
@@ -1085,7 +1060,7 @@ function cursorScriptHelpers(call: <R>(e: ModelEvent) => R, script: number) {
  */
 function cursorEdgesScript(call: <R>(e: ModelEvent) => R): void {
   const RW = newUser(PageFlags.RW)
-  const { open, drop } = cursorScriptHelpers(call, 1012)
+  const { open, drop } = ptScriptHelpers(call, 1012)
   const newTable = (config: 'user' | 'untracked'): { pageTable: number; rootPaddr: number } => call({ type: 'page_table.new', config } as ModelEvent)
   // the Frame handle a query / next of a tracked leaf hands out
   const frameOf = (item: { frame?: number } | null | undefined): number => {
@@ -1166,7 +1141,7 @@ function cursorEdgesScript(call: <R>(e: ModelEvent) => R): void {
  * REQ-PTCURSOR-NEW-2 probe), and a kernel walk over whole top-level entries.
  */
 function cursorGapsScript(call: <R>(e: ModelEvent) => R): void {
-  const { fail, open, drop } = cursorScriptHelpers(call, 1013)
+  const { fail, open, drop } = ptScriptHelpers(call, 1013)
   const K4 = pageSize(1)
   const M2 = pageSize(2)
 
@@ -1209,20 +1184,9 @@ function cursorGapsScript(call: <R>(e: ModelEvent) => R): void {
  * a raw item whose property carries AVAIL1 (stripped: the leaf is untracked).
  */
 function cursorMutEdgesScript(call: <R>(e: ModelEvent) => R): void {
-  const helpers = cursorScriptHelpers(call, 1015)
-  const { fail, drop } = helpers
+  const helpers = ptScriptHelpers(call, 1015)
+  const { fail, drop, lock, unlock, childPaddr } = helpers
   const open = (pageTable: number, vaStart: number | string, vaEnd: number | string): number => helpers.open('page_table.cursor_mut', pageTable, vaStart, vaEnd)
-  const lock = (paddr: number): number => call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
-  const unlock = (guard: number): void => void call({ type: 'page_table_guard.drop', guard } as ModelEvent)
-  // the node at entry `idx` of the node at `paddr`, read through a guard and an Entry
-  const childPaddr = (paddr: number, idx: number): number => {
-    const guard = lock(paddr)
-    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
-    const ref = call<{ kind: string; paddr?: number }>({ type: 'entry.to_ref', entry } as ModelEvent)
-    call({ type: 'entry.drop', entry } as ModelEvent)
-    unlock(guard)
-    return ref.kind === 'PageTable' ? ref.paddr! : fail(`entry ${idx} of node ${paddr}`, ref)
-  }
   const K4 = pageSize(1)
   const M2 = pageSize(2)
   const RW = newUser(PageFlags.RW)
@@ -1287,6 +1251,35 @@ function cursorMutEdgesScript(call: <R>(e: ModelEvent) => R): void {
   if (none !== null) fail('protect_next(0)', none)
   drop(c)
   call({ type: 'frame.drop', frame } as ModelEvent)
+}
+
+/**
+ * Script 1016: `entry.protect` called directly on a kernel page table's leaves (reducers/page_table/entry.ts):
+ * a tracked frame's leaf and an untracked MMIO leaf in one level-1 node, each through its own Entry.
+ */
+function kernelEntryProtectScript(call: <R>(e: ModelEvent) => R): void {
+  const { fail, open, drop, lock, unlock, childPaddr } = ptScriptHelpers(call, 1016)
+  const RW = newUser(PageFlags.RW)
+  const vaStart = 0xffff800000200000n
+  const kernel = call<{ pageTable: number; rootPaddr: number }>({ type: 'page_table.new_kernel' } as ModelEvent)
+  const c = open('page_table.cursor_mut', kernel.pageTable, `0x${vaStart.toString(16)}`, `0x${(vaStart + 2n * BigInt(pageSize(1))).toString(16)}`)
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: false, meta: UNIT_META } as ModelEvent).value.frame
+  call({ type: 'cursor_mut.map', cursor: c, item: { frame, prop: RW } } as ModelEvent)
+  call({ type: 'cursor_mut.map', cursor: c, item: { pa: MMIO_RANGES[0]![0], level: 1, prop: RW } } as ModelEvent)
+  drop(c)
+  // down to the level-1 node: entry 256 of the root, then 0, then 1
+  const paddr = [256, 0, 1].reduce(childPaddr, kernel.rootPaddr)
+  // each leaf protected through its Entry: W cleared, AVAIL1 (the tracked leaf's mark) kept
+  const guard = lock(paddr)
+  for (const idx of [0, 1]) {
+    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
+    const ref = call<{ kind: string }>({ type: 'entry.to_ref', entry } as ModelEvent)
+    if (ref.kind !== 'Frame') fail(`leaf ${idx}`, ref)
+    call({ type: 'entry.protect', entry, mask: { clear: PageFlags.W, set: 0 } } as ModelEvent)
+    call({ type: 'entry.is_none', entry } as ModelEvent)
+    call({ type: 'entry.drop', entry } as ModelEvent)
+  }
+  unlock(guard)
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The checker's own readings of a page-table node's metadata, written apart from the reducers'
- * helpers (reducers/page_table/node.ts `onDropChildren` / `newNodeStorage` / `guardsAt`), for the reason
- * cursor_args.ts gives. They read only `src/`.
+ * helpers (reducers/page_table/node.ts `onDropChildren` / `newNodeStorage`, and the guard count
+ * that was `guardsAt` there), for the reason cursor_args.ts gives. They read only `src/`.
  */
 import { frameToIndex, NR_LEVELS, PAGE_SIZE } from '../../../arch/constants.js'
 import { isLast, isPresent, pteProp, ptePaddr } from '../../../arch/pte.js'
