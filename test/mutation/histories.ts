@@ -549,6 +549,11 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "Entry::protect on a kernel page table's leaves, at the top level: an Entry on a tracked frame's leaf (AVAIL1 in its PTE) and one on an untracked MMIO leaf, each protected with an op that keeps AVAIL1 (probes: an op that flips it, so the item would change trackedness, REQ-ENTRY-PROTECT-2 — no other history holds an Entry on a kernel leaf)",
     script: kernelEntryProtectScript,
   },
+  {
+    seed: 1017,
+    why: "a boot page table whose firmware leaves come in an order no earlier one has: one above an earlier one, one ending where an earlier one starts, one starting where an earlier one ends (REQ-BOOTPT-NEW-2's overlap test must accept each); probes at its creation: leaves off their pages, two over one address",
+    script: bootFirmwareOrderScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -837,6 +842,22 @@ function bootFirmwareScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'boot_page_table.page_walk', va: 0x7fe0_0000 } as ModelEvent)
   call({ type: 'boot_page_table.drop' } as ModelEvent)
   free(held.length)
+}
+
+/** Script 1017: firmware leaves adjacent to each other and above each other, in the order given; the boot page table walked and dropped. */
+function bootFirmwareOrderScript(call: <R>(e: ModelEvent) => R): void {
+  const prop = newUser(PageFlags.RW)
+  const K4 = pageSize(1)
+  const firmware = [
+    { va: 3 * K4, paddr: 3 * K4, level: 1, prop },
+    { va: 2 * K4, paddr: 2 * K4, level: 1, prop }, // ends where the first starts
+    { va: 4 * K4, paddr: 4 * K4, level: 1, prop }, // starts where the first ends
+    { va: pageSize(2), paddr: 2 * pageSize(2), level: 2, prop }, // above them all
+    { va: GiB, paddr: GiB, level: 3, prop },
+  ]
+  call({ type: 'boot_page_table.new', firmware } as ModelEvent)
+  for (const va of [2 * K4, 4 * K4 + 0x10, pageSize(2) + K4]) call({ type: 'boot_page_table.page_walk', va } as ModelEvent)
+  call({ type: 'boot_page_table.drop' } as ModelEvent)
 }
 
 /** Script 1009: Entries of a root and of a level-1 node in one page table, and of a detached level-1 node. */
@@ -1400,6 +1421,23 @@ export function makeProbes(events: readonly ModelEvent[], seed: number, crashes:
     if (e.type.startsWith('page_table.')) {
       const shared = tableKeys(h.state.pt.tables).map((id) => tableGet(h.state.pt.tables, id)!.sharesKernel).find((k) => k !== null)
       if (shared !== undefined && shared !== null) offer(i, { type: 'page_table.drop', pageTable: shared } as ModelEvent, true)
+    }
+    // The boot page table's firmware mappings: a va or a paddr off its page, two leaves over one
+    // address (REQ-BOOTPT-NEW-2), and one more base page whose level-1 table does not fit (REQ-BOOTPT-ALLOC-1
+    // where memory is short, as in script 1008)
+    if (e.type === 'boot_page_table.new' && h.state.pt.boot === null) {
+      const prop = newUser(PageFlags.RW)
+      const firmware = (e as unknown as { firmware?: unknown[] }).firmware ?? []
+      for (const bad of [
+        [{ va: GiB + pageSize(2), paddr: GiB, level: 3, prop }],
+        [{ va: GiB, paddr: GiB + pageSize(2), level: 3, prop }],
+        [
+          { va: GiB, paddr: GiB, level: 3, prop },
+          { va: GiB + pageSize(2), paddr: 0, level: 2, prop },
+        ],
+        [...firmware, { va: pageSize(1), paddr: pageSize(1), level: 1, prop }],
+      ])
+        offer(i, { ...e, firmware: bad } as ModelEvent, true)
     }
     // A boot page table protected where no table maps: 1 GiB and 512 GiB (upper-level PTEs absent; the generator's addresses stay in the first 256 KiB)
     if (e.type.startsWith('boot_page_table.') && h.state.pt.boot !== null) {
