@@ -1615,10 +1615,12 @@ function entryProbes(s: Snapshot, e: ModelEvent): ModelEvent[] {
     out.push({ type: 'entry.protect', entry: leaf, mask: { clear: 0, set: 1 << 12 } } as ModelEvent)
   }
   // … and of a kernel leaf, an op that flips AVAIL1: the item would change trackedness (REQ-ENTRY-PROTECT-2)
-  const kernelLeaf = tableKeys(s.pt.entries).find((id) => kindOf(id) === 'frame' && entryContext(s, id)?.node?.config === 'kernel')
-  if (kernelLeaf !== undefined) {
-    const avail1 = (pteProp(entryContext(s, kernelLeaf)!.cached).flags & PageFlags.AVAIL1) !== 0
-    out.push({ type: 'entry.protect', entry: kernelLeaf, mask: avail1 ? { clear: PageFlags.AVAIL1, set: 0 } : { clear: 0, set: PageFlags.AVAIL1 } } as ModelEvent)
+  const kernelLeaf = tableKeys(s.pt.entries)
+    .map((id) => entryContext(s, id))
+    .find((ctx) => ctx?.view?.kind === 'frame' && ctx.node?.config === 'kernel')
+  if (kernelLeaf != null) {
+    const avail1 = (pteProp(kernelLeaf.cached).flags & PageFlags.AVAIL1) !== 0
+    out.push({ type: 'entry.protect', entry: kernelLeaf.id, mask: avail1 ? { clear: PageFlags.AVAIL1, set: 0 } : { clear: 0, set: PageFlags.AVAIL1 } } as ModelEvent)
   }
   // alloc_if_none through an Entry four levels down (REQ-ENTRY-ALLOCIFNONE-4), split through an Entry of a root (REQ-ENTRY-SPLIT-3)
   for (const id of tableKeys(s.pt.entries)) {
