@@ -554,6 +554,11 @@ export const SCRIPTED_FIXTURES: readonly ScriptedFixture[] = [
     why: "a boot page table whose firmware leaves come in an order no earlier one has: one above an earlier one, one ending where an earlier one starts, one starting where an earlier one ends (REQ-BOOTPT-NEW-2's overlap test must accept each); probes at its creation: leaves off their pages, two over one address",
     script: bootFirmwareOrderScript,
   },
+  {
+    seed: 1018,
+    why: "a node record naming its own slot as its tree without being a root (a sub-tree taken out of a table keeps the root's tree id; the root was dropped and its slot reused by a node installed in that sub-tree): probes position a Child in that slot's \"tree\", which REQ-CHILD-FROMFRAME-1 refuses — no root record (no other history reuses a dropped root's slot inside its old tree)",
+    script: staleTreeIdScript,
+  },
 ]
 
 /** The events of a scripted fixture, as the unmutated model accepts them. */
@@ -570,19 +575,7 @@ export function scriptedEvents(f: ScriptedFixture): ModelEvent[] {
 
 function rebaseScript(call: <R>(e: ModelEvent) => R): void {
   const RW = newUser(PageFlags.RW)
-  const alloc = (level: number): { node: number; paddr: number; slot: number } => {
-    const r = call<{ node: number; paddr: number }>({ type: 'page_table_node.alloc', level, config: 'user' } as ModelEvent)
-    return { ...r, slot: r.paddr / pageSize(1) }
-  }
-  const lock = (paddr: number): number => call<{ guard: number }>({ type: 'page_table_node_ref.lock', paddr } as ModelEvent).guard
-  // replaces entry `idx` under `guard` by `child`; the old child, still live
-  const put = (guard: number, idx: number, child: number): number => {
-    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
-    const old = call<{ child: number }>({ type: 'entry.replace', entry, child } as ModelEvent).child
-    call({ type: 'entry.drop', entry } as ModelEvent)
-    return old
-  }
-  const drop = (child: number): void => void call({ type: 'child.drop', child } as ModelEvent)
+  const { alloc, lock, put, dropChild: drop } = ptScriptHelpers(call, 1001)
   // a detached level-2 root with a level-1 node at entry 0, a tracked frame at its entry 3
   const n2 = alloc(2)
   const g2 = lock(n2.paddr)
@@ -860,6 +853,35 @@ function bootFirmwareOrderScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'boot_page_table.drop' } as ModelEvent)
 }
 
+/**
+ * Script 1018: a node record that names its own slot as its tree but is no root. A level-2 node is
+ * taken out of a level-3 root (its record keeps the root's tree id), the root is dropped, and a
+ * level-1 node allocated in the root's freed slot is installed under the taken-out node: its
+ * record, at path "0.5", names tree = its own slot. A Child is then made for a live root, where
+ * `childProbes` offers one positioned in that slot's "tree" (REQ-CHILD-FROMFRAME-1: no root record).
+ */
+function staleTreeIdScript(call: <R>(e: ModelEvent) => R): void {
+  const { fail, alloc, lock, unlock, put, dropChild, fromNode } = ptScriptHelpers(call, 1018)
+  const root = alloc(3)
+  const mid = alloc(2)
+  let guard = lock(root.paddr)
+  dropChild(put(guard, 0, fromNode(mid.node)))
+  const taken = put(guard, 0, call<{ child: number }>({ type: 'child.none', tree: root.slot, path: '0', parentLevel: 3 } as ModelEvent).child)
+  unlock(guard)
+  call({ type: 'page_table_node.drop', node: root.node } as ModelEvent)
+  const reuse = alloc(1)
+  if (reuse.slot !== root.slot) fail('the allocation after the root was dropped', reuse)
+  guard = lock(mid.paddr)
+  dropChild(put(guard, 5, fromNode(reuse.node)))
+  unlock(guard)
+  // a tracked frame made a Child for a live root's entry, and dropped
+  const live = alloc(1)
+  const frame = call<{ ok: true; value: { frame: number } }>({ type: 'frame_alloc.alloc_frame', zeroed: false, meta: UNIT_META } as ModelEvent).value.frame
+  dropChild(call<{ child: number }>({ type: 'child.from_frame', frame, prop: newUser(PageFlags.RW), tree: live.slot, path: '3', parentLevel: 1 } as ModelEvent).child)
+  call({ type: 'page_table_node.drop', node: live.node } as ModelEvent)
+  dropChild(taken)
+}
+
 /** Script 1009: Entries of a root and of a level-1 node in one page table, and of a detached level-1 node. */
 function entryEndsScript(call: <R>(e: ModelEvent) => R): void {
   const entry = (guard: number, idx: number): number => call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
@@ -1072,7 +1094,21 @@ function ptScriptHelpers(call: <R>(e: ModelEvent) => R, script: number) {
     unlock(guard)
     return ref.kind === 'PageTable' ? ref.paddr! : fail(`entry ${idx} of node ${paddr}`, ref)
   }
-  return { fail, open, drop, lock, unlock, childPaddr }
+  // a detached user node (its own tree's root)
+  const alloc = (level: number): { node: number; paddr: number; slot: number } => {
+    const r = call<{ node: number; paddr: number }>({ type: 'page_table_node.alloc', level, config: 'user' } as ModelEvent)
+    return { ...r, slot: r.paddr / pageSize(1) }
+  }
+  // replaces entry `idx` under `guard` by `child`; the old child, still live
+  const put = (guard: number, idx: number, child: number): number => {
+    const entry = call<{ entry: number }>({ type: 'page_table_guard.entry', guard, idx } as ModelEvent).entry
+    const old = call<{ child: number }>({ type: 'entry.replace', entry, child } as ModelEvent).child
+    call({ type: 'entry.drop', entry } as ModelEvent)
+    return old
+  }
+  const dropChild = (child: number): void => void call({ type: 'child.drop', child } as ModelEvent)
+  const fromNode = (node: number): number => call<{ child: number }>({ type: 'child.from_node', node } as ModelEvent).child
+  return { fail, open, drop, lock, unlock, childPaddr, alloc, put, dropChild, fromNode }
 }
 
 /**
@@ -1541,6 +1577,9 @@ function childProbes(s: Snapshot, e: ModelEvent): { refused: ModelEvent[]; answe
   // a node inside a tree: its slot names no root record
   const inner = tableKeys(s.pt.owners).find((idx) => nodeOwnerAt(s, idx)!.path !== '')
   if (inner !== undefined) refused.push({ ...e, tree: inner } as ModelEvent)
+  // … and one whose record names its own slot as its tree all the same (script 1018)
+  const stale = tableKeys(s.pt.owners).find((idx) => nodeOwnerAt(s, idx)!.path !== '' && nodeOwnerAt(s, idx)!.tree === idx)
+  if (stale !== undefined && stale !== inner) refused.push({ ...e, tree: stale } as ModelEvent)
   if (e.type === 'child.from_frame') refused.push({ ...e, parentLevel: 2 } as ModelEvent)
   else answered.push({ ...e, paddr: MAX_PADDR - pageSize(f.level ?? 1) } as ModelEvent)
   return { refused, answered }
