@@ -8,10 +8,13 @@
  * `history` — time travel on a long frame-layer history (test/bench/history.ts; `--history-events N`);
  * `random` / `sequential` — issue #7's page-table workloads (1) and (2) against a mutable, unchecked
  * baseline page table on the same events (test/bench/workloads.ts; `--wl-ops N`, `--wl-full-ops N`);
- * `vm` — workload (3), VmSpace with readers and writers (generated like `frame` and `pt`);
+ * `vmbase` — issue #7's workload (3): one VmSpace CursorMut mapping / unmapping / protecting tracked
+ * frames in a 64 MiB user window, with user readers and writers over them, against a mutable, unchecked
+ * baseline VmSpace on the same events (test/bench/vm_workload.ts; `--vm-ops N`, `--vm-full-ops N`);
+ * `vm` — random valid VmSpace histories (VM_OPS: every VmSpace operation, generated like `frame` and `pt`; no baseline);
  * `flat` — incremental check time per event as the mapped set grows (test/bench/flat.ts; `--flat-sizes 1000,10000`, `--flat-ops N`);
  * `workers` — one history checked on one thread and on worker threads (`--workers-events N`).
- *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|map1g|history|random|sequential|flat|workers|all]
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|vmbase|map1g|history|random|sequential|flat|workers|all]
  */
 import { cpus, totalmem } from 'node:os'
 import type { InternalStep, ModelEvent } from '../../reducers/index.js'
@@ -21,7 +24,8 @@ import { ALL_OPS, generateHistory, type Op } from '../../src/log/gen.js'
 import { setSnapshotFreezing } from '../../src/model/immer.js'
 import { runMap1g } from './map1g.js'
 import { runHistoryBench } from './history.js'
-import { crossCheck, runBaseline, runModel, setUp, workloadEvents } from './workloads.js'
+import { crossCheck, runBaseline, runModel, setUp, workloadEvents, type WorkloadRun } from './workloads.js'
+import { runVmBaseline, vmCrossCheck, vmStart, vmWorkloadEvents } from './vm_workload.js'
 import { runFlat } from './flat.js'
 import { checkSegment } from '../../src/log/check_segment.js'
 import { checkInWorkers } from '../../src/log/parallel.js'
@@ -89,7 +93,7 @@ const WORKLOADS: Record<string, { doc: string; operations: Record<string, Op>; f
     fullEvents: 5000,
   },
   vm: {
-    doc: 'workload (3): VmSpace, its cursors, map / unmap / protect, the TLB flusher, user-space readers and writers over mapped frames, with the frame operations that supply the frames (VM_OPS)',
+    doc: 'VmSpace, its cursors, map / unmap / protect, the TLB flusher, user-space readers and writers over mapped frames, with the frame operations that supply the frames (VM_OPS)',
     operations: groups('vm', 'frame'),
     fullEvents: 500,
   },
@@ -100,6 +104,25 @@ const WORKLOADS: Record<string, { doc: string; operations: Record<string, Op>; f
     // (a split has ~520): it is measured on a shorter prefix.
     fullEvents: 1000,
   },
+}
+
+/** Counts of each event type, in order of first occurrence ("type n, …"). */
+function typeCounts(events: readonly ModelEvent[]): string {
+  const types = new Map<string, number>()
+  for (const e of events) types.set(e.type, (types.get(e.type) ?? 0) + 1)
+  return [...types].map(([t, n]) => `${t} ${n}`).join(', ')
+}
+
+/** The Markdown table of a workload run through the model in each check mode, against a baseline's rate (events/s). */
+function printBaselineTable(rows: readonly WorkloadRun[], baseRate: number): void {
+  console.log('')
+  console.log('| check | events | events/s | primitive events/s | µs/event | check µs/event p50 / p99 | baseline ÷ model |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  for (const r of rows) {
+    const perS = (n: number): string => Math.round((n / r.ms) * 1000).toLocaleString('en-US')
+    const pct = (q: number): string => (r.checkUs.length === 0 ? '—' : r.checkUs[Math.min(r.checkUs.length - 1, Math.floor(q * r.checkUs.length))]!.toFixed(0))
+    console.log(`| ${r.mode} | ${r.events.toLocaleString('en-US')} | ${perS(r.events)} | ${perS(r.primitive)} | ${((r.ms * 1000) / r.events).toFixed(0)} | ${pct(0.5)} / ${pct(0.99)} | ${Math.round(baseRate / ((r.events / r.ms) * 1000)).toLocaleString('en-US')}× |`)
+  }
 }
 
 const cpu = cpus()[0]
@@ -126,8 +149,6 @@ for (const name of ['random', 'sequential'] as const) {
   const fullOps = arg('--wl-full-ops', 100)
   const { s, cursor, pageTable } = setUp()
   const events = workloadEvents(name, ops, SEED, cursor)
-  const types = new Map<string, number>()
-  for (const e of events) types.set(e.type, (types.get(e.type) ?? 0) + 1)
   // warm-up, then the measured runs; the baseline runs on the same events, and must agree
   runModel(events.slice(0, 400), 'incremental', s)
   for (let k = 0; k < 5; k++) runBaseline(events)
@@ -137,15 +158,26 @@ for (const name of ['random', 'sequential'] as const) {
   for (const r of rows) if (r.violations > 0) throw new Error(`workload ${name} (${r.mode}): ${r.violations} violations`)
   const baseRate = (events.length / baseline.ms) * 1000
   console.log('')
-  console.log(`workload ${name}: ${ops.toLocaleString('en-US')} operations (${events.length.toLocaleString('en-US')} API events: ${[...types].map(([t, n]) => `${t} ${n}`).join(', ')}) on one CursorMut over a 1 GiB window, 65,536 frames, seed ${SEED}; full checking on the first ${fullOps} operations. Baseline: test/bench/workloads.ts MutablePageTable on the same events, ${Math.round(baseRate).toLocaleString('en-US')} events/s (${((baseline.ms * 1000) / events.length).toFixed(2)} µs/event); it agrees with the model on every unmap count, query and page.`)
+  console.log(`workload ${name}: ${ops.toLocaleString('en-US')} operations (${events.length.toLocaleString('en-US')} API events: ${typeCounts(events)}) on one CursorMut over a 1 GiB window, 65,536 frames, seed ${SEED}; full checking on the first ${fullOps} operations. Baseline: test/bench/workloads.ts MutablePageTable on the same events, ${Math.round(baseRate).toLocaleString('en-US')} events/s (${((baseline.ms * 1000) / events.length).toFixed(2)} µs/event); it agrees with the model on every unmap count, query and page.`)
+  printBaselineTable(rows, baseRate)
+}
+if (WORKLOAD === 'all' || WORKLOAD === 'vmbase') {
+  const ops = arg('--vm-ops', 1000)
+  const fullOps = arg('--vm-full-ops', 100)
+  const events = vmWorkloadEvents(ops, SEED)
+  // the generator is deterministic: the first `fullOps` operations are the same events
+  const fullEvents = vmWorkloadEvents(Math.min(fullOps, ops), SEED)
+  // warm-up, then the measured runs; the baseline runs on the same events, and must agree
+  runModel(events.slice(0, 400), 'incremental', vmStart())
+  for (let k = 0; k < 5; k++) runVmBaseline(events)
+  const baseline = runVmBaseline(events)
+  const rows = (['off', 'incremental', 'full'] as const).map((mode) => runModel(mode === 'full' ? fullEvents : events, mode, vmStart()))
+  vmCrossCheck(events, rows[0]!, baseline)
+  for (const r of rows) if (r.violations > 0) throw new Error(`workload vmbase (${r.mode}): ${r.violations} violations`)
+  const baseRate = (events.length / baseline.ms) * 1000
   console.log('')
-  console.log('| check | events | events/s | primitive events/s | µs/event | check µs/event p50 / p99 | baseline ÷ model |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|')
-  for (const r of rows) {
-    const perS = (n: number): string => Math.round((n / r.ms) * 1000).toLocaleString('en-US')
-    const pct = (q: number): string => (r.checkUs.length === 0 ? '—' : r.checkUs[Math.min(r.checkUs.length - 1, Math.floor(q * r.checkUs.length))]!.toFixed(0))
-    console.log(`| ${r.mode} | ${r.events.toLocaleString('en-US')} | ${perS(r.events)} | ${perS(r.primitive)} | ${((r.ms * 1000) / r.events).toFixed(0)} | ${pct(0.5)} / ${pct(0.99)} | ${Math.round(baseRate / ((r.events / r.ms) * 1000)).toLocaleString('en-US')}× |`)
-  }
+  console.log(`workload vmbase: ${ops.toLocaleString('en-US')} operations (${events.length.toLocaleString('en-US')} API events: ${typeCounts(events)}) on one activated VmSpace, one CursorMut over a 64 MiB user window, user readers and writers at mapped pages (sometimes unmapped or read-only ones: PageFault), seed ${SEED}; full checking on the first ${Math.min(fullOps, ops)} operations (${fullEvents.length} events). Baseline: test/bench/vm_workload.ts MutableVmSpace (mutable radix page table, frames in a Uint8Array) on the same events, ${Math.round(baseRate).toLocaleString('en-US')} events/s (${((baseline.ms * 1000) / events.length).toFixed(2)} µs/event); it agrees with the model on every result and on every page's mapping, property and bytes.`)
+  printBaselineTable(rows, baseRate)
 }
 if (WORKLOAD === 'all' || WORKLOAD === 'flat') {
   const sizes = (args.includes('--flat-sizes') ? args[args.indexOf('--flat-sizes') + 1]! : '1000,10000,100000').split(',').map(Number)

@@ -133,7 +133,8 @@ export function workloadEvents(name: WorkloadName, count: number, seed: number, 
 
 // ---- the baseline --------------------------------------------------------------------------------
 
-interface Leaf {
+/** A leaf entry of the baseline: a physical address, its level (1 = 4 KiB) and its property. */
+export interface Leaf {
   pa: number
   level: number
   prop: PageProperty
@@ -158,40 +159,66 @@ export class MutablePageTable {
       case 'cursor.jump':
         this.va = ev.va!
         return null
-      case 'cursor_mut.map': {
-        const item = ev.item!
-        let node = this.root
-        for (let level = 4; level > item.level; level--) {
-          const i = indexAt(this.va, level)
-          let next = node.entries[i]
-          if (!isNode(next)) node.entries[i] = next = newNode()
-          node = next
-        }
-        node.entries[indexAt(this.va, item.level)] = { pa: item.pa, level: item.level, prop: item.prop }
-        this.va += pageSize(item.level)
+      case 'cursor_mut.map':
+        this.map(ev.item!)
         return null
-      }
-      case 'cursor_mut.unmap': {
-        const n = this.unmap(this.root, 4, this.va, this.va + ev.len!)
-        this.va += ev.len!
-        return n
-      }
-      case 'cursor_mut.protect_next': {
-        const leaf = this.nextLeaf(this.root, 4, this.va, this.va + ev.len!)
-        if (leaf === null) {
-          this.va += ev.len!
-          return null
-        }
-        leaf.leaf.prop = ev.prop!
-        this.va = leaf.va + pageSize(leaf.leaf.level)
-        return leaf.va
-      }
+      case 'cursor_mut.unmap':
+        return this.unmapNext(ev.len!)
+      case 'cursor_mut.protect_next':
+        return this.protectNext(ev.len!, ev.prop!)?.va ?? null
       case 'cursor.query': {
         const l = this.walk(this.va)
         return l === null ? null : l.pa + (this.va % pageSize(l.level))
       }
       default:
         throw new Error(`the baseline has no ${e.type}`)
+    }
+  }
+
+  /** Maps `item` at the cursor (making the nodes on the way) and moves the cursor past it. */
+  map(item: Leaf): void {
+    let node = this.root
+    for (let level = 4; level > item.level; level--) {
+      const i = indexAt(this.va, level)
+      let next = node.entries[i]
+      if (!isNode(next)) node.entries[i] = next = newNode()
+      node = next
+    }
+    node.entries[indexAt(this.va, item.level)] = { pa: item.pa, level: item.level, prop: item.prop }
+    this.va += pageSize(item.level)
+  }
+
+  /** Clears `[va, va + len)` at the cursor and moves past it; OSTD's count of frames unmapped. `onLeaf` sees every leaf taken out. */
+  unmapNext(len: number, onLeaf?: (leaf: Leaf) => void): number {
+    const n = this.unmap(this.root, 4, this.va, this.va + len, onLeaf)
+    this.va += len
+    return n
+  }
+
+  /** Gives the first leaf of `[va, va + len)` the property `prop`; the cursor moves past it (or past the window when there is none). */
+  protectNext(len: number, prop: PageProperty): { leaf: Leaf; va: number } | null {
+    const found = this.nextLeaf(this.root, 4, this.va, this.va + len)
+    if (found === null) {
+      this.va += len
+      return null
+    }
+    found.leaf.prop = prop
+    this.va = found.va + pageSize(found.leaf.level)
+    return found
+  }
+
+  /**
+   * Makes the nodes down the path of `[vaStart, vaEnd)` while one entry covers all of it: OSTD's
+   * cursor creation locks (and so creates) the lowest node covering its range.
+   */
+  makePath(vaStart: number, vaEnd: number): void {
+    let node = this.root
+    for (let level = 4; level > 1 && Math.floor(vaStart / pageSize(level)) === Math.floor((vaEnd - 1) / pageSize(level)); level--) {
+      const i = indexAt(vaStart, level)
+      let next = node.entries[i]
+      if (next === undefined) node.entries[i] = next = newNode()
+      if (!isNode(next)) return
+      node = next
     }
   }
 
@@ -207,8 +234,20 @@ export class MutablePageTable {
     return null
   }
 
+  /** The slot `va` falls in: its leaf (null when absent) and the level of the entry the walk ended at. */
+  slot(va: number): { leaf: Leaf | null; level: number } {
+    let node = this.root
+    for (let level = 4; level >= 1; level--) {
+      const x = node.entries[indexAt(va, level)]
+      if (x === undefined) return { leaf: null, level }
+      if (!isNode(x)) return { leaf: x, level }
+      node = x
+    }
+    return { leaf: null, level: 1 }
+  }
+
   /** Clears `[from, to)` under `node` (at `level`); the number of 4 KiB frames unmapped. */
-  private unmap(node: PtNode, level: number, from: number, to: number): number {
+  private unmap(node: PtNode, level: number, from: number, to: number, onLeaf?: (leaf: Leaf) => void): number {
     const size = pageSize(level)
     const base = from - (from % (size * 512))
     let n = 0
@@ -220,21 +259,33 @@ export class MutablePageTable {
       if (start >= from && start + size <= to) {
         // OSTD's count: a leaf taken whole is one Mapped fragment, huge or not; a sub-tree
         // counts the present entries of its level-1 nodes (behaviour.md §2.5.9, `num_frames`)
-        n += isNode(x) ? this.count(x, level - 1) : 1
+        if (isNode(x)) n += this.count(x, level - 1, onLeaf)
+        else {
+          n += 1
+          onLeaf?.(x)
+        }
         node.entries[i] = undefined
-      } else if (isNode(x)) n += this.unmap(x, level - 1, Math.max(from, start), Math.min(to, start + size))
+      } else if (isNode(x)) n += this.unmap(x, level - 1, Math.max(from, start), Math.min(to, start + size), onLeaf)
       else throw new Error('the workloads never unmap part of a huge leaf')
     }
     return n
   }
 
-  /** Present entries of the level-1 nodes under `node` (at `level`). */
-  private count(node: PtNode, level: number): number {
+  /** Present entries of the level-1 nodes under `node` (at `level`); `onLeaf` sees every leaf under it. */
+  private count(node: PtNode, level: number, onLeaf?: (leaf: Leaf) => void): number {
     let n = 0
-    for (const x of node.entries) if (x !== undefined) n += isNode(x) ? this.count(x, level - 1) : level === 1 ? 1 : 0
+    for (const x of node.entries) {
+      if (x === undefined) continue
+      if (isNode(x)) n += this.count(x, level - 1, onLeaf)
+      else {
+        if (level === 1) n += 1
+        onLeaf?.(x)
+      }
+    }
     return n
   }
 
+  /** The first leaf under `node` (at `level`) in `[from, to)`, with its address: what `protect_next` changes. */
   private nextLeaf(node: PtNode, level: number, from: number, to: number): { leaf: Leaf; va: number } | null {
     const size = pageSize(level)
     const base = from - (from % (size * 512))
@@ -253,6 +304,7 @@ export class MutablePageTable {
 
 // ---- running -------------------------------------------------------------------------------------
 
+/** Internal steps under `steps`, recursively (the primitive events of an API event). */
 function countPrimitive(steps: readonly InternalStep[]): number {
   let n = 0
   for (const s of steps) n += 1 + countPrimitive(s.steps)
@@ -284,6 +336,7 @@ export function setUp(): { s: Snapshot; cursor: number; pageTable: number } {
   return { s, cursor, pageTable }
 }
 
+/** Replays `events` from `start` through the model, checking each in `mode` (timed: the reductions and the checks). */
 export function runModel(events: readonly ModelEvent[], mode: CheckMode, start: Snapshot): WorkloadRun {
   setSnapshotFreezing(false)
   const checker = new Checker(defaultRegistry(), mode)
@@ -310,12 +363,18 @@ export function runModel(events: readonly ModelEvent[], mode: CheckMode, start: 
   return { mode, events: events.length, primitive, ms, checkUs: checkUs.sort((a, b) => a - b), violations, final: s, results }
 }
 
-export function runBaseline(events: readonly ModelEvent[]): { ms: number; table: MutablePageTable; results: unknown[] } {
-  const table = new MutablePageTable()
+/** Applies `events` to a baseline (made before the clock starts): its results and the time taken. */
+export function timeBaseline(events: readonly ModelEvent[], baseline: { apply(e: ModelEvent): unknown }): { ms: number; results: unknown[] } {
   const results: unknown[] = []
   const t0 = performance.now()
-  for (const e of events) results.push(table.apply(e))
-  return { ms: performance.now() - t0, table, results }
+  for (const e of events) results.push(baseline.apply(e))
+  return { ms: performance.now() - t0, results }
+}
+
+/** The events on a fresh `MutablePageTable`. */
+export function runBaseline(events: readonly ModelEvent[]): { ms: number; table: MutablePageTable; results: unknown[] } {
+  const table = new MutablePageTable()
+  return { ...timeBaseline(events, table), table }
 }
 
 /** Throws unless the model and the baseline agree on every unmap count, every query and every page of the window. */
