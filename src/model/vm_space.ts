@@ -51,6 +51,7 @@ import { rangesOverlap } from './pt_view.js'
 import { finding, type Finding } from './spec/finding.js'
 import type { Snapshot, VmIoEntry } from './snapshot.js'
 import { tableForEach, tableGet, type Table } from './table.js'
+import { isDraft } from './immer.js'
 
 // ---- state -----------------------------------------------------------------------------------
 
@@ -255,14 +256,14 @@ export function borrowAt(mv: MemView, vaddr: number, len: number): MemView {
  */
 export function splitView(mv: MemView, vaddr: number, len: number): [MemView, MemView] {
   const left = borrowAt(mv, vaddr, len)
-  const taken = new Set(left.mappings.map(mappingKey))
+  const taken = mappingKeys(left.mappings)
   const rightMappings = mv.mappings.filter((m) => !taken.has(mappingKey(m)))
   return [left, { mappings: rightMappings, memory: memoryOf(rightMappings) }]
 }
 
 /** `join_spec(other)`: the union of mappings, memory `union_prefer_right`. */
 export function joinView(a: MemView, b: MemView): MemView {
-  const keys = new Set(a.mappings.map(mappingKey))
+  const keys = mappingKeys(a.mappings)
   const mappings = [...a.mappings, ...b.mappings.filter((m) => !keys.has(mappingKey(m)))].sort(byVa)
   const memory = new Map<number, FrameContents>()
   for (const f of a.memory) memory.set(f.start, f)
@@ -276,17 +277,35 @@ export function viewWith(mv: MemView, removed: readonly Mapping[], added: readon
   return memViewOf([...mv.mappings.filter((m) => !gone.has(mappingKey(m))), ...added])
 }
 
+// Keys are cached per Mapping object and key sets per mappings array: both are immutable once in a
+// snapshot and shared by the snapshots after it, and the owner invariants compare whole views at
+// every VmSpace event (building the keys again each time was most of an unchecked replay).
+const keyOf = new WeakMap<Mapping, string>()
+const keysOf = new WeakMap<readonly Mapping[], ReadonlySet<string>>()
+
 export function mappingKey(m: Mapping): string {
-  return `${m.vaRange.start}:${m.vaRange.end}:${m.paRange.start}:${m.pageSize}:${m.property.flags}:${m.property.cache}:${m.property.privFlags}`
+  let key = keyOf.get(m)
+  if (key === undefined) {
+    key = `${m.vaRange.start}:${m.vaRange.end}:${m.paRange.start}:${m.pageSize}:${m.property.flags}:${m.property.cache}:${m.property.privFlags}`
+    // (a draft may still change: never cached)
+    if (!isDraft(m)) keyOf.set(m, key)
+  }
+  return key
 }
 
-function sameMapping(a: Mapping, b: Mapping): boolean {
-  return mappingKey(a) === mappingKey(b)
+/** The keys (`mappingKey`) of `mappings`. */
+export function mappingKeys(mappings: readonly Mapping[]): ReadonlySet<string> {
+  let keys = keysOf.get(mappings)
+  if (keys === undefined) {
+    keys = new Set(mappings.map(mappingKey))
+    if (!isDraft(mappings)) keysOf.set(mappings, keys)
+  }
+  return keys
 }
 
 /** Whether `sub`'s mappings are all in `sup`. */
 export function mappingsSubset(sub: MemView, sup: MemView): boolean {
-  const keys = new Set(sup.mappings.map(mappingKey))
+  const keys = mappingKeys(sup.mappings)
   return sub.mappings.every((m) => keys.has(mappingKey(m)))
 }
 
@@ -322,7 +341,7 @@ export function overlapsWithRange(o: VmIoOwner, r: VaRange): boolean {
 export function ioDisjoint(a: VmIoOwner, b: VmIoOwner): boolean {
   if (overlapsWithRange(a, b.range)) return false
   if (a.memView === null || b.memView === null) return true
-  const keys = new Set(a.memView.view.mappings.map(mappingKey))
+  const keys = mappingKeys(a.memView.view.mappings)
   return !b.memView.view.mappings.some((m) => keys.has(mappingKey(m)))
 }
 
@@ -437,6 +456,8 @@ function memViewWf(s: Snapshot, p: string, o: VmSpaceOwner, lent: readonly MemVi
   if (!mappingsSubset(rem, total)) out.push(finding('INV-VMSPACE-8', `${p}.owner.memView`, 'the remaining view has a mapping the total view lacks', 'remaining ⊆ total'))
   if (!memorySubset(rem, total)) out.push(finding('INV-VMSPACE-8', `${p}.owner.memView.memory`, 'the remaining view has a frame the total view lacks', 'dom(remaining) ⊆ dom(total)'))
   const writerViews: MemView[] = [...lent]
+  // the remaining view's mappings by key, built once (a linear search per mapping made this quadratic in the mapped pages)
+  const remKeys = mappingKeys(rem.mappings)
   o.writers.forEach((vio, i) => {
     const w = ownerOfIo(s, vio)
     const path = `${p}.owner.writers[${i}]`
@@ -448,18 +469,17 @@ function memViewWf(s: Snapshot, p: string, o: VmSpaceOwner, lent: readonly MemVi
     writerViews.push(wv)
     if (!mappingsSubset(wv, total)) out.push(finding('INV-VMSPACE-10', path, 'the writer view has a mapping the total view lacks', 'wmv ⊆ total'))
     if (!memorySubset(wv, total)) out.push(finding('INV-VMSPACE-10', path, 'the writer view has a frame the total view lacks', 'dom(wmv) ⊆ dom(total)'))
-    const remKeys = new Set(rem.mappings.map(mappingKey))
     const shared = wv.mappings.find((m) => remKeys.has(mappingKey(m)))
     if (shared !== undefined) out.push(finding('INV-VMSPACE-10', path, 'the writer view and the remaining view share a mapping', 'disjoint', shared.vaRange))
     const translatingBoth = wv.mappings.find((m) => rem.mappings.some((r) => rangesOverlap(r.vaRange, m.vaRange)))
     if (translatingBoth !== undefined) out.push(finding('INV-VMSPACE-10', path, 'the remaining view translates where the writer view does', 'remaining does not translate', translatingBoth.vaRange))
   })
   // INV-VMSPACE-9 (MD-10): remaining translates like total wherever no writer view translates
-  const totalKeys = new Set(total.mappings.map(mappingKey))
+  const totalKeys = mappingKeys(total.mappings)
   const isLent = (m: Mapping): boolean => writerViews.some((wv) => wv.mappings.some((x) => rangesOverlap(x.vaRange, m.vaRange)))
   for (const m of total.mappings) {
     if (isLent(m)) continue
-    if (!rem.mappings.some((r) => sameMapping(r, m))) {
+    if (!remKeys.has(mappingKey(m))) {
       out.push(finding('INV-VMSPACE-9', `${p}.owner.memView`, `the remaining view does not translate [0x${m.vaRange.start.toString(16)}, 0x${m.vaRange.end.toString(16)}) as the total view does`, m, mappingOfView(rem, m.vaRange.start)))
       break
     }
