@@ -12,7 +12,7 @@
  * frames in a 64 MiB user window, with user readers and writers over them, against a mutable, unchecked
  * baseline VmSpace on the same events (test/bench/vm_workload.ts; `--vm-ops N`, `--vm-full-ops N`);
  * `vm` — random valid VmSpace histories (VM_OPS: every VmSpace operation, generated like `frame` and `pt`; no baseline);
- * `flat` — incremental check time per event as the mapped set grows (test/bench/flat.ts; `--flat-sizes 1000,10000`, `--flat-ops N`);
+ * `flat` — incremental check time per event as the mapped set grows (test/bench/flat.ts; `--flat-sizes 1000,10000,1000000`: pages mapped beyond the operations' GiB, `--flat-ops N`);
  * `workers` — one history checked on one thread and on worker threads (`--workers-events N`).
  *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|vmbase|map1g|history|random|sequential|flat|workers|all]
  */
@@ -26,7 +26,7 @@ import { runMap1g } from './map1g.js'
 import { runHistoryBench } from './history.js'
 import { crossCheck, runBaseline, runModel, setUp, workloadEvents, type WorkloadRun } from './workloads.js'
 import { runVmBaseline, vmCrossCheck, vmStart, vmWorkloadEvents } from './vm_workload.js'
-import { runFlat } from './flat.js'
+import { flatWindow, runFlat } from './flat.js'
 import { checkSegment } from '../../src/log/check_segment.js'
 import { checkInWorkers } from '../../src/log/parallel.js'
 import { leakyDrop } from '../../examples/faulty_variant.js'
@@ -182,13 +182,14 @@ if (WORKLOAD === 'all' || WORKLOAD === 'vmbase') {
 if (WORKLOAD === 'all' || WORKLOAD === 'flat') {
   const sizes = (args.includes('--flat-sizes') ? args[args.indexOf('--flat-sizes') + 1]! : '1000,10000,100000').split(',').map(Number)
   const ops = arg('--flat-ops', 300)
+  const windowBytes = flatWindow(Math.max(...sizes))
   console.log('')
-  console.log(`workload flat: the first N 4 KiB pages of a 1 GiB window mapped unchecked, then ${ops} random operations (${2 * ops} API events) checked incrementally; the first checked event derives the state's violations in full (priming). Seed ${SEED}.`)
+  console.log(`workload flat: N 4 KiB pages mapped unchecked from 1 GiB on (a ${windowBytes / 2 ** 30} GiB window), then ${ops} random operations (${2 * ops} API events) in its first GiB checked incrementally; the first checked event derives the state's violations in full (priming). Seed ${SEED}.`)
   console.log('')
   console.log('| mapped pages | fill, unchecked (s) | priming (s) | checked events | check µs/event p50 / p99 / mean |')
   console.log('|---:|---:|---:|---:|---:|')
   for (const n of sizes) {
-    const r = runFlat(n, ops, SEED)
+    const r = runFlat(n, ops, SEED, windowBytes)
     if (r.violations > 0) throw new Error(`flat ${n}: ${r.violations} violations`)
     console.log(`| ${n.toLocaleString('en-US')} | ${(r.fillMs / 1000).toFixed(1)} | ${(r.primeMs / 1000).toFixed(1)} | ${r.events.toLocaleString('en-US')} | ${r.checkUs.p50.toFixed(0)} / ${r.checkUs.p99.toFixed(0)} / ${r.checkUs.mean.toFixed(0)} |`)
   }

@@ -38,26 +38,19 @@ export type WorkloadName = 'random' | 'sequential'
 
 // ---- the generator -----------------------------------------------------------------------------
 
-/** Maps the first `pages` 4 KiB pages of the window in order (one jump, then one map per page: a map moves the cursor on). */
-export function fillEvents(pages: number, cursor: number): ModelEvent[] {
-  const out: ModelEvent[] = [{ type: 'cursor.jump', cursor, va: 0 } as ModelEvent]
+/** Maps `pages` 4 KiB pages in order from `vaStart` (one jump, then one map per page: a map moves the cursor on). */
+export function fillEvents(pages: number, cursor: number, vaStart: number): ModelEvent[] {
+  const out: ModelEvent[] = [{ type: 'cursor.jump', cursor, va: vaStart } as ModelEvent]
   for (let p = 0; p < pages; p++) out.push({ type: 'cursor_mut.map', cursor, item: { pa: (p % FRAMES) * K4, level: 1, prop: PROP_RW } } as ModelEvent)
   return out
 }
 
-/**
- * `count` operations (2 events each) of a workload, valid in order from a window whose first
- * `prefilled` 4 KiB pages are mapped (`fillEvents`) and the rest empty.
- */
-export function workloadEvents(name: WorkloadName, count: number, seed: number, cursor: number, prefilled = 0): ModelEvent[] {
+/** `count` operations (2 events each) of a workload in `[0, 1 GiB)`, valid in order while nothing else maps there. */
+export function workloadEvents(name: WorkloadName, count: number, seed: number, cursor: number): ModelEvent[] {
   const rng = new Rng(seed)
   // per region: 0 = nothing, 1 = a huge leaf, 2 = a level-1 node (with `pages[r]` mapped)
   const kind = new Uint8Array(REGIONS)
   const pages: Array<Set<number>> = Array.from({ length: REGIONS }, () => new Set())
-  for (let p = 0; p < prefilled; p++) {
-    kind[Math.floor(p / 512)] = 2
-    pages[Math.floor(p / 512)]!.add(p % 512)
-  }
   const out: ModelEvent[] = []
   let place = 0 // sequential: the current 4 KiB page of the window
   const region = (): number => (name === 'random' ? rng.int(REGIONS) : Math.floor(place / 512))
@@ -323,8 +316,11 @@ export interface WorkloadRun {
   readonly results: readonly unknown[]
 }
 
-/** The model's set-up: an untracked page table and a CursorMut over `[0, 1 GiB)` (not timed). */
-export function setUp(): { s: Snapshot; cursor: number; pageTable: number } {
+/**
+ * The model's set-up: an untracked page table and a CursorMut over `[0, vaEnd)` (not timed). The
+ * workloads' operations stay in `[0, 1 GiB)`; a wider window lets `flat` map pages beyond it.
+ */
+export function setUp(vaEnd = REGIONS * M2): { s: Snapshot; cursor: number; pageTable: number } {
   let s = genesis({ physicalMemory: 1 << 24 })
   const call = (e: ModelEvent): unknown => {
     const out = applyCall(eventSpec(e.type)!, s, e)
@@ -332,7 +328,7 @@ export function setUp(): { s: Snapshot; cursor: number; pageTable: number } {
     return out.result
   }
   const pageTable = (call({ type: 'page_table.new', config: 'untracked' } as ModelEvent) as { pageTable: number }).pageTable
-  const cursor = (call({ type: 'page_table.cursor_mut', pageTable, vaStart: 0, vaEnd: REGIONS * M2 } as ModelEvent) as { value: { cursor: number } }).value.cursor
+  const cursor = (call({ type: 'page_table.cursor_mut', pageTable, vaStart: 0, vaEnd } as ModelEvent) as { value: { cursor: number } }).value.cursor
   return { s, cursor, pageTable }
 }
 
