@@ -313,7 +313,7 @@ export class MutableVmSpace {
         const bytes = encodeInt(ev['valType'] as IntType, ev['value'] as number | string)
         if (w.end - w.cursor < bytes.length) return err('InvalidArgs')
         // the bytes before a fault are written; the cursor moves only when all are
-        if (this.copyIn(w.cursor, bytes) < bytes.length) return err('PageFault')
+        if (this.copy(w.cursor, bytes, true) < bytes.length) return err('PageFault')
         w.cursor += bytes.length
         return ok(null)
       }
@@ -322,14 +322,14 @@ export class MutableVmSpace {
         const valType = ev['valType'] as IntType
         const bytes = SCRATCH.subarray(0, INT_BYTES[valType])
         if (r.end - r.cursor < bytes.length) return err('InvalidArgs')
-        if (this.copyOut(r.cursor, bytes) < bytes.length) return err('PageFault')
+        if (this.copy(r.cursor, bytes, false) < bytes.length) return err('PageFault')
         r.cursor += bytes.length
         return ok(decodeInt(valType))
       }
       case 'vm_reader.collect': {
         const r = this.ios.get(ev['reader'] as number)!
         const bytes = new Uint8Array(r.end - r.cursor)
-        const n = this.copyOut(r.cursor, bytes)
+        const n = this.copy(r.cursor, bytes, false)
         r.cursor += n
         return n < bytes.length ? err('PageFault') : ok(toBase64(bytes))
       }
@@ -345,27 +345,18 @@ export class MutableVmSpace {
     return leaf.pa + (va % pageSize(leaf.level))
   }
 
-  /** Writes `bytes` at user VA `va` page by page, up to the first fault; how many were written. */
-  private copyIn(va: number, bytes: Uint8Array): number {
+  /**
+   * Copies between user VA `va` and `bytes` page by page (`write`: into user memory, else out of
+   * it), up to the first fault; how many bytes were copied.
+   */
+  private copy(va: number, bytes: Uint8Array, write: boolean): number {
     let done = 0
     while (done < bytes.length) {
-      const pa = this.translate(va + done, true)
+      const pa = this.translate(va + done, write)
       if (pa < 0) break
       const n = Math.min(bytes.length - done, K4 - ((va + done) % K4))
-      this.memory.set(bytes.subarray(done, done + n), pa)
-      done += n
-    }
-    return done
-  }
-
-  /** Reads `out.length` bytes at user VA `va` into `out` page by page, up to the first fault; how many were read. */
-  private copyOut(va: number, out: Uint8Array): number {
-    let done = 0
-    while (done < out.length) {
-      const pa = this.translate(va + done, false)
-      if (pa < 0) break
-      const n = Math.min(out.length - done, K4 - ((va + done) % K4))
-      out.set(this.memory.subarray(pa, pa + n), done)
+      if (write) this.memory.set(bytes.subarray(done, done + n), pa)
+      else bytes.set(this.memory.subarray(pa, pa + n), done)
       done += n
     }
     return done

@@ -1578,7 +1578,10 @@ function childProbes(s: Snapshot, e: ModelEvent): { refused: ModelEvent[]; answe
   const inner = tableKeys(s.pt.owners).find((idx) => nodeOwnerAt(s, idx)!.path !== '')
   if (inner !== undefined) refused.push({ ...e, tree: inner } as ModelEvent)
   // … and one whose record names its own slot as its tree all the same (script 1018)
-  const stale = tableKeys(s.pt.owners).find((idx) => nodeOwnerAt(s, idx)!.path !== '' && nodeOwnerAt(s, idx)!.tree === idx)
+  const stale = tableKeys(s.pt.owners).find((idx) => {
+    const o = nodeOwnerAt(s, idx)!
+    return o.path !== '' && o.tree === idx
+  })
   if (stale !== undefined && stale !== inner) refused.push({ ...e, tree: stale } as ModelEvent)
   if (e.type === 'child.from_frame') refused.push({ ...e, parentLevel: 2 } as ModelEvent)
   else answered.push({ ...e, paddr: MAX_PADDR - pageSize(f.level ?? 1) } as ModelEvent)
