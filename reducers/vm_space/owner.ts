@@ -16,7 +16,8 @@
 import { z } from 'zod'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { tableGet } from '../../src/model/table.js'
-import { ioDisjoint, joinView, mappingsSubset, mappingKey, mappingKeys, ownerOfIo, vmIoOwnerInv, vmSpaceAt, vmSpaceFindings, type MemView, type VmIoOwner } from '../../src/model/vm_space.js'
+import { hasMapping } from '../../src/model/mapping_list.js'
+import { ioDisjoint, joinView, mappingsSubset, ownerOfIo, vmIoOwnerInv, vmSpaceAt, vmSpaceFindings, type MemView, type VmIoOwner } from '../../src/model/vm_space.js'
 import { editSnapshot } from '../../src/model/edit.js'
 import { freshId } from '../frame/edit.js'
 import { HandleId, Usize } from '../schema.js'
@@ -151,8 +152,8 @@ function disposeSpec(kind: 'reader' | 'writer'): EventSpec<DisposeEvent, null> {
           const mv = o.memView.view
           if (!mappingsSubset(mv, r.mvRange)) return `the ${kind}'s view translates differently from the total view`
           if (kind === 'writer') {
-            const rem = mappingKeys(r.memView.mappings)
-            if (mv.mappings.some((m) => rem.has(mappingKey(m)))) return 'the writer view shares a mapping with the remaining view'
+            const rem = r.memView.mappings
+            if (mv.mappings.some((m) => hasMapping(rem, m))) return 'the writer view shares a mapping with the remaining view'
             if (mv.mappings.some((m) => r.memView!.mappings.some((x) => x.vaRange.start < m.vaRange.end && m.vaRange.start < x.vaRange.end))) return 'the remaining view translates where the writer view does'
           }
           return null

@@ -116,7 +116,10 @@ export function updateViews(vm: VmState, vmSpace: number, removed: readonly Mapp
   const r = tableGet(vm.spaces, vmSpace)
   if (r === null || !r.owner.active || r.owner.memView === null || r.owner.mvRange === null) return vm
   if (removed.length === 0 && added.length === 0) return vm
-  const owner = { ...r.owner, memView: viewWith(r.owner.memView, removed, added), mvRange: viewWith(r.owner.mvRange, removed, added) }
+  const mvRange = viewWith(r.owner.mvRange, removed, added)
+  // activation makes the two views one object, until a writer takes a part of the remaining one: keep it one (comparing the two is then free)
+  const memView = r.owner.memView === r.owner.mvRange ? mvRange : viewWith(r.owner.memView, removed, added)
+  const owner = { ...r.owner, memView, mvRange }
   return putSpace(vm, vmSpace, { ...r, owner })
 }
 

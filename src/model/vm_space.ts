@@ -29,7 +29,8 @@
  *
  * Memory views (`MemView`): mappings (sorted by VA) and the frames they map. Frame contents are not
  * copied into the ghost state: a `FrameContents` records the frame's physical range; its bytes are
- * the exec memory (`Snapshot.memory`).
+ * the exec memory (`Snapshot.memory`). The views and their spec functions are in
+ * src/model/mem_view.ts (re-exported here).
  *
  * Modelling decisions:
  * - Activation sets the ghost `active`, `mv_range` (the total view) and `mem_view` (the remaining
@@ -44,28 +45,20 @@
  * - INV-TLB-1: cached mappings are VA-disjoint; PA-disjointness is not checked (MD-8: one frame may
  *   be mapped, and cached, at two VAs).
  */
-import { MAX_PADDR, MAX_USERSPACE_VADDR, PAGE_SIZE } from '../arch/constants.js'
+import { MAX_USERSPACE_VADDR, PAGE_SIZE } from '../arch/constants.js'
 import type { CursorKind } from './pt_cursor.js'
 import type { Mapping, VaRange } from './pt_view.js'
 import { rangesOverlap } from './pt_view.js'
 import { finding, type Finding } from './spec/finding.js'
 import type { Snapshot, VmIoEntry } from './snapshot.js'
 import { tableForEach, tableGet, type Table } from './table.js'
-import { isDraft } from './immer.js'
+import { firstUntranslated, mappingOfView, mappingsSubset, memorySubset, overlappingPair, type MemView } from './mem_view.js'
+import { hasMapping } from './mapping_list.js'
+
+export * from './mem_view.js'
+export { mappingKey, mappingKeys } from './mapping_list.js'
 
 // ---- state -----------------------------------------------------------------------------------
-
-/** `FrameContents` of a memory view: the frame's physical range (its bytes are `Snapshot.memory`). */
-export interface FrameContents {
-  readonly start: number
-  readonly size: number
-}
-
-/** `MemView { mappings, memory }` (state.md §11), mappings sorted by VA, memory by address. */
-export interface MemView {
-  readonly mappings: readonly Mapping[]
-  readonly memory: readonly FrameContents[]
-}
 
 export type VmIoMemView = { readonly kind: 'ReadView'; readonly view: MemView } | { readonly kind: 'WriteView'; readonly view: MemView }
 
@@ -181,155 +174,6 @@ export function userSpaceOf(e: VmIoEntry): number | null {
   return e.space.kind === 'user' ? e.space.vmSpace : null
 }
 
-// ---- memory views (state.md §11) --------------------------------------------------------------
-
-function byVa(a: Mapping, b: Mapping): number {
-  return a.vaRange.start - b.vaRange.start
-}
-
-function frameOf(m: Mapping): FrameContents {
-  return { start: m.paRange.start, size: m.pageSize }
-}
-
-function memoryOf(mappings: readonly Mapping[]): FrameContents[] {
-  const seen = new Map<number, FrameContents>()
-  for (const m of mappings) if (!seen.has(m.paRange.start)) seen.set(m.paRange.start, frameOf(m))
-  return [...seen.values()].sort((a, b) => a.start - b.start)
-}
-
-/** A view of `mappings` with the frames they map. */
-export function memViewOf(mappings: readonly Mapping[]): MemView {
-  return { mappings: [...mappings].sort(byVa), memory: memoryOf(mappings) }
-}
-
-export const EMPTY_VIEW: MemView = { mappings: [], memory: [] }
-
-/** The mapping of `mv` containing `va`, or null. */
-export function mappingOfView(mv: MemView, va: number): Mapping | null {
-  for (const m of mv.mappings) if (m.vaRange.start <= va && va < m.vaRange.end) return m
-  return null
-}
-
-/** `addr_transl(va)`: the frame base and the offset in the mapping, or null. */
-export function addrTransl(mv: MemView, va: number): { base: number; offset: number } | null {
-  const m = mappingOfView(mv, va)
-  return m === null ? null : { base: m.paRange.start, offset: va - m.vaRange.start }
-}
-
-/** Whether every VA of `[range)` translates in `mv`. */
-export function coversRange(mv: MemView, range: VaRange): boolean {
-  let at = range.start
-  for (const m of mv.mappings) {
-    if (at >= range.end) break
-    if (m.vaRange.end <= at) continue
-    if (m.vaRange.start > at) return false
-    at = m.vaRange.end
-  }
-  return at >= range.end
-}
-
-/** The first VA of `[range)` that does not translate in `mv`, or null. */
-export function firstUntranslated(mv: MemView, range: VaRange): number | null {
-  let at = range.start
-  for (const m of mv.mappings) {
-    if (at >= range.end) break
-    if (m.vaRange.end <= at) continue
-    if (m.vaRange.start > at) return at
-    at = m.vaRange.end
-  }
-  return at >= range.end ? null : at
-}
-
-/** `borrow_at_spec(vaddr, len)`: the mappings overlapping `[vaddr, vaddr + len)` and their frames. */
-export function borrowAt(mv: MemView, vaddr: number, len: number): MemView {
-  const end = vaddr + len
-  const mappings = mv.mappings.filter((m) => m.vaRange.start < end && m.vaRange.end > vaddr)
-  return { mappings, memory: memoryOf(mappings) }
-}
-
-/**
- * `split_spec(vaddr, len)`, corrected: left = the mappings overlapping `[vaddr, vaddr + len)` and
- * their frames (`borrow_at_spec`), right = every other mapping. Deviation (spec/README.md §4 item 11,
- * "do not fix the model to match"): upstream's right half drops the mappings below `vaddr` and
- * repeats a mapping straddling `vaddr + len`, after which `dispose_writer`'s disjointness
- * precondition could never hold for a writer ending inside a page.
- */
-export function splitView(mv: MemView, vaddr: number, len: number): [MemView, MemView] {
-  const left = borrowAt(mv, vaddr, len)
-  const taken = mappingKeys(left.mappings)
-  const rightMappings = mv.mappings.filter((m) => !taken.has(mappingKey(m)))
-  return [left, { mappings: rightMappings, memory: memoryOf(rightMappings) }]
-}
-
-/** `join_spec(other)`: the union of mappings, memory `union_prefer_right`. */
-export function joinView(a: MemView, b: MemView): MemView {
-  const keys = mappingKeys(a.mappings)
-  const mappings = [...a.mappings, ...b.mappings.filter((m) => !keys.has(mappingKey(m)))].sort(byVa)
-  const memory = new Map<number, FrameContents>()
-  for (const f of a.memory) memory.set(f.start, f)
-  for (const f of b.memory) memory.set(f.start, f)
-  return { mappings, memory: [...memory.values()].sort((x, y) => x.start - y.start) }
-}
-
-/** A view with `removed` mappings (by VA start) taken out and `added` put in (their frames follow). */
-export function viewWith(mv: MemView, removed: readonly Mapping[], added: readonly Mapping[]): MemView {
-  const gone = new Set(removed.map(mappingKey))
-  return memViewOf([...mv.mappings.filter((m) => !gone.has(mappingKey(m))), ...added])
-}
-
-// Keys are cached per Mapping object and key sets per mappings array: both are immutable once in a
-// snapshot and shared by the snapshots after it, and the owner invariants compare whole views at
-// every VmSpace event (building the keys again each time was most of an unchecked replay).
-const keyOf = new WeakMap<Mapping, string>()
-const keysOf = new WeakMap<readonly Mapping[], ReadonlySet<string>>()
-
-export function mappingKey(m: Mapping): string {
-  let key = keyOf.get(m)
-  if (key === undefined) {
-    key = `${m.vaRange.start}:${m.vaRange.end}:${m.paRange.start}:${m.pageSize}:${m.property.flags}:${m.property.cache}:${m.property.privFlags}`
-    // (a draft may still change: never cached)
-    if (!isDraft(m)) keyOf.set(m, key)
-  }
-  return key
-}
-
-/** The keys (`mappingKey`) of `mappings`. */
-export function mappingKeys(mappings: readonly Mapping[]): ReadonlySet<string> {
-  let keys = keysOf.get(mappings)
-  if (keys === undefined) {
-    keys = new Set(mappings.map(mappingKey))
-    if (!isDraft(mappings)) keysOf.set(mappings, keys)
-  }
-  return keys
-}
-
-/** Whether `sub`'s mappings are all in `sup`. */
-export function mappingsSubset(sub: MemView, sup: MemView): boolean {
-  const keys = mappingKeys(sup.mappings)
-  return sub.mappings.every((m) => keys.has(mappingKey(m)))
-}
-
-function memorySubset(sub: MemView, sup: MemView): boolean {
-  const keys = new Set(sup.memory.map((f) => f.start))
-  return sub.memory.every((f) => keys.has(f.start))
-}
-
-/** `mappings_are_disjoint()`: distinct mappings are VA-disjoint (first offending pair, or null). */
-export function overlappingPair(mappings: readonly Mapping[]): [Mapping, Mapping] | null {
-  const sorted = [...mappings].sort(byVa)
-  for (let i = 1; i < sorted.length; i++) if (rangesOverlap(sorted[i - 1]!.vaRange, sorted[i]!.vaRange)) return [sorted[i - 1]!, sorted[i]!]
-  return null
-}
-
-/** INV-MEMVIEW-1 (`FrameContents::inv`) for one frame of a view; why it fails, or null. */
-export function frameContentsFailure(f: FrameContents): string | null {
-  const { start, size } = f
-  if (!(Number.isSafeInteger(start) && Number.isSafeInteger(size) && size > 0)) return `frame contents at ${start} have size ${size}`
-  if (start % size !== 0) return `the range [${start}, ${start + size}) is not aligned to its size ${size}`
-  if (start + size >= MAX_PADDR) return `the range [${start}, ${start + size}) reaches MAX_PADDR`
-  return null
-}
-
 // ---- VM I/O owners (state.md §12) ---------------------------------------------------------------
 
 /** `overlaps_with_range(r)` — a closed-interval test: touching ranges overlap. */
@@ -341,8 +185,8 @@ export function overlapsWithRange(o: VmIoOwner, r: VaRange): boolean {
 export function ioDisjoint(a: VmIoOwner, b: VmIoOwner): boolean {
   if (overlapsWithRange(a, b.range)) return false
   if (a.memView === null || b.memView === null) return true
-  const keys = mappingKeys(a.memView.view.mappings)
-  return !b.memView.view.mappings.some((m) => keys.has(mappingKey(m)))
+  const av = a.memView.view.mappings
+  return !b.memView.view.mappings.some((m) => hasMapping(av, m))
 }
 
 /** INV-VMIO-2 on an owner: a present view has disjoint mappings and translates every VA of the range. */
@@ -456,8 +300,6 @@ function memViewWf(s: Snapshot, p: string, o: VmSpaceOwner, lent: readonly MemVi
   if (!mappingsSubset(rem, total)) out.push(finding('INV-VMSPACE-8', `${p}.owner.memView`, 'the remaining view has a mapping the total view lacks', 'remaining ⊆ total'))
   if (!memorySubset(rem, total)) out.push(finding('INV-VMSPACE-8', `${p}.owner.memView.memory`, 'the remaining view has a frame the total view lacks', 'dom(remaining) ⊆ dom(total)'))
   const writerViews: MemView[] = [...lent]
-  // the remaining view's mappings by key, built once (a linear search per mapping made this quadratic in the mapped pages)
-  const remKeys = mappingKeys(rem.mappings)
   o.writers.forEach((vio, i) => {
     const w = ownerOfIo(s, vio)
     const path = `${p}.owner.writers[${i}]`
@@ -469,23 +311,25 @@ function memViewWf(s: Snapshot, p: string, o: VmSpaceOwner, lent: readonly MemVi
     writerViews.push(wv)
     if (!mappingsSubset(wv, total)) out.push(finding('INV-VMSPACE-10', path, 'the writer view has a mapping the total view lacks', 'wmv ⊆ total'))
     if (!memorySubset(wv, total)) out.push(finding('INV-VMSPACE-10', path, 'the writer view has a frame the total view lacks', 'dom(wmv) ⊆ dom(total)'))
-    const shared = wv.mappings.find((m) => remKeys.has(mappingKey(m)))
+    const shared = wv.mappings.find((m) => hasMapping(rem.mappings, m))
     if (shared !== undefined) out.push(finding('INV-VMSPACE-10', path, 'the writer view and the remaining view share a mapping', 'disjoint', shared.vaRange))
     const translatingBoth = wv.mappings.find((m) => rem.mappings.some((r) => rangesOverlap(r.vaRange, m.vaRange)))
     if (translatingBoth !== undefined) out.push(finding('INV-VMSPACE-10', path, 'the remaining view translates where the writer view does', 'remaining does not translate', translatingBoth.vaRange))
   })
   // INV-VMSPACE-9 (MD-10): remaining translates like total wherever no writer view translates
-  const totalKeys = mappingKeys(total.mappings)
-  const isLent = (m: Mapping): boolean => writerViews.some((wv) => wv.mappings.some((x) => rangesOverlap(x.vaRange, m.vaRange)))
-  for (const m of total.mappings) {
-    if (isLent(m)) continue
-    if (!remKeys.has(mappingKey(m))) {
-      out.push(finding('INV-VMSPACE-9', `${p}.owner.memView`, `the remaining view does not translate [0x${m.vaRange.start.toString(16)}, 0x${m.vaRange.end.toString(16)}) as the total view does`, m, mappingOfView(rem, m.vaRange.start)))
-      break
+  // (one list shared by both views — the state between writers — holds it trivially)
+  if (rem.mappings !== total.mappings) {
+    const isLent = (m: Mapping): boolean => writerViews.some((wv) => wv.mappings.some((x) => rangesOverlap(x.vaRange, m.vaRange)))
+    for (const m of total.mappings) {
+      if (isLent(m)) continue
+      if (!hasMapping(rem.mappings, m)) {
+        out.push(finding('INV-VMSPACE-9', `${p}.owner.memView`, `the remaining view does not translate [0x${m.vaRange.start.toString(16)}, 0x${m.vaRange.end.toString(16)}) as the total view does`, m, mappingOfView(rem, m.vaRange.start)))
+        break
+      }
     }
+    const extra = rem.mappings.find((m) => !hasMapping(total.mappings, m))
+    if (extra !== undefined) out.push(finding('INV-VMSPACE-9', `${p}.owner.memView`, 'the remaining view translates where the total view does not', null, extra))
   }
-  const extra = rem.mappings.find((m) => !totalKeys.has(mappingKey(m)))
-  if (extra !== undefined) out.push(finding('INV-VMSPACE-9', `${p}.owner.memView`, 'the remaining view translates where the total view does not', null, extra))
   o.readers.forEach((vio, i) => {
     const r = ownerOfIo(s, vio)
     const path = `${p}.owner.readers[${i}]`

@@ -28,15 +28,15 @@
  * Verdicts over the whole `vm` state are computed once per snapshot (a global unit is re-evaluated
  * on every step; the cache keeps that cheap).
  */
-import equal from 'fast-deep-equal/es6/index.js'
 import { MAX_USERSPACE_VADDR } from '../../../arch/constants.js'
 import { entryOfUnit } from '../../pt_changes.js'
 import { cursorAt, heldByCursor } from '../../../model/pt_cursor.js'
-import { mappingInvFailure, viewOf } from '../../../model/pt_view.js'
+import { forEachMapping, mappingAt, mappingInvFailure, viewOf, type Mapping } from '../../../model/pt_view.js'
+import { sameField, sameMapping } from '../../../model/mapping_list.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
 import type { Snapshot } from '../../../model/snapshot.js'
 import { tableForEach, tableGet } from '../../../model/table.js'
-import { flushes, frameContentsFailure, mappingKey, memViewOf, overlappingPair, vmIoInvWith, vmIoOwnerInv, vmSpaceFindings, type MemView } from '../../../model/vm_space.js'
+import { flushes, memoryFailures, overlappingPair, vmIoInvWith, vmIoOwnerInv, vmSpaceFindings, type MemView } from '../../../model/vm_space.js'
 import { frameToIndex } from '../../../arch/constants.js'
 import type { InvRule, UmbrellaRule } from '../../rule.js'
 import { ids, inv, umbrella } from '../helpers.js'
@@ -66,9 +66,13 @@ function globalFindings(s: Snapshot): Finding[] {
     if (r.owner.active && r.owner.mvRange !== null) {
       const h = tableGet(s.pt.tables, r.pageTable)
       if (h !== null) {
-        const pt = memViewOf(viewOf(s, frameToIndex(h.rootPaddr), { config: 'user' }))
-        if (!equal(pt.mappings.map(mappingKey), r.owner.mvRange.mappings.map(mappingKey))) {
-          out.push(finding('INV-VMSPACE-13', `vm.spaces[${id}].owner.mvRange`, `the total view of active VmSpace ${id} is not its page table's view`, pt.mappings.map((m) => m.vaRange), r.owner.mvRange.mappings.map((m) => m.vaRange)))
+        const root = frameToIndex(h.rootPaddr)
+        const total = r.owner.mvRange.mappings
+        // the page table's view and the total view, mapping by mapping (`mappingKey`), in VA order
+        let i = 0
+        const same = forEachMapping(s, root, { config: 'user' }, (m) => i < total.length && sameMapping(m, total[i++]!))
+        if (!same || i !== total.length) {
+          out.push(finding('INV-VMSPACE-13', `vm.spaces[${id}].owner.mvRange`, `the total view of active VmSpace ${id} is not its page table's view`, viewOf(s, root, { config: 'user' }).map((m) => m.vaRange), total.map((m) => m.vaRange)))
         }
       }
     }
@@ -108,10 +112,7 @@ function globalFindings(s: Snapshot): Finding[] {
 }
 
 function memviewFindings(out: Finding[], path: string, v: MemView): void {
-  v.memory.forEach((f, i) => {
-    const bad = frameContentsFailure(f)
-    if (bad !== null) out.push(finding('INV-MEMVIEW-1', `${path}.memory[${i}]`, bad))
-  })
+  for (const [i, bad] of memoryFailures(v.memory)) out.push(finding('INV-MEMVIEW-1', `${path}.memory[${i}]`, bad))
 }
 
 /** INV-TLB-2: cached mappings are the activated page table's, or are covered by a pending flush. */
@@ -122,13 +123,26 @@ function tlbConsistency(s: Snapshot): Finding[] {
   const h = active === null ? null : tableGet(s.pt.tables, active.pageTable)
   // VA → PA only: a changed property (protect_next, which does not flush) may stay cached until the caller flushes
   const key = (m: { vaRange: { start: number; end: number }; paRange: { start: number } }): string => `${m.vaRange.start}:${m.vaRange.end}:${m.paRange.start}`
-  const live = new Set(h === null ? [] : viewOf(s, frameToIndex(h.rootPaddr), { source: 'pte', config: 'user' }).map(key))
+  const opts = { source: 'pte', config: 'user' } as const
+  const root = h === null ? null : frameToIndex(h.rootPaddr)
+  let isLive: (m: Mapping) => boolean
+  if (root === null) isLive = () => false
+  else if (s.vm.tlb.mappings.every((m) => typeof m.vaRange.start === 'number')) {
+    // the page table's mapping at the cached start (mappings are VA-disjoint: the only one that can start there), one descent each
+    isLive = (m) => {
+      const x = mappingAt(s, root, m.vaRange.start, opts)
+      return x !== null && sameField(x.vaRange.start, m.vaRange.start) && sameField(x.vaRange.end, m.vaRange.end) && sameField(x.paRange.start, m.paRange.start)
+    }
+  } else {
+    const live = new Set(viewOf(s, root, opts).map(key))
+    isLive = (m) => live.has(key(m))
+  }
   const pending = [] as Array<Parameters<typeof flushes>[0]>
   tableForEach(s.vm.cursors, (c) => {
     if (c.flusher !== null && c.vmSpace === s.vm.activated) pending.push(...c.flusher.ops)
   })
   s.vm.tlb.mappings.forEach((m, i) => {
-    if (live.has(key(m)) || pending.some((op) => flushes(op, m))) return
+    if (isLive(m) || pending.some((op) => flushes(op, m))) return
     out.push(finding('INV-TLB-2', `vm.tlb.mappings[${i}]`, `the TLB caches [0x${m.vaRange.start.toString(16)}, 0x${m.vaRange.end.toString(16)}) → 0x${m.paRange.start.toString(16)}, which the activated page table does not map and no pending flush covers (a stale translation)`, 'flushed', m))
   })
   return out
