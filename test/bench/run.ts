@@ -13,8 +13,9 @@
  * baseline VmSpace on the same events (test/bench/vm_workload.ts; `--vm-ops N`, `--vm-full-ops N`);
  * `vm` — random valid VmSpace histories (VM_OPS: every VmSpace operation, generated like `frame` and `pt`; no baseline);
  * `flat` — incremental check time per event as the mapped set grows (test/bench/flat.ts; `--flat-sizes 1000,10000,1000000`: pages mapped beyond the operations' GiB, `--flat-ops N`);
+ * `vmflat` — the same for a VmSpace: workload (3) checked with N more pages mapped in its space (test/bench/vm_flat.ts; `--vmflat-sizes 0,1000,10000`, `--vmflat-ops N`);
  * `workers` — one history checked on one thread and on worker threads (`--workers-events N`).
- *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|vmbase|map1g|history|random|sequential|flat|workers|all]
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|vmbase|map1g|history|random|sequential|flat|vmflat|workers|all]
  */
 import { cpus, totalmem } from 'node:os'
 import type { InternalStep, ModelEvent } from '../../reducers/index.js'
@@ -26,7 +27,8 @@ import { runMap1g } from './map1g.js'
 import { runHistoryBench } from './history.js'
 import { crossCheck, runBaseline, runModel, setUp, workloadEvents, type WorkloadRun } from './workloads.js'
 import { runVmBaseline, vmCrossCheck, vmStart, vmWorkloadEvents } from './vm_workload.js'
-import { flatWindow, runFlat } from './flat.js'
+import { flatWindow, runFlat, type FlatRow } from './flat.js'
+import { runVmFlat } from './vm_flat.js'
 import { checkSegment } from '../../src/log/check_segment.js'
 import { checkInWorkers } from '../../src/log/parallel.js'
 import { leakyDrop } from '../../examples/faulty_variant.js'
@@ -185,15 +187,28 @@ if (WORKLOAD === 'all' || WORKLOAD === 'flat') {
   const windowBytes = flatWindow(Math.max(...sizes))
   console.log('')
   console.log(`workload flat: N 4 KiB pages mapped unchecked from 1 GiB on (a ${windowBytes / 2 ** 30} GiB window), then ${ops} random operations (${2 * ops} API events) in its first GiB checked incrementally; the first checked event derives the state's violations in full (priming). Seed ${SEED}.`)
+  printFlatRows('flat', sizes.map((n) => () => runFlat(n, ops, SEED, windowBytes)))
+}
+if (WORKLOAD === 'all' || WORKLOAD === 'vmflat') {
+  const sizes = (args.includes('--vmflat-sizes') ? args[args.indexOf('--vmflat-sizes') + 1]! : '0,1000,10000').split(',').map(Number)
+  const ops = arg('--vmflat-ops', 300)
+  console.log('')
+  console.log(`workload vmflat: workload (3) (vmbase's events, ${ops} operations) checked incrementally in its 64 MiB window, after N tracked 4 KiB frames were mapped unchecked just above the window through the same VmSpace CursorMut (its views hold them too); the first checked event derives the state's violations in full (priming). Seed ${SEED}.`)
+  printFlatRows('vmflat', sizes.map((n) => () => runVmFlat(n, ops, SEED)))
+}
+
+/** The table of a flatness run: one row per size, each run when its row is printed. */
+function printFlatRows(name: string, runs: ReadonlyArray<() => FlatRow>): void {
   console.log('')
   console.log('| mapped pages | fill, unchecked (s) | priming (s) | checked events | check µs/event p50 / p99 / mean |')
   console.log('|---:|---:|---:|---:|---:|')
-  for (const n of sizes) {
-    const r = runFlat(n, ops, SEED, windowBytes)
-    if (r.violations > 0) throw new Error(`flat ${n}: ${r.violations} violations`)
-    console.log(`| ${n.toLocaleString('en-US')} | ${(r.fillMs / 1000).toFixed(1)} | ${(r.primeMs / 1000).toFixed(1)} | ${r.events.toLocaleString('en-US')} | ${r.checkUs.p50.toFixed(0)} / ${r.checkUs.p99.toFixed(0)} / ${r.checkUs.mean.toFixed(0)} |`)
+  for (const run of runs) {
+    const r = run()
+    if (r.violations > 0) throw new Error(`${name} ${r.pages}: ${r.violations} violations`)
+    console.log(`| ${r.pages.toLocaleString('en-US')} | ${(r.fillMs / 1000).toFixed(1)} | ${(r.primeMs / 1000).toFixed(1)} | ${r.events.toLocaleString('en-US')} | ${r.checkUs.p50.toFixed(0)} / ${r.checkUs.p99.toFixed(0)} / ${r.checkUs.mean.toFixed(0)} |`)
   }
 }
+
 if (WORKLOAD === 'all' || WORKLOAD === 'workers') {
   // Checking one history sequentially (checkSegment over all of it, in this thread) and on worker
   // threads (checkInWorkers: each replays the events before its segment unchecked).

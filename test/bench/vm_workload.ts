@@ -61,9 +61,9 @@ const INT_TYPES = ['u8', 'u16', 'u32', 'u64'] as const
 const VM_SPACE = 0
 const CURSOR = 0
 
-/** The model's start: a fresh snapshot (the set-up events are part of the workload). */
-export function vmStart(): Snapshot {
-  return genesis({ physicalMemory: PHYSICAL_MEMORY_BYTES })
+/** The model's start: a fresh snapshot (the set-up events are part of the workload), with room for `extraFrames` more frames. */
+export function vmStart(extraFrames = 0): Snapshot {
+  return genesis({ physicalMemory: PHYSICAL_MEMORY_BYTES + extraFrames * K4 })
 }
 
 // ---- the generator -----------------------------------------------------------------------------

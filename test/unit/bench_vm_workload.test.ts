@@ -2,11 +2,16 @@
  * The benchmark's VmSpace workload (test/bench/vm_workload.ts, issue #7 workload (3)): every
  * generated event is valid (the model replays them checked, with no violation), every kind of
  * operation occurs, and the mutable baseline does the same work — the cross-check passes, and
- * fails when the baseline's memory or mappings differ.
+ * fails when the baseline's memory or mappings differ. The flatness variant (test/bench/vm_flat.ts)
+ * puts its extra pages in the space's views and keeps the operations after them valid.
  */
 import { describe, expect, it } from 'vitest'
 import { runModel } from '../bench/workloads.js'
 import { MutableVmSpace, runVmBaseline, vmCrossCheck, vmStart, vmWorkloadEvents, VM_WINDOW } from '../bench/vm_workload.js'
+import { apply } from '../bench/flat.js'
+import { runVmFlat, vmFlatEvents } from '../bench/vm_flat.js'
+import { tableGet } from '../../src/model/table.js'
+import type { MemView } from '../../src/model/vm_space.js'
 
 /** The first page of the window the baseline maps, and its physical address there. */
 function firstMapped(space: MutableVmSpace): { va: number; pa: number } {
@@ -79,5 +84,17 @@ describe('the VmSpace workload and its mutable baseline', () => {
     expect(i).toBeGreaterThan(0)
     baseline.results[i] = { ok: true, value: -1 }
     expect(() => vmCrossCheck(events, model, baseline)).toThrow(new RegExp(`event ${i} `))
+  })
+
+  it('vmflat: the filled pages sit in the space\'s views, and the operations after them are valid', () => {
+    const [fill] = vmFlatEvents(40, 20, 7)
+    let s = vmStart(40)
+    for (const e of fill) s = apply(s, e).after
+    const views = tableGet(s.vm.spaces, 0)!.owner
+    const above = (v: MemView | null): number => v!.mappings.filter((m) => m.vaRange.start >= VM_WINDOW.end).length
+    expect([above(views.mvRange), above(views.memView)]).toEqual([40, 40])
+    const run = runVmFlat(40, 60, 7)
+    expect(run.violations).toBe(0)
+    expect(run.events).toBeGreaterThan(150)
   })
 })
