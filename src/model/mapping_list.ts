@@ -13,7 +13,7 @@
  * cached, since they may still change.
  */
 import { isDraft } from './immer.js'
-import type { Mapping } from './pt_view.js'
+import type { Mapping, NodeLeaf } from './pt_view.js'
 
 // ---- keys --------------------------------------------------------------------------------------
 
@@ -56,6 +56,19 @@ export function sameMapping(a: Mapping, b: Mapping): boolean {
     sameField(a.property.flags, b.property.flags) &&
     sameField(a.property.cache, b.property.cache) &&
     sameField(a.property.privFlags, b.property.privFlags)
+  )
+}
+
+/** `sameMapping(m, the mapping of leaf `leaf` at `[va, va + size)`)`, without building that mapping. */
+export function sameAsLeaf(m: Mapping, va: number, size: number, leaf: NodeLeaf): boolean {
+  return (
+    sameField(m.vaRange.start, va) &&
+    sameField(m.vaRange.end, va + size) &&
+    sameField(m.paRange.start, leaf.pa) &&
+    sameField(m.pageSize, size) &&
+    sameField(m.property.flags, leaf.prop.flags) &&
+    sameField(m.property.cache, leaf.prop.cache) &&
+    sameField(m.property.privFlags, leaf.prop.privFlags)
   )
 }
 

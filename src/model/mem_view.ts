@@ -109,6 +109,29 @@ export function joinView(a: MemView, b: MemView): MemView {
   return { mappings, memory: [...memory.values()].sort((x, y) => x.start - y.start) }
 }
 
+// Verdicts cached per published list (overlappingPair, memoryFailures), which an edit passes on
+// when it can tell they hold for the edited lists by looking at what it changed.
+const overlapOf = new WeakMap<readonly Mapping[], [Mapping, Mapping] | null>()
+const failuresOf = new WeakMap<readonly FrameContents[], ReadonlyArray<readonly [number, string]>>()
+const NO_FAILURES: ReadonlyArray<readonly [number, string]> = Object.freeze([])
+
+/**
+ * After an edit of a sorted view: a list with no overlapping mappings keeps none when none of its
+ * new neighbours (around each added mapping and each removal) overlap — every other neighbour pair
+ * was one before; a frame list with no failing frame keeps none when the new frames pass.
+ */
+function inheritVerdicts(edit: { list: readonly Mapping[]; drop: readonly number[] }, mappings: readonly Mapping[], added: readonly Mapping[], before: readonly FrameContents[], memory: readonly FrameContents[], fresh: readonly FrameContents[]): void {
+  if (failuresOf.get(before)?.length === 0 && fresh.every((f) => frameContentsFailure(f) === null)) failuresOf.set(memory, NO_FAILURES)
+  if (overlapOf.get(edit.list) !== null || !sortedByVa(mappings)) return
+  const around = (i: number): boolean => (i > 0 && i < mappings.length && rangesOverlap(mappings[i - 1]!.vaRange, mappings[i]!.vaRange))
+  for (const m of added) {
+    const i = indexOfStart(mappings, m.vaRange.start, vaStartOf)
+    if (around(i) || around(i + 1)) return
+  }
+  for (const d of edit.drop) if (around(lowerBound(mappings, edit.list[d]!.vaRange.start, vaStartOf))) return
+  overlapOf.set(mappings, null)
+}
+
 /** A view with `removed` mappings (by key) taken out and `added` put in (their frames follow). */
 export function viewWith(mv: MemView, removed: readonly Mapping[], added: readonly Mapping[]): MemView {
   return viewWithDistinct(mv, removed, added) ?? viewWithScan(mv, removed, added) ?? viewWithByKeys(mv, removed, added)
@@ -208,6 +231,7 @@ function viewWithDistinct(mv: MemView, removed: readonly Mapping[], added: reado
   const memory = spliceSorted(before, gone, freshFrames, freshFrames.map((f) => lowerBound(before, f.start, frameStart)))
   // with no PA mapped at two sizes, `memory` is `memoryOf` of the sorted list as well
   knownAscending(memory) // kept frames, and fresh ones at PAs no kept frame has
+  inheritVerdicts(edit, mappings, added, before, memory, freshFrames)
   if (!ambiguous) framesOfList.set(mappings, { memory, distinct })
   return { mappings, memory }
 }
@@ -251,6 +275,7 @@ function viewWithScan(mv: MemView, removed: readonly Mapping[], added: readonly 
   }
   while (k < fresh.length) memory.push(fresh[k++]!)
   knownAscending(memory) // untouched frames, and the touched PAs' ones
+  inheritVerdicts(edit, mappings, added, before, memory, fresh)
   if (!ambiguous) framesOfList.set(mappings, { memory, distinct: memory.length === mappings.length })
   return { mappings, memory }
 }
@@ -276,8 +301,6 @@ export function memorySubset(sub: MemView, sup: MemView): boolean {
   return sub.memory.every((f) => keys.has(f.start))
 }
 
-const overlapOf = new WeakMap<readonly Mapping[], [Mapping, Mapping] | null>()
-
 /** `mappings_are_disjoint()`: distinct mappings are VA-disjoint (first offending pair, or null; once per published list). */
 export function overlappingPair(mappings: readonly Mapping[]): [Mapping, Mapping] | null {
   let pair = overlapOf.get(mappings)
@@ -299,8 +322,6 @@ export function frameContentsFailure(f: FrameContents): string | null {
   if (start + size >= MAX_PADDR) return `the range [${start}, ${start + size}) reaches MAX_PADDR`
   return null
 }
-
-const failuresOf = new WeakMap<readonly FrameContents[], ReadonlyArray<readonly [number, string]>>()
 
 /** The frames of a view that fail INV-MEMVIEW-1, with why (once per published list). */
 export function memoryFailures(memory: readonly FrameContents[]): ReadonlyArray<readonly [number, string]> {

@@ -196,6 +196,14 @@ function lowerBound(list: ReadonlyArray<{ readonly idx: number }>, idx: number):
  * `false` to stop. Returns false when stopped.
  */
 export function forEachMapping(s: Snapshot, rootSlot: number, opts: ViewOptions, fn: (m: Mapping) => boolean | void): boolean {
+  return forEachLeaf(s, rootSlot, opts, (va, size, leaf) => fn(mappingOf(va, leaf, size)))
+}
+
+/**
+ * `forEachMapping` without building the mappings: `fn(va, size, leaf)` for the leaf mapping
+ * `[va, va + size)` to `leaf.pa` with `leaf.prop` (for a caller that only compares them).
+ */
+export function forEachLeaf(s: Snapshot, rootSlot: number, opts: ViewOptions, fn: (va: number, size: number, leaf: NodeLeaf) => boolean | void): boolean {
   const source = opts.source ?? 'ghost'
   const range = opts.range ?? { start: 0, end: VA_SPAN }
   const config = opts.config ?? nodeOwnerAt(s, rootSlot)?.config
@@ -212,7 +220,7 @@ function visitNode(
   range: VaRange,
   first: number,
   last: number,
-  fn: (m: Mapping) => boolean | void,
+  fn: (va: number, size: number, leaf: NodeLeaf) => boolean | void,
 ): boolean {
   let layout: NodeLayout
   if (source === 'ghost') {
@@ -236,7 +244,7 @@ function visitNode(
     if (leaf === null && child === null) return true
     if (leaf !== null && (child === null || leaf.idx <= child.idx)) {
       li++
-      if (fn(mappingOf(base + leaf.idx * size, leaf, size)) === false) return false
+      if (fn(base + leaf.idx * size, size, leaf) === false) return false
     } else {
       ci++
       // A level-1 entry is always a leaf (D-PTE); a ghost node entry below level 1 is corrupt.

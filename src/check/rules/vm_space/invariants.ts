@@ -26,13 +26,14 @@
  *   INV-STORE-11 (`vaddr + len <= MAX_USERSPACE_VADDR`).
  *
  * Verdicts over the whole `vm` state are computed once per snapshot (a global unit is re-evaluated
- * on every step; the cache keeps that cheap).
+ * on every step; the cache keeps that cheap); INV-VMSPACE-13, a walk of the whole page table, only
+ * when the spaces, the page-table handles or the owner trees changed.
  */
 import { MAX_USERSPACE_VADDR } from '../../../arch/constants.js'
 import { entryOfUnit } from '../../pt_changes.js'
 import { cursorAt, heldByCursor } from '../../../model/pt_cursor.js'
-import { forEachMapping, mappingAt, mappingInvFailure, viewOf, type Mapping } from '../../../model/pt_view.js'
-import { sameField, sameMapping } from '../../../model/mapping_list.js'
+import { forEachLeaf, mappingAt, mappingInvFailure, viewOf, type Mapping } from '../../../model/pt_view.js'
+import { sameAsLeaf, sameField } from '../../../model/mapping_list.js'
 import { finding, type Finding } from '../../../model/spec/finding.js'
 import type { Snapshot } from '../../../model/snapshot.js'
 import { tableForEach, tableGet } from '../../../model/table.js'
@@ -63,25 +64,13 @@ function globalFindings(s: Snapshot): Finding[] {
   const out: Finding[] = []
   tableForEach(s.vm.spaces, (r, id) => {
     out.push(...vmSpaceFindings(s, id, r))
-    if (r.owner.active && r.owner.mvRange !== null) {
-      const h = tableGet(s.pt.tables, r.pageTable)
-      if (h !== null) {
-        const root = frameToIndex(h.rootPaddr)
-        const total = r.owner.mvRange.mappings
-        // the page table's view and the total view, mapping by mapping (`mappingKey`), in VA order
-        let i = 0
-        const same = forEachMapping(s, root, { config: 'user' }, (m) => i < total.length && sameMapping(m, total[i++]!))
-        if (!same || i !== total.length) {
-          out.push(finding('INV-VMSPACE-13', `vm.spaces[${id}].owner.mvRange`, `the total view of active VmSpace ${id} is not its page table's view`, viewOf(s, root, { config: 'user' }).map((m) => m.vaRange), total.map((m) => m.vaRange)))
-        }
-      }
-    }
     const views: Array<[string, MemView | null]> = [
       [`vm.spaces[${id}].owner.memView`, r.owner.memView],
       [`vm.spaces[${id}].owner.mvRange`, r.owner.mvRange],
     ]
     for (const [path, v] of views) if (v !== null) memviewFindings(out, path, v)
   })
+  out.push(...totalViewFindings(s))
   tableForEach(s.vmIos, (e, id) => {
     if (e.owner?.memView) memviewFindings(out, `vmIos[${id}].owner.memView`, e.owner.memView.view)
   })
@@ -108,6 +97,36 @@ function globalFindings(s: Snapshot): Finding[] {
   })
   cachedFor = inputs
   cached = out
+  return out
+}
+
+/** What INV-VMSPACE-13 reads — the spaces, the page-table handles, the owner trees — and its findings for them. */
+let totalViewFor: readonly unknown[] = []
+let totalView: Finding[] = []
+
+/**
+ * INV-VMSPACE-13 for every active space: its page table's view and its total view, mapping by
+ * mapping (`mappingKey`), in VA order. A walk of the whole table: recomputed only when what it
+ * reads changed (not on a cursor move, a read, a write, a flush).
+ */
+function totalViewFindings(s: Snapshot): Finding[] {
+  const inputs = [s.vm.spaces, s.pt.tables, s.pt.owners]
+  if (inputs.every((x, i) => x === totalViewFor[i])) return totalView
+  const out: Finding[] = []
+  tableForEach(s.vm.spaces, (r, id) => {
+    if (!r.owner.active || r.owner.mvRange === null) return
+    const h = tableGet(s.pt.tables, r.pageTable)
+    if (h === null) return
+    const root = frameToIndex(h.rootPaddr)
+    const total = r.owner.mvRange.mappings
+    let i = 0
+    const same = forEachLeaf(s, root, { config: 'user' }, (va, size, leaf) => i < total.length && sameAsLeaf(total[i++]!, va, size, leaf))
+    if (!same || i !== total.length) {
+      out.push(finding('INV-VMSPACE-13', `vm.spaces[${id}].owner.mvRange`, `the total view of active VmSpace ${id} is not its page table's view`, viewOf(s, root, { config: 'user' }).map((m) => m.vaRange), total.map((m) => m.vaRange)))
+    }
+  })
+  totalViewFor = inputs
+  totalView = out
   return out
 }
 
