@@ -15,8 +15,9 @@
  * `flat` — incremental check time per event as the mapped set grows (test/bench/flat.ts; `--flat-sizes 1000,10000,1000000`: pages mapped beyond the operations' GiB, `--flat-ops N`);
  * `vmflat` — the same for a VmSpace: workload (3) checked with N more pages mapped in its space (test/bench/vm_flat.ts; `--vmflat-sizes 0,1000,10000`, `--vmflat-ops N`);
  * `workers` — one history checked on one thread and on worker threads (`--workers-events N`).
- *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|vmbase|map1g|history|random|sequential|flat|vmflat|workers|all]
+ *   node --expose-gc --import tsx test/bench/run.ts [--ops N] [--seed N] [--workload frame|pt|vm|vmbase|map1g|history|random|sequential|flat|vmflat|workers|all] (`--help` lists every option)
  */
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { cpus, totalmem } from 'node:os'
 import type { InternalStep, ModelEvent } from '../../reducers/index.js'
 import type { CheckMode } from '../../src/check/rule.js'
@@ -36,15 +37,54 @@ import { variantOf } from '../../reducers/index.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 import { frameDrop } from '../../reducers/frame/frame.js'
 
-const args = process.argv.slice(2)
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(name)
-  return i >= 0 ? Number(args[i + 1]) : dflt
+const WORKLOAD_NAMES = ['frame', 'pt', 'vm', 'vmbase', 'map1g', 'history', 'random', 'sequential', 'flat', 'vmflat', 'workers', 'all'] as const
+
+function count(value: string): number {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer')
+  return n
 }
-const OPS = arg('--ops', 20_000)
-const SEED = arg('--seed', 1)
-const workloadArg = args.indexOf('--workload')
-const WORKLOAD = workloadArg >= 0 ? args[workloadArg + 1]! : 'all'
+
+function sizes(value: string): number[] {
+  return value.split(',').map(count)
+}
+
+const options = new Command('bench')
+  .description('replay throughput, check time and memory of the model (BENCH.md)')
+  .addOption(new Option('--workload <name>', 'the workload to run').choices(WORKLOAD_NAMES).default('all'))
+  .option('--ops <n>', 'events of the frame / pt / vm histories', count, 20_000)
+  .option('--seed <n>', 'the generators\' seed', count, 1)
+  .option('--map1g-prefix <n>', 'map1g: the 4 KiB maps of the checked runs', count, 1000)
+  .option('--wl-ops <n>', 'random / sequential: operations', count, 2000)
+  .option('--wl-full-ops <n>', 'random / sequential: operations checked in full', count, 100)
+  .option('--vm-ops <n>', 'vmbase: operations', count, 1000)
+  .option('--vm-full-ops <n>', 'vmbase: operations checked in full', count, 100)
+  .addOption(new Option('--flat-sizes <list>', 'flat: mapped pages, comma-separated').argParser(sizes).default([1000, 10_000, 100_000], '1000,10000,100000'))
+  .option('--flat-ops <n>', 'flat: checked operations', count, 300)
+  .addOption(new Option('--vmflat-sizes <list>', 'vmflat: pages mapped in the space, comma-separated').argParser(sizes).default([0, 1000, 10_000], '0,1000,10000'))
+  .option('--vmflat-ops <n>', 'vmflat: checked operations', count, 300)
+  .option('--workers-events <n>', 'workers: events of each history', count, 5000)
+  .option('--history-events <n>', 'history: events', count, 100_000)
+  .parse(process.argv)
+  .opts<{
+    workload: (typeof WORKLOAD_NAMES)[number]
+    ops: number
+    seed: number
+    map1gPrefix: number
+    wlOps: number
+    wlFullOps: number
+    vmOps: number
+    vmFullOps: number
+    flatSizes: number[]
+    flatOps: number
+    vmflatSizes: number[]
+    vmflatOps: number
+    workersEvents: number
+    historyEvents: number
+  }>()
+const OPS = options.ops
+const SEED = options.seed
+const WORKLOAD = options.workload
 
 function gc(): void {
   ;(globalThis as { gc?: () => void }).gc?.()
@@ -130,7 +170,7 @@ function printBaselineTable(rows: readonly WorkloadRun[], baseRate: number): voi
 const cpu = cpus()[0]
 console.log(`machine: ${cpu?.model ?? 'unknown CPU'} (${cpus().length} cores), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
 if (WORKLOAD === 'all' || WORKLOAD === 'map1g') {
-  const prefix = arg('--map1g-prefix', 1000)
+  const prefix = options.map1gPrefix
   console.log('')
   console.log(`workload map1g: an untracked page table, one CursorMut over [0, 1 GiB); 131,072 × 4 KiB + 256 × 2 MiB maps; take_next until None (stray level-1 sub-trees dropped); drop. Checked runs map the first ${prefix.toLocaleString('en-US')} 4 KiB pages only.`)
   console.log('')
@@ -147,8 +187,8 @@ if (WORKLOAD === 'all' || WORKLOAD === 'map1g') {
 }
 for (const name of ['random', 'sequential'] as const) {
   if (WORKLOAD !== 'all' && WORKLOAD !== name) continue
-  const ops = arg('--wl-ops', 2000)
-  const fullOps = arg('--wl-full-ops', 100)
+  const ops = options.wlOps
+  const fullOps = options.wlFullOps
   const { s, cursor, pageTable } = setUp()
   const events = workloadEvents(name, ops, SEED, cursor)
   // warm-up, then the measured runs; the baseline runs on the same events, and must agree
@@ -164,8 +204,8 @@ for (const name of ['random', 'sequential'] as const) {
   printBaselineTable(rows, baseRate)
 }
 if (WORKLOAD === 'all' || WORKLOAD === 'vmbase') {
-  const ops = arg('--vm-ops', 1000)
-  const fullOps = arg('--vm-full-ops', 100)
+  const ops = options.vmOps
+  const fullOps = options.vmFullOps
   const events = vmWorkloadEvents(ops, SEED)
   // the generator is deterministic: the first `fullOps` operations are the same events
   const fullEvents = vmWorkloadEvents(Math.min(fullOps, ops), SEED)
@@ -182,16 +222,16 @@ if (WORKLOAD === 'all' || WORKLOAD === 'vmbase') {
   printBaselineTable(rows, baseRate)
 }
 if (WORKLOAD === 'all' || WORKLOAD === 'flat') {
-  const sizes = (args.includes('--flat-sizes') ? args[args.indexOf('--flat-sizes') + 1]! : '1000,10000,100000').split(',').map(Number)
-  const ops = arg('--flat-ops', 300)
+  const sizes = options.flatSizes
+  const ops = options.flatOps
   const windowBytes = flatWindow(Math.max(...sizes))
   console.log('')
   console.log(`workload flat: N 4 KiB pages mapped unchecked from 1 GiB on (a ${windowBytes / 2 ** 30} GiB window), then ${ops} random operations (${2 * ops} API events) in its first GiB checked incrementally; the first checked event derives the state's violations in full (priming). Seed ${SEED}.`)
   printFlatRows('flat', sizes.map((n) => () => runFlat(n, ops, SEED, windowBytes)))
 }
 if (WORKLOAD === 'all' || WORKLOAD === 'vmflat') {
-  const sizes = (args.includes('--vmflat-sizes') ? args[args.indexOf('--vmflat-sizes') + 1]! : '0,1000,10000').split(',').map(Number)
-  const ops = arg('--vmflat-ops', 300)
+  const sizes = options.vmflatSizes
+  const ops = options.vmflatOps
   console.log('')
   console.log(`workload vmflat: workload (3) (vmbase's events, ${ops} operations) checked incrementally in its 64 MiB window, after N tracked 4 KiB frames were mapped unchecked just above the window through the same VmSpace CursorMut (its views hold them too); the first checked event derives the state's violations in full (priming). Seed ${SEED}.`)
   printFlatRows('vmflat', sizes.map((n) => () => runVmFlat(n, ops, SEED)))
@@ -212,7 +252,7 @@ function printFlatRows(name: string, runs: ReadonlyArray<() => FlatRow>): void {
 if (WORKLOAD === 'all' || WORKLOAD === 'workers') {
   // Checking one history sequentially (checkSegment over all of it, in this thread) and on worker
   // threads (checkInWorkers: each replays the events before its segment unchecked).
-  const n = arg('--workers-events', 5000)
+  const n = options.workersEvents
   console.log('')
   console.log(`workload workers: random valid histories checked on one thread and on worker threads (${cpus().length} cores); wall time including the workers' start-up (each loads the model); seed ${SEED}`)
   console.log('')
@@ -235,7 +275,7 @@ if (WORKLOAD === 'all' || WORKLOAD === 'workers') {
   }
 }
 if (WORKLOAD === 'all' || WORKLOAD === 'history') {
-  const n = arg('--history-events', 100_000)
+  const n = options.historyEvents
   const events = generateHistory({ seed: SEED, ops: n, operations: WORKLOADS['frame']!.operations })
   // The planted fault for bisect: examples/faulty_variant.ts's leaky Frame::drop, active only once
   // frame ids pass 90% of those the history makes (so the first violation is late and the scan long).
