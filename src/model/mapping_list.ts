@@ -145,15 +145,28 @@ export function indexOfStart<T>(list: readonly T[], at: number, start: (x: T) =>
  * placed before `list[at[j]]` (`at` non-decreasing; `list.length` for the end).
  */
 export function spliceSorted<T>(list: readonly T[], drop: readonly number[], adds: readonly T[], at: readonly number[]): T[] {
-  const out: T[] = []
+  // the kept runs as slices, joined once (native copies: a view is edited at every VmSpace step)
+  const parts: Array<readonly T[]> = []
+  let from = 0
   let d = 0
   let a = 0
-  for (let i = 0; i <= list.length; i++) {
-    while (a < adds.length && at[a] === i) out.push(adds[a++]!)
-    if (i === list.length) break
-    if (d < drop.length && drop[d] === i) d++
-    else out.push(list[i]!)
+  while (d < drop.length || a < adds.length) {
+    const nextDrop = d < drop.length ? drop[d]! : Infinity
+    const nextAdd = a < adds.length ? at[a]! : Infinity
+    if (nextAdd <= nextDrop) {
+      if (nextAdd > from) parts.push(list.slice(from, nextAdd))
+      from = Math.max(from, nextAdd)
+      parts.push([adds[a++]!])
+    } else {
+      if (nextDrop > from) parts.push(list.slice(from, nextDrop))
+      from = nextDrop + 1
+      d++
+    }
   }
+  if (from < list.length) parts.push(list.slice(from))
+  // (a spread has an argument limit: join many runs a batch at a time)
+  let out: T[] = []
+  for (let i = 0; i < parts.length; i += 8192) out = out.concat(...parts.slice(i, i + 8192))
   return out
 }
 

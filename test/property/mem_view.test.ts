@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { newUser, PageFlags } from '../../src/arch/page_prop.js'
 import type { Mapping } from '../../src/model/pt_view.js'
-import { hasMapping, mappingKey, mappingKeys, mappingsIncluded } from '../../src/model/mapping_list.js'
+import { hasMapping, mappingKey, mappingKeys, mappingsIncluded, spliceSorted } from '../../src/model/mapping_list.js'
 import { memoryFailures, memorySubset, memViewOf, overlappingPair, viewWith, type MemView } from '../../src/model/mem_view.js'
 import { RUNS, SEED } from './run.js'
 
@@ -124,6 +124,27 @@ describe('memory views: the fast paths give what the definitions give', () => {
     const mv = memViewOf([x, b, y])
     expect(overlappingPair(mv.mappings)).toBeNull() // neighbours x, b and b, y do not overlap
     expect(overlappingPair(viewWith(mv, [b], []).mappings)).toEqual([x, y])
+  })
+
+  it(`spliceSorted, against its definition (${RUNS * 10} edits), and with more runs than a spread takes`, () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 10 }), fc.array(fc.nat(), { maxLength: 10 }), (list, dropAt, addAt) => {
+        const drop = [...new Set(dropAt.filter((i) => i < list.length))].sort((x, y) => x - y)
+        const at = addAt.map((i) => i % (list.length + 1)).sort((x, y) => x - y)
+        const adds = at.map((_, j) => -1 - j)
+        // the definition: walk the positions, the additions at a position before the element there
+        const want: number[] = []
+        for (let i = 0; i <= list.length; i++) {
+          at.forEach((p, j) => p === i && want.push(adds[j]!))
+          if (i < list.length && !drop.includes(i)) want.push(list[i]!)
+        }
+        expect(spliceSorted(list, drop, adds, at)).toEqual(want)
+      }),
+      { numRuns: RUNS * 10, seed: SEED },
+    )
+    const big = Array.from({ length: 300_000 }, (_, i) => i)
+    const out = spliceSorted(big, Array.from({ length: 100_000 }, (_, i) => 3 * i), [], [])
+    expect([out.length, out[0], out.at(-1)]).toEqual([200_000, 1, 299_999])
   })
 
   it(`lookups, subsets and overlaps (${RUNS * 10} pairs of views)`, () => {
