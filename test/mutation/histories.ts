@@ -1055,13 +1055,21 @@ function userIoScript(call: <R>(e: ModelEvent) => R): void {
   call({ type: 'vm_cursor_mut.map', cursor: c2, frame: frame(), prop: RW } as ModelEvent)
   call({ type: 'vm_cursor.drop', cursor: c2 } as ModelEvent)
   call({ type: 'vm_space.unregister_reader', vmSpace: vs, reader: r2 } as ModelEvent)
+  // a registered writer's part is out of the remaining view (the total and the remaining view are two lists
+  // now) while a cursor maps the page after the mapped ones: both views gain it, the writer's part stays out
+  const w4 = io('writer', 0x11000, 8)
+  call({ type: 'vm_space.register_writer', vmSpace: vs, writer: w4 } as ModelEvent)
+  const c3 = call<{ ok: true; value: { cursor: number } }>({ type: 'vm_space.cursor_mut', vmSpace: vs, vaStart: 0x13000, vaEnd: 0x14000 } as ModelEvent).value.cursor
+  call({ type: 'vm_cursor_mut.map', cursor: c3, frame: frame(), prop: RW } as ModelEvent)
+  call({ type: 'vm_cursor.drop', cursor: c3 } as ModelEvent)
+  call({ type: 'vm_space.unregister_writer', vmSpace: vs, writer: w4 } as ModelEvent)
   // the frame and the segment go while their readers / writers live, beside live user ones: probes offer the
   // fallible copies between them (REQ-BORROW-1)
   call({ type: 'frame.drop', frame: f1 } as ModelEvent)
   call({ type: 'segment.drop', segment: seg } as ModelEvent)
   call({ type: 'vm_reader.remain', reader: r1 } as ModelEvent)
   for (const reader of [r0, r1, r2, kr, sr]) call({ type: 'vm_reader.drop', reader } as ModelEvent)
-  for (const writer of [w0, w1, w2, w3, kw, kw2]) call({ type: 'vm_writer.drop', writer } as ModelEvent)
+  for (const writer of [w0, w1, w2, w3, w4, kw, kw2]) call({ type: 'vm_writer.drop', writer } as ModelEvent)
   // the activated space dropped (the CPU keeps it), then freed when another is activated
   call({ type: 'vm_space.activate', vmSpace: other } as ModelEvent)
   call({ type: 'vm_space.drop', vmSpace: other } as ModelEvent)
