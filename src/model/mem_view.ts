@@ -13,7 +13,8 @@
  */
 import { MAX_PADDR } from '../arch/constants.js'
 import { isDraft } from './immer.js'
-import { hasMapping, indexOfStart, knownAscending, lowerBound, mappingKey, mappingsIncluded, sameMapping, sortedByStart, sortedByVa, spliceSorted, upperBound } from './mapping_list.js'
+import { hasMapping, mappingKey, mappingsIncluded, sameMapping, sortedByStart, sortedByVa, vaStart } from './mapping_list.js'
+import { includedSorted, indexOfStart, knownAscending, lowerBound, spliceSorted, upperBound } from './sorted_list.js'
 import type { Mapping, VaRange } from './pt_view.js'
 import { rangesOverlap } from './pt_view.js'
 
@@ -28,7 +29,6 @@ export interface MemView {
   readonly mappings: readonly Mapping[]
   readonly memory: readonly FrameContents[]
 }
-
 
 function byVa(a: Mapping, b: Mapping): number {
   return a.vaRange.start - b.vaRange.start
@@ -55,17 +55,6 @@ export const EMPTY_VIEW: MemView = { mappings: [], memory: [] }
 export function mappingOfView(mv: MemView, va: number): Mapping | null {
   for (const m of mv.mappings) if (m.vaRange.start <= va && va < m.vaRange.end) return m
   return null
-}
-
-/** `addr_transl(va)`: the frame base and the offset in the mapping, or null. */
-export function addrTransl(mv: MemView, va: number): { base: number; offset: number } | null {
-  const m = mappingOfView(mv, va)
-  return m === null ? null : { base: m.paRange.start, offset: va - m.vaRange.start }
-}
-
-/** Whether every VA of `[range)` translates in `mv`. */
-export function coversRange(mv: MemView, range: VaRange): boolean {
-  return firstUntranslated(mv, range) === null
 }
 
 /** The first VA of `[range)` that does not translate in `mv`, or null. */
@@ -125,10 +114,10 @@ function inheritVerdicts(edit: { list: readonly Mapping[]; drop: readonly number
   if (overlapOf.get(edit.list) !== null || !sortedByVa(mappings)) return
   const around = (i: number): boolean => (i > 0 && i < mappings.length && rangesOverlap(mappings[i - 1]!.vaRange, mappings[i]!.vaRange))
   for (const m of added) {
-    const i = indexOfStart(mappings, m.vaRange.start, vaStartOf)
+    const i = indexOfStart(mappings, m.vaRange.start, vaStart)
     if (around(i) || around(i + 1)) return
   }
-  for (const d of edit.drop) if (around(lowerBound(mappings, edit.list[d]!.vaRange.start, vaStartOf))) return
+  for (const d of edit.drop) if (around(lowerBound(mappings, edit.list[d]!.vaRange.start, vaStart))) return
   overlapOf.set(mappings, null)
 }
 
@@ -164,7 +153,6 @@ function framesOf(list: readonly Mapping[]): ListFrames {
 
 const finite = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x)
 const numeric = (m: Mapping): boolean => finite(m.vaRange.start) && finite(m.paRange.start)
-const vaStartOf = (m: Mapping): number => m.vaRange.start
 const frameStart = (f: FrameContents): number => f.start
 
 /**
@@ -179,7 +167,7 @@ function sortedEdit(mv: MemView, removed: readonly Mapping[], added: readonly Ma
   if (!sortedByStart(frames.memory)) return null // a PA of the view is not a finite number
   const drop: number[] = []
   for (const r of removed) {
-    const i = indexOfStart(list, r.vaRange.start, vaStartOf)
+    const i = indexOfStart(list, r.vaRange.start, vaStart)
     if (i >= 0 && sameMapping(list[i]!, r)) drop.push(i)
   }
   drop.sort((x, y) => x - y)
@@ -189,11 +177,11 @@ function sortedEdit(mv: MemView, removed: readonly Mapping[], added: readonly Ma
 /** The sorted `[...kept, ...added]` (a stable sort: at equal starts the view's own mapping first). */
 function editedList(list: readonly Mapping[], drop: readonly number[], added: readonly Mapping[]): Mapping[] {
   const adding = [...added].sort(byVa)
-  const out = spliceSorted(list, drop, adding, adding.map((m) => upperBound(list, m.vaRange.start, vaStartOf)))
+  const out = spliceSorted(list, drop, adding, adding.map((m) => upperBound(list, m.vaRange.start, vaStart)))
   // still strictly ascending unless an added start repeats one (added or kept)
   const repeats = adding.some((m, k) => {
     if (k > 0 && adding[k - 1]!.vaRange.start === m.vaRange.start) return true
-    const i = indexOfStart(list, m.vaRange.start, vaStartOf)
+    const i = indexOfStart(list, m.vaRange.start, vaStart)
     return i >= 0 && !drop.includes(i)
   })
   if (!repeats) knownAscending(out)
@@ -289,14 +277,7 @@ export function mappingsSubset(sub: MemView, sup: MemView): boolean {
 export function memorySubset(sub: MemView, sup: MemView): boolean {
   if (sub.memory === sup.memory) return true
   // sorted frame lists (every view the reducers build): a merge; else a set (SameValueZero)
-  if (sortedByStart(sub.memory) && sortedByStart(sup.memory)) {
-    let j = 0
-    for (const f of sub.memory) {
-      while (j < sup.memory.length && sup.memory[j]!.start < f.start) j++
-      if (j === sup.memory.length || sup.memory[j]!.start !== f.start) return false
-    }
-    return true
-  }
+  if (sortedByStart(sub.memory) && sortedByStart(sup.memory)) return includedSorted(sub.memory, sup.memory, frameStart, () => true)
   const keys = new Set(sup.memory.map((f) => f.start))
   return sub.memory.every((f) => keys.has(f.start))
 }

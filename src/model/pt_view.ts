@@ -30,6 +30,7 @@ import { managedIndexRange, ptConfig, type PtConfigName } from '../arch/pt_confi
 import type { ChildEntryOwner, PtNodeOwner } from './page_table.js'
 import { nodeOwnerAt } from './spec/page_table.js'
 import type { Snapshot } from './snapshot.js'
+import { lowerBound } from './sorted_list.js'
 import { tableForEach, tableGet, type Table } from './table.js'
 
 /** A half-open range of 48-bit virtual addresses (`vaddr(p)`, no leading bits). */
@@ -179,17 +180,7 @@ function mappingOf(va: number, leaf: NodeLeaf, size: number): Mapping {
   return { vaRange: { start: va, end: va + size }, paRange: { start: leaf.pa, end: leaf.pa + size }, pageSize: size, property: leaf.prop }
 }
 
-/** First position in `list` (sorted by idx) whose idx is >= `idx`. */
-function lowerBound(list: ReadonlyArray<{ readonly idx: number }>, idx: number): number {
-  let lo = 0
-  let hi = list.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (list[mid]!.idx < idx) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
+const idxOf = (x: { readonly idx: number }): number => x.idx
 
 /**
  * Visits the mappings of the page table rooted at `rootSlot` in ascending VA order; `fn` returns
@@ -236,8 +227,8 @@ function visitNode(
   const hi = Math.min(last, Math.ceil(Math.max(0, range.end - base) / size))
   if (lo >= hi) return true
   const { leaves, children } = layout
-  let li = lowerBound(leaves, lo)
-  let ci = lowerBound(children, lo)
+  let li = lowerBound(leaves, lo, idxOf)
+  let ci = lowerBound(children, lo, idxOf)
   while (true) {
     const leaf = li < leaves.length && leaves[li]!.idx < hi ? leaves[li]! : null
     const child = ci < children.length && children[ci]!.idx < hi ? children[ci]! : null
